@@ -1,0 +1,51 @@
+//! The `tessera` command-line tool: orchestrates the library crates and reports to people.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod cli;
+
+/// Tessera: hardware simulation and accelerator co-design.
+#[derive(Parser)]
+#[command(name = "tessera", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Loop kernels: check, show, export DOT, run on the reference interpreter.
+    #[command(subcommand)]
+    Kernel(cli::kernel::KernelCmd),
+    /// Architecture specs: show or validate a spec file or preset.
+    #[command(subcommand)]
+    Arch(cli::arch::ArchCmd),
+    /// DRAM model and Processing-in-DRAM security primitives.
+    #[command(subcommand)]
+    Dram(cli::dram::DramCmd),
+    /// Accelerator templates (systolic / spatial arrays) for DNN layers.
+    #[command(subcommand)]
+    Accel(cli::accel::AccelCmd),
+    /// Run a short tour on bundled defaults.
+    Demo(cli::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Kernel(c) => cli::kernel::run(c),
+        Command::Arch(c) => cli::arch::run(c),
+        Command::Dram(c) => cli::dram::run(c),
+        Command::Accel(c) => cli::accel::run(c),
+        Command::Demo(a) => cli::demo::run(a),
+    };
+    cli::finish(result)
+}
