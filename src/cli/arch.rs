@@ -1,10 +1,143 @@
-//! `tessera arch show|validate`.
+//! `tessera arch show|validate`: print or check an architecture spec (file or preset).
 
-use super::Outcome;
+use super::{Outcome, bad_input, print_json};
+use clap::ValueEnum;
+use tessera_arch::Spec;
+use tessera_arch::cgra::CgraSpec;
 
 #[derive(clap::Subcommand)]
-pub enum ArchCmd {}
+pub enum ArchCmd {
+    /// Print a spec (presets and overrides resolved) as RON, or JSON with --json.
+    Show(ArchArgs),
+    /// Check a spec: parse it, apply overrides and run every consistency check.
+    Validate(ArchArgs),
+    /// List the bundled presets of every spec kind.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct ArchArgs {
+    /// A RON spec file, or the name of a bundled preset.
+    pub spec: String,
+    /// Spec kind; guessed from the file or preset name when omitted.
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Spec kinds `arch` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Cgra,
+}
+
+fn guess_kind(spec: &str) -> anyhow::Result<Kind> {
+    if CgraSpec::preset_names().contains(&spec) {
+        return Ok(Kind::Cgra);
+    }
+    let path = std::path::Path::new(spec);
+    if path.exists() {
+        let text = std::fs::read_to_string(path).map_err(|e| bad_input(format!("{spec}: {e}")))?;
+        if text.contains("CgraSpec") || spec.contains("cgra") {
+            return Ok(Kind::Cgra);
+        }
+        if let Some(name) = preset_named_in(&text)
+            && CgraSpec::preset_names().contains(&name.as_str())
+        {
+            return Ok(Kind::Cgra);
+        }
+    }
+    Err(bad_input(format!(
+        "{spec}: cannot tell which kind of spec this is; pass --kind (cgra)"
+    )))
+}
+
+fn preset_named_in(text: &str) -> Option<String> {
+    let at = text.find("preset")?;
+    let rest = &text[at..];
+    let start = rest.find('"')? + 1;
+    let end = rest[start..].find('"')? + start;
+    Some(rest[start..end].to_string())
+}
+
+#[derive(serde::Serialize)]
+struct ValidateReport {
+    spec: String,
+    kind: Kind,
+    valid: bool,
+    summary: String,
+}
 
 pub fn run(cmd: ArchCmd) -> anyhow::Result<Outcome> {
-    match cmd {}
+    match cmd {
+        ArchCmd::List { json } => {
+            let cgra = CgraSpec::preset_names();
+            if json {
+                print_json(&serde_json::json!({ "cgra": cgra }))?;
+            } else {
+                println!("cgra: {}", cgra.join(", "));
+            }
+            Ok(Outcome::Ok)
+        }
+        ArchCmd::Show(a) => {
+            let kind = match a.kind {
+                Some(k) => k,
+                None => guess_kind(&a.spec)?,
+            };
+            match kind {
+                Kind::Cgra => {
+                    let spec = CgraSpec::load(&a.spec).map_err(bad_input)?;
+                    if a.json {
+                        print_json(&spec)?;
+                    } else {
+                        println!("{}", tessera_arch::spec_io::to_ron(&spec));
+                    }
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+        ArchCmd::Validate(a) => {
+            let kind = match a.kind {
+                Some(k) => k,
+                None => guess_kind(&a.spec)?,
+            };
+            let summary = match kind {
+                Kind::Cgra => {
+                    let s = CgraSpec::load(&a.spec).map_err(bad_input)?;
+                    let mem_pes = (0..s.pe_count() as u16).filter(|p| !s.banks_of(*p).is_empty()).count();
+                    format!(
+                        "{}: {}x{} CGRA, {} memory PEs, {} banks, {:?} interconnect ({} hop(s)/cycle), RF {}, clock {} ps, composition {}, area {:.3} mm2",
+                        s.name,
+                        s.rows,
+                        s.cols,
+                        mem_pes,
+                        s.memory.banks.len(),
+                        s.interconnect.topology,
+                        s.interconnect.max_hops_per_cycle,
+                        s.rf_size,
+                        s.timing.clock_period_ps,
+                        if s.compose.enabled { "on" } else { "off" },
+                        s.total_area_um2() / 1e6
+                    )
+                }
+            };
+            if a.json {
+                print_json(&ValidateReport {
+                    spec: a.spec.clone(),
+                    kind,
+                    valid: true,
+                    summary,
+                })?;
+            } else {
+                println!("ok: {summary}");
+            }
+            Ok(Outcome::Ok)
+        }
+    }
 }

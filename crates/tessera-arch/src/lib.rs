@@ -5,6 +5,9 @@
 //!
 //! Architecture invariant: this crate describes hardware; it never maps, simulates or prints.
 
+pub mod accel;
+pub mod dram;
+pub mod cgra;
 pub mod error;
 pub mod spec_io;
 

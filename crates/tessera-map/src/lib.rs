@@ -1,0 +1,11 @@
+//! CGRA mapping for Tessera: MII analysis, modulo scheduling with placement and routing,
+//! an exact MILP mode, COMPOSE timing-driven composition, and an independent mapping
+//! checker. The [`mapping::Mapping`] type defined here is what the simulator runs and the
+//! GUI draws.
+//!
+//! Architecture invariant: the checker shares no code with the mappers beyond the
+//! `Mapping` type itself.
+
+pub mod mapping;
+
+pub use mapping::{Loc, Mapping, Placement, Route, Segment};
