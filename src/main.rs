@@ -27,6 +27,14 @@ enum Command {
     /// Accelerator templates (systolic / spatial arrays) for DNN layers.
     #[command(subcommand)]
     Accel(cli::accel::AccelCmd),
+    /// Map a loop kernel onto a CGRA: MII breakdown, II reached, reservation table, mapping.json.
+    Map(cli::map::MapArgs),
+    /// Map every kernel of one or more folders on one CGRA and summarise II, MII and times.
+    Suite(cli::suite::SuiteArgs),
+    /// Simulate a mapping cycle by cycle on seeded inputs and verify it against the interpreter.
+    Sim(cli::sim::SimArgs),
+    /// Map, check and simulate a kernel in one go (map + sim).
+    Run(cli::run::RunArgs),
     /// Run a short tour on bundled defaults.
     Demo(cli::demo::DemoArgs),
 }
@@ -45,6 +53,10 @@ fn main() -> ExitCode {
         Command::Arch(c) => cli::arch::run(c),
         Command::Dram(c) => cli::dram::run(c),
         Command::Accel(c) => cli::accel::run(c),
+        Command::Map(a) => cli::map::run(a),
+        Command::Suite(a) => cli::suite::run(a),
+        Command::Sim(a) => cli::sim::run(a),
+        Command::Run(a) => cli::run::run(a),
         Command::Demo(a) => cli::demo::run(a),
     };
     cli::finish(result)

@@ -110,7 +110,9 @@ pub fn run(cmd: ArchCmd) -> anyhow::Result<Outcome> {
             let summary = match kind {
                 Kind::Cgra => {
                     let s = CgraSpec::load(&a.spec).map_err(bad_input)?;
-                    let mem_pes = (0..s.pe_count() as u16).filter(|p| !s.banks_of(*p).is_empty()).count();
+                    let mem_pes = (0..s.pe_count() as u16)
+                        .filter(|p| !s.banks_of(*p).is_empty())
+                        .count();
                     format!(
                         "{}: {}x{} CGRA, {} memory PEs, {} banks, {:?} interconnect ({} hop(s)/cycle), RF {}, clock {} ps, composition {}, area {:.3} mm2",
                         s.name,

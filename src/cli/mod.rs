@@ -8,6 +8,10 @@ pub mod arch;
 pub mod demo;
 pub mod dram;
 pub mod kernel;
+pub mod map;
+pub mod run;
+pub mod sim;
+pub mod suite;
 
 /// What a subcommand concluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

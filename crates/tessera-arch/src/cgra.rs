@@ -160,11 +160,26 @@ impl Default for ComposeSpec {
 
 /// The bundled presets.
 pub const PRESETS: &[(&str, &str)] = &[
-    ("hycube-4x4", include_str!("../../../arch-specs/cgra/hycube-4x4.ron")),
-    ("mesh-4x4", include_str!("../../../arch-specs/cgra/mesh-4x4.ron")),
-    ("mesh-8x8", include_str!("../../../arch-specs/cgra/mesh-8x8.ron")),
-    ("torus-8x8", include_str!("../../../arch-specs/cgra/torus-8x8.ron")),
-    ("compose-4x4", include_str!("../../../arch-specs/cgra/compose-4x4.ron")),
+    (
+        "hycube-4x4",
+        include_str!("../../../arch-specs/cgra/hycube-4x4.ron"),
+    ),
+    (
+        "mesh-4x4",
+        include_str!("../../../arch-specs/cgra/mesh-4x4.ron"),
+    ),
+    (
+        "mesh-8x8",
+        include_str!("../../../arch-specs/cgra/mesh-8x8.ron"),
+    ),
+    (
+        "torus-8x8",
+        include_str!("../../../arch-specs/cgra/torus-8x8.ron"),
+    ),
+    (
+        "compose-4x4",
+        include_str!("../../../arch-specs/cgra/compose-4x4.ron"),
+    ),
 ];
 
 impl Spec for CgraSpec {
@@ -177,7 +192,10 @@ impl Spec for CgraSpec {
     fn validate(&self) -> Result<(), Vec<String>> {
         let mut p = Vec::new();
         if self.rows == 0 || self.cols == 0 {
-            p.push(format!("grid is {}x{}; rows and cols must be at least 1", self.rows, self.cols));
+            p.push(format!(
+                "grid is {}x{}; rows and cols must be at least 1",
+                self.rows, self.cols
+            ));
         }
         if (self.rows as u32) * (self.cols as u32) > u16::MAX as u32 {
             p.push("more than 65535 PEs".to_string());
@@ -218,13 +236,19 @@ impl Spec for CgraSpec {
         }
         for (class, cost) in &self.ops {
             if cost.latency_cycles == 0 && !matches!(class, OpClass::Const | OpClass::Input) {
-                p.push(format!("op class `{class}` has latency 0 cycles; at least 1 is needed"));
+                p.push(format!(
+                    "op class `{class}` has latency 0 cycles; at least 1 is needed"
+                ));
             }
             if cost.energy_pj < 0.0 || !cost.energy_pj.is_finite() {
-                p.push(format!("op class `{class}` has energy {} pJ", cost.energy_pj));
+                p.push(format!(
+                    "op class `{class}` has energy {} pJ",
+                    cost.energy_pj
+                ));
             }
             if cost.latency_cycles == 1
-                && cost.delay_ps + self.timing.setup_ps + self.timing.clk_to_q_ps > self.timing.clock_period_ps
+                && cost.delay_ps + self.timing.setup_ps + self.timing.clk_to_q_ps
+                    > self.timing.clock_period_ps
             {
                 p.push(format!(
                     "op class `{class}` takes 1 cycle but its delay {} ps + setup {} ps + clk-to-q {} ps exceeds the clock period {} ps; raise its latency or the period",
@@ -307,8 +331,14 @@ impl Spec for CgraSpec {
             p.push("compose.enabled needs compose.max_virtual_pe >= 2 (a virtual PE of one PE composes nothing)".to_string());
         }
         for (name, v) in [
-            ("compose.bypass_area_overhead", self.compose.bypass_area_overhead),
-            ("compose.bypass_power_overhead", self.compose.bypass_power_overhead),
+            (
+                "compose.bypass_area_overhead",
+                self.compose.bypass_area_overhead,
+            ),
+            (
+                "compose.bypass_power_overhead",
+                self.compose.bypass_power_overhead,
+            ),
         ] {
             if !(0.0..=10.0).contains(&v) {
                 p.push(format!("{name} = {v} is not a fraction in 0..=10"));
@@ -320,8 +350,14 @@ impl Spec for CgraSpec {
             ("energy.out_reg_write_pj", self.energy.out_reg_write_pj),
             ("energy.hop_pj", self.energy.hop_pj),
             ("energy.mem_access_pj", self.energy.mem_access_pj),
-            ("energy.config_per_pe_cycle_pj", self.energy.config_per_pe_cycle_pj),
-            ("energy.idle_per_pe_cycle_pj", self.energy.idle_per_pe_cycle_pj),
+            (
+                "energy.config_per_pe_cycle_pj",
+                self.energy.config_per_pe_cycle_pj,
+            ),
+            (
+                "energy.idle_per_pe_cycle_pj",
+                self.energy.idle_per_pe_cycle_pj,
+            ),
             ("area.pe_um2", self.area.pe_um2),
         ] {
             if v < 0.0 || !v.is_finite() {
@@ -354,7 +390,8 @@ impl CgraSpec {
     /// Does the PE support this op class?
     pub fn supports(&self, pe: PeId, class: OpClass) -> bool {
         let (r, c) = self.pe_pos(pe);
-        self.kind_at(r, c).is_some_and(|k| k.classes.contains(&class))
+        self.kind_at(r, c)
+            .is_some_and(|k| k.classes.contains(&class))
     }
 
     /// Banks wired to a PE.
@@ -406,14 +443,22 @@ impl CgraSpec {
         let mem_pes = (0..self.pe_count() as PeId)
             .filter(|p| !self.banks_of(*p).is_empty())
             .count() as f64;
-        let mem_kib: f64 = self.memory.banks.iter().map(|b| b.size_bytes as f64 / 1024.0).sum();
+        let mem_kib: f64 = self
+            .memory
+            .banks
+            .iter()
+            .map(|b| b.size_bytes as f64 / 1024.0)
+            .sum();
         let pe_area = pes * (self.area.pe_um2 + self.rf_size as f64 * self.area.rf_per_reg_um2);
         let compose = if self.compose.enabled {
             pe_area * self.compose.bypass_area_overhead
         } else {
             0.0
         };
-        pe_area + compose + mem_pes * self.area.mem_pe_extra_um2 + mem_kib * self.area.memory_per_kib_um2
+        pe_area
+            + compose
+            + mem_pes * self.area.mem_pe_extra_um2
+            + mem_kib * self.area.memory_per_kib_um2
     }
 }
 
@@ -456,18 +501,33 @@ mod tests {
         .unwrap();
         assert_eq!(s.rf_size, 8);
         assert_eq!(s.timing.clock_period_ps, 2000);
-        let e = load_str::<CgraSpec>(r#"(preset: "mesh-4x4", set: { "rows": 3 })"#, "t.ron").unwrap_err();
-        assert!(e.to_string().contains("layout has 4 rows but rows = 3"), "{e}");
-        let e = load_str::<CgraSpec>(r#"(preset: "mesh-4x4", set: { "rf_sise": 3 })"#, "t.ron").unwrap_err();
+        let e = load_str::<CgraSpec>(r#"(preset: "mesh-4x4", set: { "rows": 3 })"#, "t.ron")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("layout has 4 rows but rows = 3"),
+            "{e}"
+        );
+        let e = load_str::<CgraSpec>(r#"(preset: "mesh-4x4", set: { "rf_sise": 3 })"#, "t.ron")
+            .unwrap_err();
         assert!(e.to_string().contains("no field `rf_sise`"), "{e}");
         let e = load_str::<CgraSpec>(r#"(preset: "mesh-9x9")"#, "t.ron").unwrap_err();
-        assert!(e.to_string().contains("unknown CGRA spec preset `mesh-9x9`"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("unknown CGRA spec preset `mesh-9x9`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn ron_type_error_points_at_line_and_column() {
-        let text = CgraSpec::presets()[1].1.replacen("rf_size: 4", "rf_size: \"four\"", 1);
-        assert_ne!(text, CgraSpec::presets()[1].1, "preset must contain `rf_size: 4`");
+        let text = CgraSpec::presets()[1]
+            .1
+            .replacen("rf_size: 4", "rf_size: \"four\"", 1);
+        assert_ne!(
+            text,
+            CgraSpec::presets()[1].1,
+            "preset must contain `rf_size: 4`"
+        );
         let e = load_str::<CgraSpec>(&text, "bad.ron").unwrap_err();
         let line = text.lines().position(|l| l.contains("\"four\"")).unwrap() + 1;
         assert_eq!(e.position.map(|p| p.0), Some(line), "{e}");
@@ -481,6 +541,11 @@ mod tests {
         assert!(msgs.contains("exceeds the clock period"), "{msgs}");
         let mut s = CgraSpec::preset("mesh-4x4").unwrap();
         s.memory.banks[0].pes.push((9, 9));
-        assert!(s.validate().unwrap_err().join("\n").contains("outside the 4x4 grid"));
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .join("\n")
+                .contains("outside the 4x4 grid")
+        );
     }
 }

@@ -6,8 +6,8 @@
 //! Architecture invariant: this crate describes hardware; it never maps, simulates or prints.
 
 pub mod accel;
-pub mod dram;
 pub mod cgra;
+pub mod dram;
 pub mod error;
 pub mod spec_io;
 

@@ -40,7 +40,7 @@ pub trait Spec: Serialize + DeserializeOwned + Sized {
     fn preset(name: &str) -> Result<Self, SpecError> {
         let Some((_, text)) = Self::presets().iter().find(|(n, _)| *n == name) else {
             return Err(SpecError::new(
-                format!("<preset>"),
+                "<preset>".to_string(),
                 SpecErrorKind::UnknownPreset {
                     kind: Self::KIND,
                     name: name.to_string(),
@@ -142,9 +142,8 @@ fn parse_preset_ref(text: &str, file: &str) -> Result<Option<PresetRef>, SpecErr
 
 fn apply_overrides<T: Spec>(r: PresetRef, file: &str) -> Result<T, SpecError> {
     let base = T::preset(&r.preset).map_err(|e| e.in_file(file))?;
-    let mut json = serde_json::to_value(&base).map_err(|e| {
-        SpecError::new(file.to_string(), SpecErrorKind::Override(e.to_string()))
-    })?;
+    let mut json = serde_json::to_value(&base)
+        .map_err(|e| SpecError::new(file.to_string(), SpecErrorKind::Override(e.to_string())))?;
     for (path, value) in &r.set {
         let new = ron_to_json(value).map_err(|msg| {
             SpecError::new(
@@ -167,7 +166,11 @@ fn apply_overrides<T: Spec>(r: PresetRef, file: &str) -> Result<T, SpecError> {
     })
 }
 
-fn set_path(root: &mut serde_json::Value, path: &str, new: serde_json::Value) -> Result<(), String> {
+fn set_path(
+    root: &mut serde_json::Value,
+    path: &str,
+    new: serde_json::Value,
+) -> Result<(), String> {
     let mut cur = root;
     let parts: Vec<&str> = path.split('.').collect();
     for (i, part) in parts.iter().enumerate() {

@@ -24,13 +24,13 @@ proptest! {
         let mut bytes = preset_text().as_bytes().to_vec();
         let pos = pos % bytes.len();
         bytes[pos] = byte;
-        if let Ok(text) = String::from_utf8(bytes) {
-            if let Err(e) = load_str::<CgraSpec>(&text, "mut.ron") {
-                prop_assert_eq!(e.file.as_str(), "mut.ron");
-                // Syntax and type errors carry a position.
-                if matches!(e.kind, SpecErrorKind::Parse(_)) {
-                    prop_assert!(e.position.is_some(), "{}", e);
-                }
+        if let Ok(text) = String::from_utf8(bytes)
+            && let Err(e) = load_str::<CgraSpec>(&text, "mut.ron")
+        {
+            prop_assert_eq!(e.file.as_str(), "mut.ron");
+            // Syntax and type errors carry a position.
+            if matches!(e.kind, SpecErrorKind::Parse(_)) {
+                prop_assert!(e.position.is_some(), "{}", e);
             }
         }
     }
@@ -42,5 +42,8 @@ fn a_type_error_names_line_and_column() {
     let err = load_str::<CgraSpec>(&text, "neg.ron").unwrap_err();
     let line = text.lines().position(|l| l.contains("max_ii: -3")).unwrap() + 1;
     assert_eq!(err.position.map(|p| p.0), Some(line), "{err}");
-    assert!(err.to_string().starts_with(&format!("neg.ron:{line}:")), "{err}");
+    assert!(
+        err.to_string().starts_with(&format!("neg.ron:{line}:")),
+        "{err}"
+    );
 }

@@ -72,7 +72,9 @@ impl std::fmt::Display for Divergence {
 impl Outputs {
     /// First value where `actual` differs from `self` (the expected outputs).
     pub fn first_divergence(&self, actual: &Outputs) -> Option<Divergence> {
-        if self.arrays.len() != actual.arrays.len() || self.live_outs.len() != actual.live_outs.len() {
+        if self.arrays.len() != actual.arrays.len()
+            || self.live_outs.len() != actual.live_outs.len()
+        {
             return Some(Divergence::Shape(format!(
                 "expected {} arrays and {} live-outs, got {} and {}",
                 self.arrays.len(),
@@ -93,7 +95,10 @@ impl Outputs {
                 }
             }
             if e.values.len() != a.values.len() {
-                return Some(Divergence::Shape(format!("array {} length differs", e.name)));
+                return Some(Divergence::Shape(format!(
+                    "array {} length differs",
+                    e.name
+                )));
             }
         }
         for ((n, x), (_, y)) in self.live_outs.iter().zip(&actual.live_outs) {
@@ -141,7 +146,11 @@ pub fn random_inputs(kernel: &Kernel, seed: u64) -> Inputs {
 pub fn default_inputs(kernel: &Kernel) -> Inputs {
     Inputs {
         scalars: kernel.scalars.iter().map(|s| s.default).collect(),
-        arrays: kernel.arrays.iter().map(|a| vec![0; a.len as usize]).collect(),
+        arrays: kernel
+            .arrays
+            .iter()
+            .map(|a| vec![0; a.len as usize])
+            .collect(),
         seed: None,
     }
 }
@@ -218,7 +227,12 @@ fn check_inputs(kernel: &Kernel, inputs: &Inputs) -> Result<(), IrError> {
             format!(
                 "expected {} scalar inputs ({}), got {}",
                 kernel.scalars.len(),
-                kernel.scalars.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                kernel
+                    .scalars
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 inputs.scalars.len()
             ),
         ));
@@ -226,14 +240,23 @@ fn check_inputs(kernel: &Kernel, inputs: &Inputs) -> Result<(), IrError> {
     if inputs.arrays.len() != kernel.arrays.len() {
         return Err(IrError::run(
             &kernel.name,
-            format!("expected {} arrays, got {}", kernel.arrays.len(), inputs.arrays.len()),
+            format!(
+                "expected {} arrays, got {}",
+                kernel.arrays.len(),
+                inputs.arrays.len()
+            ),
         ));
     }
     for (a, v) in kernel.arrays.iter().zip(&inputs.arrays) {
         if v.len() != a.len as usize {
             return Err(IrError::run(
                 &kernel.name,
-                format!("array `{}` has {} elements, input gives {}", a.name, a.len, v.len()),
+                format!(
+                    "array `{}` has {} elements, input gives {}",
+                    a.name,
+                    a.len,
+                    v.len()
+                ),
             ));
         }
     }
@@ -241,7 +264,13 @@ fn check_inputs(kernel: &Kernel, inputs: &Inputs) -> Result<(), IrError> {
 }
 
 /// Check that a memory access lies inside one declared array; returns a readable error.
-pub fn check_access(kernel: &Kernel, node: NodeId, iteration: u32, addr: u32, width: Width) -> Result<(), IrError> {
+pub fn check_access(
+    kernel: &Kernel,
+    node: NodeId,
+    iteration: u32,
+    addr: u32,
+    width: Width,
+) -> Result<(), IrError> {
     if kernel.array_at(addr, width.bytes()).is_some() {
         return Ok(());
     }
@@ -291,7 +320,9 @@ fn plan(kernel: &Kernel) -> Result<Plan, IrError> {
         for (src, o) in ins {
             match o.slot {
                 Slot::Data(_) => data[id.index()].push((src, o.distance, o.init)),
-                Slot::Pred { negated } => pred[id.index()] = Some((src, o.distance, o.init, negated)),
+                Slot::Pred { negated } => {
+                    pred[id.index()] = Some((src, o.distance, o.init, negated))
+                }
                 Slot::Order => {}
             }
         }
@@ -312,16 +343,17 @@ pub fn run(kernel: &Kernel, inputs: &Inputs) -> Result<Outputs, IrError> {
     let mut arg_valid: Vec<bool> = Vec::with_capacity(8);
     for k in 0..kernel.trip_count {
         let row = (k as usize % depth) * n;
-        let read = |src: usize, dist: u32, init: i32, vals: &[i32], valid: &[bool]| -> (i32, bool) {
-            if dist == 0 {
-                (vals[row + src], valid[row + src])
-            } else if k < dist {
-                (init, true)
-            } else {
-                let r = ((k - dist) as usize % depth) * n;
-                (vals[r + src], valid[r + src])
-            }
-        };
+        let read =
+            |src: usize, dist: u32, init: i32, vals: &[i32], valid: &[bool]| -> (i32, bool) {
+                if dist == 0 {
+                    (vals[row + src], valid[row + src])
+                } else if k < dist {
+                    (init, true)
+                } else {
+                    let r = ((k - dist) as usize % depth) * n;
+                    (vals[r + src], valid[r + src])
+                }
+            };
         for &id in &plan.order {
             let i = id.index();
             let node = &kernel.graph[id];
@@ -348,7 +380,11 @@ pub fn run(kernel: &Kernel, inputs: &Inputs) -> Result<Outputs, IrError> {
                 Op::Const => node.imm.unwrap_or(0),
                 Op::Input(s) => inputs.scalars[s as usize],
                 Op::Load { width, signed } => {
-                    let addr = args.first().copied().unwrap_or(0).wrapping_add(node.imm.unwrap_or(0)) as u32;
+                    let addr = args
+                        .first()
+                        .copied()
+                        .unwrap_or(0)
+                        .wrapping_add(node.imm.unwrap_or(0)) as u32;
                     check_access(kernel, id, k, addr, width)?;
                     mem.read(addr, width, signed)
                 }
@@ -363,7 +399,10 @@ pub fn run(kernel: &Kernel, inputs: &Inputs) -> Result<Outputs, IrError> {
                     v
                 }
                 Op::Merge => {
-                    let pick = arg_valid.iter().position(|ok| *ok).unwrap_or(args.len() - 1);
+                    let pick = arg_valid
+                        .iter()
+                        .position(|ok| *ok)
+                        .unwrap_or(args.len() - 1);
                     args[pick]
                 }
                 op => {
@@ -460,9 +499,9 @@ mod tests {
         for seed in [1, 2, 3] {
             let inputs = random_inputs(&k, seed);
             let out = run(&k, &inputs).unwrap();
-            let expect = inputs.arrays[0]
-                .iter()
-                .fold(0i32, |s, x| s.wrapping_add(x.wrapping_mul(inputs.scalars[0])));
+            let expect = inputs.arrays[0].iter().fold(0i32, |s, x| {
+                s.wrapping_add(x.wrapping_mul(inputs.scalars[0]))
+            });
             assert_eq!(out.live_outs, vec![("s".to_string(), expect)]);
         }
     }
@@ -521,26 +560,61 @@ mod tests {
         k.add_edge(i, i, Operand::carried(0, 1, -1));
         let off = k.add_node(Node::new(Op::Shl).with_imm(2));
         k.add_edge(i, off, Operand::data(0));
-        let ld = k.add_node(Node::new(Op::Load { width: Width::Word, signed: true }).with_imm(0).with_array(0));
+        let ld = k.add_node(
+            Node::new(Op::Load {
+                width: Width::Word,
+                signed: true,
+            })
+            .with_imm(0)
+            .with_array(0),
+        );
         k.add_edge(off, ld, Operand::data(0));
         let pos = k.add_node(Node::new(Op::Gt).with_imm(0));
         k.add_edge(ld, pos, Operand::data(0));
-        let st = k.add_node(Node::new(Op::Store { width: Width::Word }).with_imm(64).with_array(1));
+        let st = k.add_node(
+            Node::new(Op::Store { width: Width::Word })
+                .with_imm(64)
+                .with_array(1),
+        );
         k.add_edge(off, st, Operand::data(0));
         k.add_edge(ld, st, Operand::data(1));
-        k.add_edge(pos, st, Operand { slot: Slot::Pred { negated: false }, distance: 0, init: 0 });
+        k.add_edge(
+            pos,
+            st,
+            Operand {
+                slot: Slot::Pred { negated: false },
+                distance: 0,
+                init: 0,
+            },
+        );
         let mv = k.add_node(Node::new(Op::Move));
         k.add_edge(ld, mv, Operand::data(0));
-        k.add_edge(pos, mv, Operand { slot: Slot::Pred { negated: false }, distance: 0, init: 0 });
+        k.add_edge(
+            pos,
+            mv,
+            Operand {
+                slot: Slot::Pred { negated: false },
+                distance: 0,
+                init: 0,
+            },
+        );
         let neg1 = k.add_node(Node::new(Op::Const).with_imm(-1));
         let merge = k.add_node(Node::new(Op::Merge));
         k.add_edge(mv, merge, Operand::data(0));
         k.add_edge(neg1, merge, Operand::data(1));
-        k.live_outs.push(LiveOut { name: "m".into(), node: merge, init: 0 });
+        k.live_outs.push(LiveOut {
+            name: "m".into(),
+            node: merge,
+            init: 0,
+        });
         let inputs = random_inputs(&k, 7);
         let out = run(&k, &inputs).unwrap();
         let (x, y0) = (&inputs.arrays[0], &inputs.arrays[1]);
-        let y: Vec<i32> = x.iter().zip(y0).map(|(x, y)| if *x > 0 { *x } else { *y }).collect();
+        let y: Vec<i32> = x
+            .iter()
+            .zip(y0)
+            .map(|(x, y)| if *x > 0 { *x } else { *y })
+            .collect();
         assert_eq!(out.arrays[0].values, y);
         let last = x[n as usize - 1];
         assert_eq!(out.live_outs[0].1, if last > 0 { last } else { -1 });

@@ -215,9 +215,7 @@ impl Kernel {
     }
 
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
-        self.graph
-            .node_indices()
-            .map(move |i| (i, &self.graph[i]))
+        self.graph.node_indices().map(move |i| (i, &self.graph[i]))
     }
 
     /// Incoming operands of a node, sorted by slot (data 0, 1, ..., then predicate, then order).
@@ -332,7 +330,10 @@ impl Kernel {
                 }
             };
             if preds > 1 {
-                problems.push(format!("{} has {preds} predicate operands (at most 1)", describe()));
+                problems.push(format!(
+                    "{} has {preds} predicate operands (at most 1)",
+                    describe()
+                ));
             }
             for (i, s) in data_slots.iter().enumerate() {
                 if *s as usize != i {
@@ -346,11 +347,18 @@ impl Kernel {
                 }
             }
             let arity = node.op.arity();
-            let provided = data_slots.len() + usize::from(node.imm.is_some() && !matches!(node.op, Op::Const) && !node.op.is_memory());
+            let provided = data_slots.len()
+                + usize::from(
+                    node.imm.is_some() && !matches!(node.op, Op::Const) && !node.op.is_memory(),
+                );
             let ok = match node.op {
                 Op::Const => node.imm.is_some() && data_slots.is_empty(),
-                Op::Load { .. } => data_slots.len() <= 1 && (data_slots.len() == 1 || node.imm.is_some()),
-                Op::Store { .. } => data_slots.len() == 2 || (data_slots.len() == 1 && node.imm.is_some()),
+                Op::Load { .. } => {
+                    data_slots.len() <= 1 && (data_slots.len() == 1 || node.imm.is_some())
+                }
+                Op::Store { .. } => {
+                    data_slots.len() == 2 || (data_slots.len() == 1 && node.imm.is_some())
+                }
                 _ => provided >= arity.min && provided <= arity.max,
             };
             if !ok {
@@ -358,7 +366,11 @@ impl Kernel {
                     "{} has {} data operand(s){}; `{}` takes {}{}",
                     describe(),
                     data_slots.len(),
-                    if node.imm.is_some() { " and an immediate" } else { "" },
+                    if node.imm.is_some() {
+                        " and an immediate"
+                    } else {
+                        ""
+                    },
                     node.op,
                     if arity.min == arity.max {
                         arity.min.to_string()
@@ -368,7 +380,8 @@ impl Kernel {
                     match node.op {
                         Op::Const => " (and needs an immediate)",
                         Op::Load { .. } => " (an address operand, or an immediate address)",
-                        Op::Store { .. } => " (address and value; an immediate may replace the address)",
+                        Op::Store { .. } =>
+                            " (address and value; an immediate may replace the address)",
                         _ => "",
                     }
                 ));
@@ -394,7 +407,11 @@ impl Kernel {
         }
         for lo in &self.live_outs {
             if lo.node.index() >= self.node_count() {
-                problems.push(format!("live-out `{}` names missing node {}", lo.name, lo.node.index()));
+                problems.push(format!(
+                    "live-out `{}` names missing node {}",
+                    lo.name,
+                    lo.node.index()
+                ));
             }
         }
         let mut sorted: Vec<&ArrayDecl> = self.arrays.iter().collect();

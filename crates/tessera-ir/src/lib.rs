@@ -7,8 +7,9 @@
 //! [`kernel::Kernel`] and [`op`].
 
 pub mod error;
-pub mod interp;
+pub mod export;
 pub mod import;
+pub mod interp;
 pub mod kernel;
 pub mod lang;
 pub mod load;
@@ -16,6 +17,8 @@ pub mod op;
 
 pub use error::{IrError, SourceLoc};
 pub use interp::{Inputs, Outputs};
-pub use kernel::{ArrayDecl, ArrayDir, Kernel, KernelSource, LiveOut, Node, NodeId, Operand, ScalarDecl, Slot};
-pub use op::{Op, OpClass, Width};
+pub use kernel::{
+    ArrayDecl, ArrayDir, Kernel, KernelSource, LiveOut, Node, NodeId, Operand, ScalarDecl, Slot,
+};
 pub use load::load_kernel;
+pub use op::{Op, OpClass, Width};

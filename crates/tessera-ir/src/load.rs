@@ -46,8 +46,11 @@ pub fn load_kernel(path: &Path, params: &[(String, i64)]) -> Result<Kernel, IrEr
     Ok(kernel)
 }
 
+/// One file of a folder and what loading it gave.
+pub type LoadedFile = (std::path::PathBuf, Result<Kernel, IrError>);
+
 /// Load every kernel file in a folder (sorted by name), with the error of each that fails.
-pub fn load_dir(dir: &Path) -> Result<Vec<(std::path::PathBuf, Result<Kernel, IrError>)>, IrError> {
+pub fn load_dir(dir: &Path) -> Result<Vec<LoadedFile>, IrError> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| IrError::Io {
             file: dir.display().to_string(),

@@ -108,8 +108,13 @@ pub enum Op {
     Zext8,
     Zext16,
     Move,
-    Load { width: Width, signed: bool },
-    Store { width: Width },
+    Load {
+        width: Width,
+        signed: bool,
+    },
+    Store {
+        width: Width,
+    },
     Merge,
 }
 

@@ -6,6 +6,12 @@
 //! Architecture invariant: the checker shares no code with the mappers beyond the
 //! `Mapping` type itself.
 
+pub mod check;
+pub mod driver;
+pub mod error;
+pub mod exact;
+pub mod heuristic;
 pub mod mapping;
+pub mod mii;
 
 pub use mapping::{Loc, Mapping, Placement, Route, Segment};

@@ -1,0 +1,23 @@
+//! DRAM device and controller model plus Processing-in-DRAM (PiD) security primitives.
+//! It simulates DDR4/DDR5 channels with every JEDEC timing enforced by per-bank state
+//! machines, runs memory traces through an event-driven FR-FCFS controller (bandwidth,
+//! latency distribution, row-buffer hit rate, IDD energy), and executes command-level PiD
+//! programs that break timing on purpose (flagging every violation) on a seeded cell-variation
+//! model to study TRNGs, PUFs, read disturbance and timing channels. It also holds the NIST
+//! SP 800-22 / SP 800-90B randomness tests. It never prints: callers get values and errors.
+
+pub mod cells;
+pub mod channel;
+pub mod config;
+pub mod controller;
+pub mod device;
+pub mod disturb;
+pub mod energy;
+pub mod nist;
+pub mod pid;
+pub mod puf;
+pub mod trace;
+pub mod trng;
+
+pub use controller::{ControllerConfig, MemorySystem, PagePolicy, Request, SimReport};
+pub use device::{BankId, Cmd, Constraint, Device};

@@ -1,0 +1,5 @@
+//! Exporters: the DOT (Graphviz) view of any kernel.
+
+mod dot;
+
+pub use dot::to_dot;

@@ -1,0 +1,110 @@
+//! The mapping driver: MII analysis, then the heuristic mapper at II = MII, MII + 1, ...
+//! until a mapping passes the independent checker, within a time budget.
+//!
+//! Every mapping returned has passed [`check::check`]. A mapping the checker rejects is a
+//! mapper bug: that II counts as failed, with the violations as its reason, and the driver
+//! moves on (so the bug is visible in `failed_iis` instead of silently producing a wrong
+//! mapping).
+
+use crate::check;
+use crate::error::MapError;
+use crate::heuristic;
+use crate::mapping::Mapping;
+use crate::mii::{self, MiiReport};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+use tessera_arch::cgra::CgraSpec;
+use tessera_ir::Kernel;
+
+pub use crate::heuristic::MapOptions;
+
+/// Share of the remaining time budget one II may spend before the driver moves on.
+const PER_II_TIME_SHARE: f64 = 0.35;
+
+/// A successful mapping with what it took to get there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MapOutcome {
+    pub mapping: Mapping,
+    pub mii: MiiReport,
+    /// Why each II tried before the final one failed (from the MII up).
+    pub failed_iis: Vec<(u32, String)>,
+    /// Wall time of MII analysis plus mapping, in milliseconds.
+    pub time_ms: f64,
+}
+
+/// Map `kernel` on `arch` at the lowest II the heuristic mapper reaches.
+pub fn map_kernel(kernel: &Kernel, arch: &CgraSpec, opts: &MapOptions) -> Result<MapOutcome, MapError> {
+    let t0 = Instant::now();
+    let report = mii::analyze(kernel, arch)?;
+    kernel
+        .validate()
+        .map_err(|e| MapError::InvalidKernel(e.to_string()))?;
+    let max_ii = opts.max_ii.unwrap_or(arch.max_ii).min(arch.max_ii).max(1);
+    let (first, last) = match opts.fixed_ii {
+        Some(ii) => (ii, ii),
+        None => (report.mii.max(1), max_ii),
+    };
+    let deadline = t0 + Duration::from_secs_f64(opts.time_limit_s.max(0.0));
+    let mut failed: Vec<(u32, String)> = Vec::new();
+    if first > last || first > arch.max_ii {
+        failed.push((
+            first,
+            if opts.fixed_ii.is_some() {
+                format!("II {first} exceeds the array's configuration depth max_ii = {}", arch.max_ii)
+            } else {
+                format!("MII {first} exceeds the highest II allowed ({max_ii})")
+            },
+        ));
+        return Err(MapError::Infeasible {
+            max_ii,
+            reasons: failed,
+        });
+    }
+    for ii in first..=last {
+        if Instant::now() >= deadline {
+            failed.push((ii, format!("time limit of {} s reached before this II was tried", opts.time_limit_s)));
+            break;
+        }
+        // Each II may spend part of the remaining time, so that higher IIs (usually quick)
+        // still get their turn; the last allowed II may use all of it.
+        let now = Instant::now();
+        let ii_deadline = if ii == last {
+            deadline
+        } else {
+            now + deadline.saturating_duration_since(now).mul_f64(PER_II_TIME_SHARE)
+        };
+        match heuristic::map_at_ii_until(kernel, arch, ii, opts, Some(ii_deadline)) {
+            Ok(mut m) => match check::check(&m) {
+                Ok(()) => {
+                    let time_ms = t0.elapsed().as_secs_f64() * 1e3;
+                    m.provenance.mii = report.mii;
+                    m.provenance.seed = opts.seed;
+                    m.provenance.time_ms = time_ms;
+                    m.provenance.failed_iis = failed.clone();
+                    return Ok(MapOutcome {
+                        mapping: m,
+                        mii: report,
+                        failed_iis: failed,
+                        time_ms,
+                    });
+                }
+                Err(violations) => {
+                    let shown: Vec<String> = violations.iter().take(3).map(|v| v.to_string()).collect();
+                    failed.push((
+                        ii,
+                        format!(
+                            "mapper bug: the checker rejected the mapping ({} violations: {})",
+                            violations.len(),
+                            shown.join("; ")
+                        ),
+                    ));
+                }
+            },
+            Err(why) => failed.push((ii, why)),
+        }
+    }
+    Err(MapError::Infeasible {
+        max_ii: last,
+        reasons: failed,
+    })
+}

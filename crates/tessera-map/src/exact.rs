@@ -1,0 +1,1021 @@
+//! The exact mapper: a MILP (through `good_lp`, microlp solver) at a fixed II, combined
+//! with a routing stage, that either proves the II infeasible or returns a mapping the
+//! checker accepts.
+//!
+//! # Formulation (compact: issue stage + modulo slot)
+//!
+//! For every node that needs a PE (all but operand-less `Const`/`Input`, which become
+//! immediates) binaries `x[v][p][s]` place it on PE `p` in modulo slot `s`, and an integer
+//! stage `k[v]` gives its cycle `t_v = II * k_v + s`. Constraints:
+//!
+//! * one (PE, slot) per node, only PEs whose kind supports the class (memory ops: PEs
+//!   wired to a bank); one op per PE per slot;
+//! * an array-to-bank choice per array, memory ops on PEs wired to their array's bank,
+//!   and per bank and slot at most `ports` accesses to the arrays it holds;
+//! * value edges `u -> v` (distance `d`): `t_v + d * II >= t_u + L_u + ceil(h / H) - 1`,
+//!   where `h` is the hop distance between the two PEs (BFS over the topology's links) and
+//!   `H` the hops per cycle, written as neighbourhood constraints: for every PE `p` of `u`
+//!   and every `j`, `(j + 1) * (y_u[p] - y_v(N_(j+1)H(p))) <= slack`, where `N_r(p)` are the
+//!   PEs within `r` hops of `p` and `y` sums `x` over slots (exact for integral `y`, and a
+//!   much tighter LP relaxation than coordinate differences). With COMPOSE on, `L_u = 0`
+//!   (a result may chain);
+//! * order edges: `t_v + d * II >= t_u + 1` after a store, else `>= t_u`.
+//!
+//! Every mapping the checker accepts satisfies these constraints (they drop only register,
+//! output-register and link capacities), and stages are bounded by `K` with
+//! `K * II >= n * (w_max + II)`, which loses no schedule: any gap wider than `w_max + II`
+//! between consecutive issue times can be closed by moving all later nodes down a multiple
+//! of II without breaking a constraint. So **an infeasible MILP proves that no mapping
+//! exists at this II.**
+//!
+//! # Routing
+//!
+//! A MILP solution fixes placement and schedule; routes are then searched in the
+//! time-extended modulo routing graph (output registers, register files, links, at most
+//! `H` hops per cycle, per-slot occupancy with fan-out sharing) edge by edge, in several
+//! seeded orders. If no order routes, that placement is excluded by a no-good cut and the
+//! MILP is solved again; from then on an infeasible MILP is no longer a proof (the cut may
+//! exclude routable schedules with other stages), and the outcome says so.
+
+// Dense per-node and per-slot tables are indexed in parallel; index loops read clearer.
+#![allow(clippy::needless_range_loop)]
+
+use crate::check;
+use crate::error::MapError;
+use crate::mapping::{Loc, MAPPING_FORMAT_VERSION, Mapping, Placement, Provenance, Route, Segment};
+use good_lp::{
+    Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable, WithMipGap,
+    WithTimeLimit, microlp, variable,
+};
+use petgraph::visit::EdgeRef;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+use tessera_arch::cgra::{CgraSpec, PeId};
+use tessera_ir::{Kernel, OpClass, Slot};
+
+/// Options of the exact mapper.
+#[derive(Debug, Clone)]
+pub struct ExactOptions {
+    /// Wall-time budget in seconds for this II.
+    pub time_limit_s: f64,
+    /// Seed of the routing orders tried.
+    pub seed: u64,
+    /// Edge orders tried when routing one MILP solution.
+    pub routing_orders: u32,
+    /// Placements excluded by no-good cuts before giving up.
+    pub max_cuts: u32,
+}
+
+impl Default for ExactOptions {
+    fn default() -> Self {
+        Self {
+            time_limit_s: 60.0,
+            seed: 1,
+            routing_orders: 8,
+            max_cuts: 200,
+        }
+    }
+}
+
+/// What the exact mapper concluded at one II.
+#[derive(Debug, Clone)]
+pub enum ExactOutcome {
+    /// A mapping (already accepted by the checker).
+    Mapped(Box<Mapping>),
+    /// Proved: no mapping exists at this II.
+    Infeasible,
+    /// The time limit was reached without a mapping or a proof.
+    TimedOut,
+    /// Stopped without proof for another reason (e.g. routing cuts made the MILP
+    /// infeasible, which proves nothing); the string says why.
+    NoProof(String),
+}
+
+/// Map `kernel` at exactly `ii` with the MILP; see the module docs.
+pub fn map_exact(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    ii: u32,
+    opts: &ExactOptions,
+) -> Result<ExactOutcome, MapError> {
+    let t0 = Instant::now();
+    if ii == 0 {
+        return Err(MapError::Internal("II 0".into()));
+    }
+    kernel
+        .validate()
+        .map_err(|e| MapError::InvalidKernel(e.to_string()))?;
+    let model = Model::new(kernel, arch, ii)?;
+    let mut cuts: Vec<Vec<(usize, usize, usize)>> = Vec::new();
+    loop {
+        let left = opts.time_limit_s - t0.elapsed().as_secs_f64();
+        if left <= 0.0 {
+            return Ok(ExactOutcome::TimedOut);
+        }
+        match model.solve(&cuts, left)? {
+            Solved::Infeasible => {
+                return Ok(if cuts.is_empty() {
+                    ExactOutcome::Infeasible
+                } else {
+                    ExactOutcome::NoProof(format!(
+                        "the MILP became infeasible after {} unroutable placement(s) were cut; cuts prove nothing",
+                        cuts.len()
+                    ))
+                });
+            }
+            Solved::TimedOut => return Ok(ExactOutcome::TimedOut),
+            Solved::Placed(sol) => {
+                if let Some(mut m) = model.route(&sol, opts, t0) {
+                    m.provenance.time_ms = t0.elapsed().as_secs_f64() * 1e3;
+                    m.provenance.seed = opts.seed;
+                    return Ok(ExactOutcome::Mapped(Box::new(m)));
+                }
+                if cuts.len() as u32 >= opts.max_cuts {
+                    return Ok(ExactOutcome::NoProof(format!(
+                        "{} placements satisfied the MILP but none routed",
+                        cuts.len() + 1
+                    )));
+                }
+                cuts.push(sol.chosen.clone());
+            }
+        }
+    }
+}
+
+/// A placed value edge.
+#[derive(Debug, Clone, Copy)]
+struct VEdge {
+    edge: u32,
+    src: usize,
+    dst: usize,
+    distance: u32,
+}
+
+struct Model<'a> {
+    kernel: &'a Kernel,
+    arch: &'a CgraSpec,
+    ii: u32,
+    n: usize,
+    /// Needs a PE.
+    placed: Vec<bool>,
+    /// Allowed PEs per node.
+    allowed: Vec<Vec<usize>>,
+    latency: Vec<u32>,
+    vedges: Vec<VEdge>,
+    /// Order edges between placed nodes: (src, dst, distance, gap).
+    orders: Vec<(usize, usize, u32, i64)>,
+    /// Arrays with known-array memory ops, and those ops.
+    arrays: Vec<(usize, Vec<usize>)>,
+    k_max: i32,
+    /// Shortest hop count between PEs (BFS over the topology's links).
+    hop_dist: Vec<Vec<u32>>,
+}
+
+struct PlacedSolution {
+    pe: Vec<Option<usize>>,
+    time: Vec<i64>,
+    /// (node, pe, slot) chosen, for cuts.
+    chosen: Vec<(usize, usize, usize)>,
+    array_banks: Vec<u16>,
+}
+
+enum Solved {
+    Placed(PlacedSolution),
+    Infeasible,
+    TimedOut,
+}
+
+fn hop_bound(arch: &CgraSpec) -> u32 {
+    arch.interconnect.max_hops_per_cycle.max(1) as u32
+}
+
+impl<'a> Model<'a> {
+    fn new(kernel: &'a Kernel, arch: &'a CgraSpec, ii: u32) -> Result<Self, MapError> {
+        let n = kernel.node_count();
+        let pes = arch.pe_count();
+        let mut placed = vec![false; n];
+        let mut allowed = vec![Vec::new(); n];
+        let mut latency = vec![1u32; n];
+        for (id, node) in kernel.nodes() {
+            let i = id.index();
+            let class = node.op.class();
+            latency[i] = arch.op_cost(class).map_or(1, |c| c.latency_cycles as u32);
+            let has_operand = kernel
+                .graph
+                .edges_directed(id, petgraph::Direction::Incoming)
+                .any(|e| e.weight().carries_value());
+            if matches!(class, OpClass::Const | OpClass::Input) && !has_operand {
+                continue;
+            }
+            placed[i] = true;
+            allowed[i] = (0..pes)
+                .filter(|&p| {
+                    arch.supports(p as PeId, class)
+                        && (!class.is_memory() || !arch.banks_of(p as PeId).is_empty())
+                })
+                .collect();
+            if allowed[i].is_empty() {
+                return Err(MapError::Unsupported {
+                    node: i as u32,
+                    op: node.op.mnemonic(),
+                    reason: format!("no PE of `{}` supports op class `{class}`", arch.name),
+                });
+            }
+        }
+        let mut vedges = Vec::new();
+        let mut orders = Vec::new();
+        for e in kernel.graph.edge_references() {
+            let (u, v) = (e.source().index(), e.target().index());
+            let w = e.weight();
+            if !placed[u] {
+                continue;
+            }
+            if matches!(w.slot, Slot::Order) {
+                if placed[v] {
+                    let gap = if kernel.graph[e.source()].op.is_store() {
+                        1
+                    } else {
+                        0
+                    };
+                    orders.push((u, v, w.distance, gap));
+                }
+            } else {
+                vedges.push(VEdge {
+                    edge: e.id().index() as u32,
+                    src: u,
+                    dst: v,
+                    distance: w.distance,
+                });
+            }
+        }
+        let mut arrays: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (id, node) in kernel.nodes() {
+            if let (true, Some(a)) = (node.op.is_memory(), node.array) {
+                match arrays.iter_mut().find(|(x, _)| *x == a as usize) {
+                    Some((_, ops)) => ops.push(id.index()),
+                    None => arrays.push((a as usize, vec![id.index()])),
+                }
+            }
+        }
+        let w_max = latency.iter().copied().max().unwrap_or(1) as i64 + pes as i64 + 1;
+        let k_max =
+            ((n as i64 * (w_max + ii as i64)) / ii as i64 + 1).min(i32::MAX as i64 / 2) as i32;
+        let hop_dist = (0..pes)
+            .map(|src| {
+                let mut d = vec![u32::MAX; pes];
+                d[src] = 0;
+                let mut queue = std::collections::VecDeque::from([src]);
+                while let Some(a) = queue.pop_front() {
+                    for b in arch.neighbours(a as PeId) {
+                        if d[b as usize] == u32::MAX {
+                            d[b as usize] = d[a] + 1;
+                            queue.push_back(b as usize);
+                        }
+                    }
+                }
+                d
+            })
+            .collect();
+        Ok(Self {
+            hop_dist,
+            kernel,
+            arch,
+            ii,
+            n,
+            placed,
+            allowed,
+            latency,
+            vedges,
+            orders,
+            arrays,
+            k_max,
+        })
+    }
+
+    fn solve(
+        &self,
+        cuts: &[Vec<(usize, usize, usize)>],
+        time_left_s: f64,
+    ) -> Result<Solved, MapError> {
+        let arch = self.arch;
+        let ii = self.ii as usize;
+        let mut vars = ProblemVariables::new();
+        let mut x: Vec<BTreeMap<(usize, usize), Variable>> = vec![BTreeMap::new(); self.n];
+        let mut k: Vec<Option<Variable>> = vec![None; self.n];
+        for v in 0..self.n {
+            if !self.placed[v] {
+                continue;
+            }
+            for &p in &self.allowed[v] {
+                for s in 0..ii {
+                    x[v].insert((p, s), vars.add(variable().binary()));
+                }
+            }
+            k[v] = Some(vars.add(variable().integer().min(0).max(self.k_max)));
+        }
+        let time = |v: usize| -> Expression {
+            let mut e: Expression = (self.ii as f64) * k[v].expect("placed");
+            for (&(_, s), &var) in &x[v] {
+                e.add_mul(s as f64, var);
+            }
+            e
+        };
+        let occupancy = |v: usize, p: usize| -> Expression {
+            let mut e = Expression::from(0.0);
+            for s in 0..ii {
+                if let Some(&var) = x[v].get(&(p, s)) {
+                    e.add_mul(1.0, var);
+                }
+            }
+            e
+        };
+        // Compact schedules route more easily: minimise the sum of stages (the solver stops
+        // at the first feasible point anyway, see the MIP gap below).
+        let mut objective = Expression::from(0.0);
+        for kv in k.iter().flatten() {
+            objective.add_mul(1.0, *kv);
+        }
+        // Array-to-bank choice.
+        let banks = arch.memory.banks.len();
+        let mut bsel: Vec<Vec<Variable>> = Vec::new();
+        let mut wport: Vec<Vec<Vec<Variable>>> = Vec::new();
+        for _ in &self.arrays {
+            bsel.push((0..banks).map(|_| vars.add(variable().binary())).collect());
+            wport.push(
+                (0..banks)
+                    .map(|_| (0..ii).map(|_| vars.add(variable().min(0.0))).collect())
+                    .collect(),
+            );
+        }
+        let mut problem = vars
+            .minimise(objective)
+            .using(microlp)
+            .with_time_limit(time_left_s.max(0.01));
+        problem = problem
+            .with_mip_gap(1e6)
+            .map_err(|e| MapError::Internal(format!("mip gap: {e:?}")))?;
+        // One (PE, slot) per node.
+        for v in 0..self.n {
+            if !self.placed[v] {
+                continue;
+            }
+            let mut e = Expression::from(0.0);
+            for &var in x[v].values() {
+                e.add_mul(1.0, var);
+            }
+            problem.add_constraint(e.eq(1.0));
+        }
+        // One op per PE per slot.
+        let mut fu: HashMap<(usize, usize), Expression> = HashMap::new();
+        for xv in &x {
+            for (&(p, s), &var) in xv {
+                fu.entry((p, s))
+                    .or_insert_with(|| Expression::from(0.0))
+                    .add_mul(1.0, var);
+            }
+        }
+        let mut fu_keys: Vec<_> = fu.keys().copied().collect();
+        fu_keys.sort();
+        for key in fu_keys {
+            let e = fu.remove(&key).expect("key");
+            problem.add_constraint(e.leq(1.0));
+        }
+        // Dependences with hop distance.
+        let compose = arch.compose.enabled;
+        for e in &self.vedges {
+            if !self.placed[e.dst] {
+                continue;
+            }
+            let lat = if compose && self.latency[e.src] == 1 {
+                0.0
+            } else {
+                self.latency[e.src] as f64
+            };
+            // slack = t_v + d*II - t_u - L >= 0
+            let slack = time(e.dst) + (e.distance as f64 * self.ii as f64) - time(e.src) - lat;
+            if e.src == e.dst {
+                problem.add_constraint(slack.geq(0.0));
+                continue;
+            }
+            problem.add_constraint(slack.clone().geq(0.0));
+            // Neighbourhood constraints: if u sits on p and v lies outside the PEs within
+            // (j + 1) * H hops of p, the route needs at least j + 1 extra cycles:
+            // (j + 1) * (y_u[p] - y_v(N_(j+1)H(p))) <= slack.
+            for &p in &self.allowed[e.src] {
+                for j in 0..self.hop_dist.len() {
+                    let radius = (j as u32 + 1) * hop_bound(arch);
+                    let outside: Vec<usize> = self.allowed[e.dst]
+                        .iter()
+                        .copied()
+                        .filter(|&q| self.hop_dist[p][q] > radius)
+                        .collect();
+                    if outside.is_empty() {
+                        break;
+                    }
+                    let f = (j + 1) as f64;
+                    // y_v(N(p)) = 1 - y_v(outside)
+                    let mut lhs = f * occupancy(e.src, p) - f;
+                    for &q in &outside {
+                        lhs += f * occupancy(e.dst, q);
+                    }
+                    problem.add_constraint((lhs - slack.clone()).leq(0.0));
+                }
+            }
+        }
+        for &(u, v, d, gap) in &self.orders {
+            let slack = time(v) + (d as f64 * self.ii as f64) - time(u) - gap as f64;
+            problem.add_constraint(slack.geq(0.0));
+        }
+        // Banks.
+        for (ai, (_, ops)) in self.arrays.iter().enumerate() {
+            let mut one = Expression::from(0.0);
+            for &b in &bsel[ai] {
+                one.add_mul(1.0, b);
+            }
+            problem.add_constraint(one.eq(1.0));
+            for &v in ops {
+                if !self.placed[v] {
+                    continue;
+                }
+                let pes: Vec<usize> = x[v]
+                    .keys()
+                    .map(|&(p, _)| p)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                for p in pes {
+                    let wired = arch.banks_of(p as PeId);
+                    if wired.len() == banks {
+                        continue;
+                    }
+                    let mut lhs = Expression::from(0.0);
+                    for s in 0..ii {
+                        if let Some(&var) = x[v].get(&(p, s)) {
+                            lhs.add_mul(1.0, var);
+                        }
+                    }
+                    for &b in &wired {
+                        lhs.add_mul(-1.0, bsel[ai][b]);
+                    }
+                    problem.add_constraint(lhs.leq(0.0));
+                }
+            }
+            let big = ops.len() as f64;
+            for s in 0..ii {
+                let mut cnt = Expression::from(0.0);
+                for &v in ops {
+                    for (&(_, slot), &var) in &x[v] {
+                        if slot == s {
+                            cnt.add_mul(1.0, var);
+                        }
+                    }
+                }
+                for b in 0..banks {
+                    // w >= cnt - big * (1 - bsel)
+                    let e =
+                        Expression::from(wport[ai][b][s]) - cnt.clone() + big - big * bsel[ai][b];
+                    problem.add_constraint(e.geq(0.0));
+                }
+            }
+        }
+        for b in 0..banks {
+            for s in 0..ii {
+                if self.arrays.is_empty() {
+                    break;
+                }
+                let mut e = Expression::from(0.0);
+                for w in &wport {
+                    e.add_mul(1.0, w[b][s]);
+                }
+                problem.add_constraint(e.leq(arch.memory.banks[b].ports as f64));
+            }
+        }
+        // No-good cuts.
+        for cut in cuts {
+            let mut e = Expression::from(0.0);
+            for &(v, p, s) in cut {
+                if let Some(&var) = x[v].get(&(p, s)) {
+                    e.add_mul(1.0, var);
+                }
+            }
+            problem.add_constraint(e.leq(cut.len() as f64 - 1.0));
+        }
+        let sol = match problem.solve() {
+            Ok(s) => s,
+            Err(ResolutionError::Infeasible) => return Ok(Solved::Infeasible),
+            Err(ResolutionError::Other(msg)) if msg.contains("Time limit") => {
+                return Ok(Solved::TimedOut);
+            }
+            Err(e) => return Err(MapError::Internal(format!("MILP solver: {e}"))),
+        };
+        let mut pe = vec![None; self.n];
+        let mut t = vec![0i64; self.n];
+        let mut chosen = Vec::new();
+        for v in 0..self.n {
+            if !self.placed[v] {
+                continue;
+            }
+            let mut best: Option<((usize, usize), f64)> = None;
+            for (&key, &var) in &x[v] {
+                let val = sol.value(var);
+                if best.is_none_or(|(_, b)| val > b) {
+                    best = Some((key, val));
+                }
+            }
+            let ((p, s), _) = best.expect("placed node has variables");
+            let kv = sol.value(k[v].expect("placed")).round() as i64;
+            pe[v] = Some(p);
+            t[v] = kv * self.ii as i64 + s as i64;
+            chosen.push((v, p, s));
+        }
+        let mut array_banks = vec![0u16; self.kernel.arrays.len()];
+        for (ai, (a, _)) in self.arrays.iter().enumerate() {
+            let b = (0..banks)
+                .max_by(|&i, &j| sol.value(bsel[ai][i]).total_cmp(&sol.value(bsel[ai][j])))
+                .unwrap_or(0);
+            array_banks[*a] = b as u16;
+        }
+        // Normalise: shift so the earliest op starts at cycle 0..II-1 (keeps slots).
+        if let Some(min_t) = (0..self.n).filter(|&v| self.placed[v]).map(|v| t[v]).min() {
+            let shift = (min_t / self.ii as i64) * self.ii as i64;
+            for v in 0..self.n {
+                if self.placed[v] {
+                    t[v] -= shift;
+                }
+            }
+        }
+        Ok(Solved::Placed(PlacedSolution {
+            pe,
+            time: t,
+            chosen,
+            array_banks,
+        }))
+    }
+
+    /// Route every value edge for a fixed placement; `None` if no order tried routes.
+    fn route(&self, sol: &PlacedSolution, opts: &ExactOptions, t0: Instant) -> Option<Mapping> {
+        let mut order: Vec<usize> = (0..self.vedges.len()).collect();
+        // First order: tightest edges (least slack) first.
+        let slack = |e: &VEdge| -> i64 {
+            sol.time[e.dst] + e.distance as i64 * self.ii as i64
+                - sol.time[e.src]
+                - self.latency[e.src] as i64
+        };
+        order.sort_by_key(|&i| (slack(&self.vedges[i]), i));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
+        for attempt in 0..opts.routing_orders.max(1) {
+            if attempt > 0 {
+                if t0.elapsed().as_secs_f64() > opts.time_limit_s {
+                    return None;
+                }
+                order.shuffle(&mut rng);
+            }
+            // A routed mapping the checker rejects (e.g. a value meeting itself on a link
+            // one II later, which the router does not track) counts as not routed.
+            if let Some(m) = self.route_in_order(sol, &order)
+                && check::check(&m).is_ok()
+            {
+                return Some(m);
+            }
+        }
+        None
+    }
+
+    fn route_in_order(&self, sol: &PlacedSolution, order: &[usize]) -> Option<Mapping> {
+        let arch = self.arch;
+        let ii = self.ii as i64;
+        let mut r = Router::new(arch, self.ii);
+        // Every result is written to its PE's output register at t + L.
+        for v in 0..self.n {
+            if let Some(p) = sol.pe[v] {
+                r.claim_out(p, v, sol.time[v] + self.latency[v] as i64)?;
+            }
+        }
+        let mut paths: Vec<Option<Vec<Step>>> = vec![None; self.vedges.len()];
+        for &ei in order {
+            let e = self.vedges[ei];
+            let pu = sol.pe[e.src].expect("placed");
+            let pv = sol.pe[e.dst]?;
+            let ready = sol.time[e.src] + self.latency[e.src] as i64;
+            let deadline = sol.time[e.dst] + e.distance as i64 * ii;
+            let steps = r.route(e.src, pu, ready, pv, deadline)?;
+            paths[ei] = Some(steps);
+        }
+        // Register indices per (PE, slot), keeping a value in one register when possible.
+        let regs = r.assign_registers()?;
+        let mut routes = Vec::new();
+        for (ei, steps) in paths.iter().enumerate() {
+            let e = self.vedges[ei];
+            let steps = steps.as_ref()?;
+            let pu = sol.pe[e.src].expect("placed") as PeId;
+            let pv = sol.pe[e.dst].expect("placed") as PeId;
+            let mut segments: Vec<Segment> = Vec::new();
+            let mut at = Loc::Out { pe: pu };
+            for st in steps {
+                match st {
+                    Step::Hold { pe, cycle } => {
+                        // Held in the RF of `pe` from `cycle` on; a register change is a move.
+                        let want = regs[&(e.src, *pe, *cycle)];
+                        if let Loc::Reg { pe: cur_pe, reg } = at
+                            && cur_pe as usize == *pe
+                            && reg != want
+                        {
+                            let to = Loc::Reg {
+                                pe: cur_pe,
+                                reg: want,
+                            };
+                            segments.push(Segment {
+                                cycle: (*cycle - 1) as u32,
+                                from: at,
+                                path: vec![],
+                                to,
+                            });
+                            at = to;
+                        }
+                    }
+                    Step::Move {
+                        cycle,
+                        path,
+                        to_reg,
+                    } => {
+                        let end_pe = path.last().copied().unwrap_or(at.pe() as usize);
+                        let to = if *to_reg {
+                            Loc::Reg {
+                                pe: end_pe as PeId,
+                                reg: regs[&(e.src, end_pe, *cycle + 1)],
+                            }
+                        } else {
+                            Loc::Operand { pe: pv }
+                        };
+                        segments.push(Segment {
+                            cycle: *cycle as u32,
+                            from: at,
+                            path: path.iter().map(|&q| q as PeId).collect(),
+                            to,
+                        });
+                        at = to;
+                    }
+                }
+            }
+            routes.push(Route {
+                edge: e.edge,
+                segments,
+            });
+        }
+        routes.sort_by_key(|r| r.edge);
+        let timing = arch.timing;
+        let mut max_hops_in = vec![0usize; self.n];
+        for (ei, rt) in routes.iter().enumerate() {
+            let _ = ei;
+            let dst = self
+                .vedges
+                .iter()
+                .find(|e| e.edge == rt.edge)
+                .map(|e| e.dst)
+                .expect("edge");
+            if let Some(last) = rt.segments.last() {
+                max_hops_in[dst] = max_hops_in[dst].max(last.path.len());
+            }
+        }
+        let placements = (0..self.n)
+            .map(|v| match sol.pe[v] {
+                Some(p) => Placement {
+                    pe: Some(p as PeId),
+                    cycle: sol.time[v] as u32,
+                    start_ps: timing.clk_to_q_ps + max_hops_in[v] as u32 * timing.hop_delay_ps,
+                    registered: true,
+                },
+                None => Placement {
+                    pe: None,
+                    cycle: 0,
+                    start_ps: 0,
+                    registered: false,
+                },
+            })
+            .collect();
+        Some(Mapping {
+            format_version: MAPPING_FORMAT_VERSION,
+            kernel: self.kernel.clone(),
+            arch: arch.clone(),
+            ii: self.ii,
+            placements,
+            routes,
+            array_banks: sol.array_banks.clone(),
+            provenance: Provenance {
+                mapper: "exact-milp".into(),
+                seed: 0,
+                mii: 0,
+                time_ms: 0.0,
+                failed_iis: Vec::new(),
+                tool_version: env!("CARGO_PKG_VERSION").into(),
+            },
+        })
+    }
+}
+
+/// One step of a route found by the router.
+#[derive(Debug, Clone)]
+enum Step {
+    /// In cycle `cycle`, move along `path` (PEs after the start) into the RF of the last
+    /// PE (`to_reg`) or into the consumer's operand.
+    Move {
+        cycle: i64,
+        path: Vec<usize>,
+        to_reg: bool,
+    },
+    /// The value is held in the RF of `pe` during `cycle`.
+    Hold { pe: usize, cycle: i64 },
+}
+
+/// Occupancy of the modulo routing resources, owned by (value, absolute cycle).
+struct Router<'a> {
+    arch: &'a CgraSpec,
+    ii: i64,
+    out: HashMap<(usize, i64), (usize, i64)>,
+    /// Values held in each PE's RF per slot.
+    rf: HashMap<(usize, i64), Vec<(usize, i64)>>,
+    links: HashMap<(usize, usize, i64), (usize, i64)>,
+    neighbours: Vec<Vec<usize>>,
+    max_hops: usize,
+}
+
+impl<'a> Router<'a> {
+    fn new(arch: &'a CgraSpec, ii: u32) -> Self {
+        let neighbours = (0..arch.pe_count())
+            .map(|p| {
+                arch.neighbours(p as PeId)
+                    .into_iter()
+                    .map(|q| q as usize)
+                    .collect()
+            })
+            .collect();
+        Self {
+            arch,
+            ii: ii as i64,
+            out: HashMap::new(),
+            rf: HashMap::new(),
+            links: HashMap::new(),
+            neighbours,
+            max_hops: arch.interconnect.max_hops_per_cycle.max(1) as usize,
+        }
+    }
+
+    fn slot(&self, c: i64) -> i64 {
+        c.rem_euclid(self.ii)
+    }
+
+    fn out_free(&self, p: usize, value: usize, c: i64) -> bool {
+        match self.out.get(&(p, self.slot(c))) {
+            None => true,
+            Some(&(v, cc)) => v == value && cc == c,
+        }
+    }
+
+    fn claim_out(&mut self, p: usize, value: usize, c: i64) -> Option<()> {
+        if !self.out_free(p, value, c) {
+            return None;
+        }
+        let s = self.slot(c);
+        self.out.insert((p, s), (value, c));
+        Some(())
+    }
+
+    fn rf_free(&self, p: usize, value: usize, c: i64) -> bool {
+        match self.rf.get(&(p, self.slot(c))) {
+            None => true,
+            Some(held) => held.contains(&(value, c)) || held.len() < self.arch.rf_size as usize,
+        }
+    }
+
+    fn link_free(&self, a: usize, b: usize, value: usize, c: i64) -> bool {
+        match self.links.get(&(a, b, self.slot(c))) {
+            None => true,
+            Some(&(v, cc)) => v == value && cc == c,
+        }
+    }
+
+    /// Route `value` from the output register of `pu` (ready at `ready`) to the operand
+    /// of the consumer on `pv` read in cycle `deadline`; claims resources on success.
+    fn route(
+        &mut self,
+        value: usize,
+        pu: usize,
+        ready: i64,
+        pv: usize,
+        deadline: i64,
+    ) -> Option<Vec<Step>> {
+        if deadline < ready {
+            return None;
+        }
+        let pes = self.arch.pe_count();
+        // State per cycle: where the value can be *during* cycle c: None = output register
+        // of pu (index pes), or RF of PE q. best[c][loc] = predecessor info.
+        #[derive(Clone)]
+        struct Pred {
+            from: usize,
+            path: Vec<usize>,
+            cost: u32,
+        }
+        let span = (deadline - ready + 1) as usize;
+        let mut reach: Vec<Vec<Option<Pred>>> = vec![vec![None; pes + 1]; span + 1];
+        let out_loc = pes;
+        // The output register holds the value at `ready` (claimed already).
+        reach[0][out_loc] = Some(Pred {
+            from: usize::MAX,
+            path: vec![],
+            cost: 0,
+        });
+        for ci in 0..span {
+            let c = ready + ci as i64;
+            for loc in 0..=pes {
+                let Some(pred) = reach[ci][loc].clone() else {
+                    continue;
+                };
+                let at_pe = if loc == out_loc { pu } else { loc };
+                // Within-cycle BFS over free links, up to max_hops.
+                let mut seen: Vec<Option<Vec<usize>>> = vec![None; pes];
+                seen[at_pe] = Some(vec![]);
+                let mut frontier = vec![at_pe];
+                for _ in 0..self.max_hops {
+                    let mut next = Vec::new();
+                    for &a in &frontier {
+                        let pa = seen[a].clone().expect("seen");
+                        for &b in &self.neighbours[a] {
+                            if seen[b].is_none() && self.link_free(a, b, value, c) {
+                                let mut pb = pa.clone();
+                                pb.push(b);
+                                seen[b] = Some(pb);
+                                next.push(b);
+                            }
+                        }
+                    }
+                    frontier = next;
+                }
+                if c == deadline {
+                    if let Some(path) = &seen[pv] {
+                        // Deliver: reconstruct.
+                        let mut steps = vec![Step::Move {
+                            cycle: c,
+                            path: path.clone(),
+                            to_reg: false,
+                        }];
+                        let mut cur = (ci, loc);
+                        loop {
+                            let p = reach[cur.0][cur.1].as_ref().expect("reached");
+                            if p.from == usize::MAX {
+                                break;
+                            }
+                            let prev = (cur.0 - 1, p.from);
+                            if p.from == cur.1 && p.path.is_empty() && cur.1 != out_loc {
+                                steps.push(Step::Hold {
+                                    pe: cur.1,
+                                    cycle: ready + cur.0 as i64,
+                                });
+                            } else if cur.1 == out_loc {
+                                // stayed in the output register
+                            } else {
+                                steps.push(Step::Hold {
+                                    pe: cur.1,
+                                    cycle: ready + cur.0 as i64,
+                                });
+                                steps.push(Step::Move {
+                                    cycle: ready + prev.0 as i64,
+                                    path: p.path.clone(),
+                                    to_reg: true,
+                                });
+                            }
+                            cur = prev;
+                        }
+                        steps.reverse();
+                        let steps = normalise(steps);
+                        self.claim(value, pu, ready, &steps);
+                        return Some(steps);
+                    }
+                    continue;
+                }
+                // Stay: output register (if not overwritten) or the same RF.
+                let stay_ok = if loc == out_loc {
+                    self.out_free(pu, value, c + 1)
+                } else {
+                    self.rf_free(loc, value, c + 1)
+                };
+                let cost = pred.cost;
+                if stay_ok
+                    && reach[ci + 1][loc]
+                        .as_ref()
+                        .is_none_or(|q| q.cost > cost + 1)
+                {
+                    reach[ci + 1][loc] = Some(Pred {
+                        from: loc,
+                        path: vec![],
+                        cost: cost + 1,
+                    });
+                }
+                // Move into an RF (written at the end of c, held from c + 1).
+                for (q, path) in seen.iter().enumerate() {
+                    let Some(path) = path else { continue };
+                    if loc != out_loc && q == loc && path.is_empty() {
+                        continue;
+                    }
+                    if !self.rf_free(q, value, c + 1) {
+                        continue;
+                    }
+                    let cst = cost + 2 + path.len() as u32;
+                    if reach[ci + 1][q].as_ref().is_none_or(|x| x.cost > cst) {
+                        reach[ci + 1][q] = Some(Pred {
+                            from: loc,
+                            path: path.clone(),
+                            cost: cst,
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Record the resources of a found route.
+    fn claim(&mut self, value: usize, pu: usize, ready: i64, steps: &[Step]) {
+        let mut at = pu;
+        let mut in_out = true;
+        let mut last_out = ready;
+        for st in steps {
+            match st {
+                Step::Move {
+                    cycle,
+                    path,
+                    to_reg,
+                } => {
+                    if in_out {
+                        last_out = last_out.max(*cycle);
+                    }
+                    let mut a = at;
+                    for &b in path {
+                        let s = self.slot(*cycle);
+                        self.links.insert((a, b, s), (value, *cycle));
+                        a = b;
+                    }
+                    at = a;
+                    in_out = false;
+                    if *to_reg {
+                        self.hold_rf(at, value, cycle + 1);
+                    }
+                }
+                Step::Hold { pe, cycle } => {
+                    self.hold_rf(*pe, value, *cycle);
+                }
+            }
+        }
+        for c in ready..=last_out {
+            let s = self.slot(c);
+            self.out.insert((pu, s), (value, c));
+        }
+    }
+
+    fn hold_rf(&mut self, p: usize, value: usize, c: i64) {
+        let s = self.slot(c);
+        let held = self.rf.entry((p, s)).or_default();
+        if !held.contains(&(value, c)) {
+            held.push((value, c));
+        }
+    }
+
+    /// Register index for every (value, PE, cycle) held, at most `rf_size` per PE slot,
+    /// keeping a value's index from one cycle to the next where possible.
+    fn assign_registers(&self) -> Option<HashMap<(usize, usize, i64), u16>> {
+        let mut items: Vec<(usize, i64, usize)> = Vec::new(); // (pe, cycle, value)
+        for (&(p, _), held) in &self.rf {
+            for &(v, c) in held {
+                items.push((p, c, v));
+            }
+        }
+        items.sort();
+        let mut used: HashMap<(usize, i64), u64> = HashMap::new();
+        let mut out: HashMap<(usize, usize, i64), u16> = HashMap::new();
+        let rf = self.arch.rf_size.min(64);
+        for (p, c, v) in items {
+            let key = (p, self.slot(c));
+            let mask = *used.get(&key).unwrap_or(&0);
+            let prev = out.get(&(v, p, c - 1)).copied();
+            let r = match prev {
+                Some(r) if mask & (1 << r) == 0 => r,
+                _ => (0..rf).find(|&r| mask & (1 << r) == 0)?,
+            };
+            used.insert(key, mask | (1 << r));
+            out.insert((v, p, c), r);
+        }
+        Some(out)
+    }
+}
+
+/// Order steps by time: holds and moves interleave as produced by the back-trace.
+fn normalise(mut steps: Vec<Step>) -> Vec<Step> {
+    let key = |s: &Step| match s {
+        Step::Hold { cycle, .. } => (*cycle, 0),
+        Step::Move { cycle, .. } => (*cycle, 1),
+    };
+    steps.sort_by_key(key);
+    steps
+}

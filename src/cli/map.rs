@@ -1,0 +1,477 @@
+//! `tessera map`: MII analysis, mapping at the lowest II reached, the independent check,
+//! and the views of the result (MII breakdown, modulo reservation table, DOT, mapping.json).
+
+use super::{Outcome, bad_input, print_json};
+use serde::Serialize;
+use std::path::PathBuf;
+use tessera_arch::Spec;
+use tessera_arch::cgra::CgraSpec;
+use tessera_ir::{Kernel, Slot};
+use tessera_map::Mapping;
+use tessera_map::driver::{self, MapOptions};
+use tessera_map::error::MapError;
+use tessera_map::exact::{self, ExactOptions, ExactOutcome};
+use tessera_map::mii::{self, MiiReport};
+
+#[derive(clap::Args)]
+pub struct MapArgs {
+    /// Kernel file: .tk, Morpher .xml, CGRA-ME .dot, or a serialized .json kernel.
+    pub kernel: PathBuf,
+    /// CGRA spec: a RON file or a bundled preset name (e.g. hycube-4x4).
+    #[arg(long)]
+    pub arch: String,
+    /// Map at exactly this II instead of searching up from the MII.
+    #[arg(long)]
+    pub ii: Option<u32>,
+    /// Highest II to try (default: the array's max_ii).
+    #[arg(long)]
+    pub max_ii: Option<u32>,
+    /// Use the exact MILP mapper: proves each II below the one reached infeasible, or says
+    /// it stopped without proof.
+    #[arg(long)]
+    pub exact: bool,
+    /// Seed of every random choice of the heuristic mapper.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Wall-time budget in seconds (default 10 for the heuristic, 60 for --exact).
+    #[arg(long = "time-limit")]
+    pub time_limit_s: Option<f64>,
+    /// Write the mapping (versioned JSON) to this file.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Print the full MII breakdown (every resource bound, recurrences).
+    #[arg(long)]
+    pub explain: bool,
+    /// Write the mapped DFG as Graphviz DOT (PE and cycle on every node).
+    #[arg(long)]
+    pub dot: Option<PathBuf>,
+    /// Override a kernel-language parameter, e.g. `--param n=64` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = super::kernel::parse_param)]
+    pub params: Vec<(String, i64)>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `tessera map --json` prints.
+#[derive(Serialize)]
+struct MapReport<'a> {
+    kernel: &'a str,
+    file: String,
+    arch: &'a str,
+    nodes: usize,
+    mii: &'a MiiReport,
+    mapper: &'static str,
+    mapped: bool,
+    ii: Option<u32>,
+    /// Why each lower II failed (exact mode: "proved infeasible" or "stopped without proof").
+    failed_iis: Vec<(u32, String)>,
+    /// Exact mode: whether the II reached is proved minimal.
+    proved_minimal: Option<bool>,
+    time_ms: f64,
+    checker: &'static str,
+    error: Option<String>,
+    output: Option<String>,
+    schedule_length: Option<u32>,
+    reservation_table: Option<Vec<Vec<String>>>,
+}
+
+pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
+    let kernel = tessera_ir::load::load_kernel(&a.kernel, &a.params).map_err(bad_input)?;
+    let arch = CgraSpec::load(&a.arch).map_err(bad_input)?;
+    if a.ii == Some(0) {
+        return Err(bad_input("--ii must be at least 1"));
+    }
+    let file = a.kernel.display().to_string();
+    let report = match mii::analyze(&kernel, &arch) {
+        Ok(r) => r,
+        Err(e) => {
+            if a.json {
+                print_json(&serde_json::json!({
+                    "kernel": kernel.name, "file": file, "arch": arch.name,
+                    "nodes": kernel.node_count(), "mapped": false, "error": e.to_string(),
+                }))?;
+            } else {
+                println!("{} on {}: cannot map: {e}", kernel.name, arch.name);
+            }
+            return Ok(Outcome::CheckFailed);
+        }
+    };
+    let result = if a.exact {
+        map_exact_search(&kernel, &arch, &report, &a)
+    } else {
+        let opts = MapOptions {
+            seed: a.seed,
+            max_ii: a.max_ii,
+            fixed_ii: a.ii,
+            time_limit_s: a.time_limit_s.unwrap_or(10.0),
+            ..MapOptions::default()
+        };
+        match driver::map_kernel(&kernel, &arch, &opts) {
+            Ok(o) => Ok(Found {
+                mapping: o.mapping,
+                failed_iis: o.failed_iis,
+                time_ms: o.time_ms,
+                proved_minimal: None,
+            }),
+            Err(e) => Err(e),
+        }
+    };
+    let mapper = if a.exact { "exact-milp" } else { "heuristic" };
+    match result {
+        Ok(found) => {
+            // The driver and the exact search already checked; check again here so the CLI
+            // never writes a mapping the checker has not seen.
+            if let Err(v) = tessera_map::check::check(&found.mapping) {
+                let msg: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+                anyhow::bail!(
+                    "internal error: the checker rejected the mapping:\n  {}",
+                    msg.join("\n  ")
+                );
+            }
+            let m = &found.mapping;
+            if let Some(out) = &a.output {
+                m.save(out).map_err(bad_input)?;
+            }
+            if let Some(dot) = &a.dot {
+                std::fs::write(dot, mapping_dot(m))
+                    .map_err(|e| bad_input(format!("{}: {e}", dot.display())))?;
+            }
+            if a.json {
+                print_json(&MapReport {
+                    kernel: &kernel.name,
+                    file,
+                    arch: &arch.name,
+                    nodes: kernel.node_count(),
+                    mii: &report,
+                    mapper,
+                    mapped: true,
+                    ii: Some(m.ii),
+                    failed_iis: found.failed_iis.clone(),
+                    proved_minimal: found.proved_minimal,
+                    time_ms: found.time_ms,
+                    checker: "passed",
+                    error: None,
+                    output: a.output.as_ref().map(|p| p.display().to_string()),
+                    schedule_length: Some(m.schedule_length()),
+                    reservation_table: Some(reservation_rows(m)),
+                })?;
+            } else {
+                print_header(&kernel, &arch, &report, a.explain);
+                println!(
+                    "II reached: {} (MII {}), {} mapper, {:.1} ms, schedule length {} cycles, checker: passed",
+                    m.ii,
+                    report.mii,
+                    mapper,
+                    found.time_ms,
+                    m.schedule_length()
+                );
+                if let Some(p) = found.proved_minimal {
+                    println!(
+                        "{}",
+                        if p {
+                            "Minimality: proved (every lower II from the MII is infeasible)"
+                        } else {
+                            "Minimality: not proved (a lower II timed out without proof)"
+                        }
+                    );
+                }
+                print_failed(&found.failed_iis);
+                println!("\nModulo reservation table (PE x slot; nX:op@cycle):");
+                print!("{}", reservation_table(m));
+                if let Some(out) = &a.output {
+                    println!("\nMapping written to {}", out.display());
+                }
+                if let Some(dot) = &a.dot {
+                    println!("DOT written to {}", dot.display());
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+        Err(e) => {
+            let reasons = match &e {
+                MapError::Infeasible { reasons, .. } => reasons.clone(),
+                _ => Vec::new(),
+            };
+            if a.json {
+                print_json(&MapReport {
+                    kernel: &kernel.name,
+                    file,
+                    arch: &arch.name,
+                    nodes: kernel.node_count(),
+                    mii: &report,
+                    mapper,
+                    mapped: false,
+                    ii: None,
+                    failed_iis: reasons,
+                    proved_minimal: None,
+                    time_ms: 0.0,
+                    checker: "not run",
+                    error: Some(e.to_string()),
+                    output: None,
+                    schedule_length: None,
+                    reservation_table: None,
+                })?;
+            } else {
+                print_header(&kernel, &arch, &report, a.explain);
+                println!("No mapping found.");
+                print_failed(&reasons);
+                if reasons.is_empty() {
+                    println!("  {e}");
+                }
+            }
+            Ok(Outcome::CheckFailed)
+        }
+    }
+}
+
+struct Found {
+    mapping: Mapping,
+    failed_iis: Vec<(u32, String)>,
+    time_ms: f64,
+    proved_minimal: Option<bool>,
+}
+
+/// Exact mode: II = MII, MII + 1, ... (or only `--ii`) with the MILP until one maps.
+fn map_exact_search(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    report: &MiiReport,
+    a: &MapArgs,
+) -> Result<Found, MapError> {
+    let t0 = std::time::Instant::now();
+    let limit = a.time_limit_s.unwrap_or(60.0);
+    let max_ii = a.max_ii.unwrap_or(arch.max_ii).min(arch.max_ii);
+    let (first, last) = match a.ii {
+        Some(ii) => (ii, ii),
+        None => (report.mii, max_ii),
+    };
+    let mut failed = Vec::new();
+    let mut proved = true;
+    for ii in first..=last {
+        let left = limit - t0.elapsed().as_secs_f64();
+        if left <= 0.0 {
+            failed.push((
+                ii,
+                format!("time limit of {limit} s reached before this II was tried"),
+            ));
+            break;
+        }
+        let opts = ExactOptions {
+            time_limit_s: left,
+            seed: a.seed,
+            ..ExactOptions::default()
+        };
+        match exact::map_exact(kernel, arch, ii, &opts)? {
+            ExactOutcome::Mapped(m) => {
+                let mut m = *m;
+                let time_ms = t0.elapsed().as_secs_f64() * 1e3;
+                m.provenance.mii = report.mii;
+                m.provenance.time_ms = time_ms;
+                m.provenance.failed_iis = failed.clone();
+                return Ok(Found {
+                    mapping: m,
+                    failed_iis: failed,
+                    time_ms,
+                    proved_minimal: Some(proved && a.ii.is_none()),
+                });
+            }
+            ExactOutcome::Infeasible => failed.push((ii, "proved infeasible by the MILP".into())),
+            ExactOutcome::TimedOut => {
+                proved = false;
+                failed.push((ii, "MILP stopped at the time limit without proof".into()));
+            }
+            ExactOutcome::NoProof(why) => {
+                proved = false;
+                failed.push((ii, format!("stopped without proof: {why}")));
+            }
+        }
+    }
+    Err(MapError::Infeasible {
+        max_ii: last,
+        reasons: failed,
+    })
+}
+
+fn print_header(kernel: &Kernel, arch: &CgraSpec, r: &MiiReport, explain: bool) {
+    println!(
+        "{} ({} nodes) on {} ({}x{}, {} memory PEs)",
+        kernel.name,
+        kernel.node_count(),
+        arch.name,
+        arch.rows,
+        arch.cols,
+        (0..arch.pe_count() as u16)
+            .filter(|p| !arch.banks_of(*p).is_empty())
+            .count()
+    );
+    if explain {
+        print!("{}", r.explain(kernel));
+    } else {
+        let binding = r
+            .per_class
+            .iter()
+            .filter(|l| l.mii == r.res_mii)
+            .map(|l| format!("{} {}/{}", l.resource, l.ops, l.units))
+            .next()
+            .unwrap_or_default();
+        println!(
+            "MII = {} (ResMII {}{}; RecMII {}{})",
+            r.mii,
+            r.res_mii,
+            if binding.is_empty() {
+                String::new()
+            } else {
+                format!(": {binding}")
+            },
+            r.rec_mii,
+            r.critical
+                .as_ref()
+                .map(|c| format!(
+                    ": {} ops, latency {} / distance {}",
+                    c.nodes.len(),
+                    c.latency_cycles,
+                    c.distance
+                ))
+                .unwrap_or_default()
+        );
+    }
+}
+
+fn print_failed(failed: &[(u32, String)]) {
+    if !failed.is_empty() {
+        println!("Lower IIs that failed:");
+        for (ii, why) in failed {
+            println!("  II {ii}: {why}");
+        }
+    }
+}
+
+/// Rows of the modulo reservation table: one per PE, one cell per slot.
+fn reservation_rows(m: &Mapping) -> Vec<Vec<String>> {
+    let ii = m.ii.max(1) as usize;
+    let mut rows = vec![vec![String::new(); ii]; m.arch.pe_count()];
+    for (i, p) in m.placements.iter().enumerate() {
+        if let Some(pe) = p.pe {
+            let op = m.kernel.graph[petgraph_node(i)].op.mnemonic();
+            let cell = &mut rows[pe as usize][p.cycle as usize % ii];
+            if !cell.is_empty() {
+                cell.push('+');
+            }
+            cell.push_str(&format!("n{i}:{op}@{}", p.cycle));
+        }
+    }
+    rows
+}
+
+fn petgraph_node(i: usize) -> tessera_ir::NodeId {
+    tessera_ir::NodeId::new(i)
+}
+
+/// ASCII modulo reservation table plus a line per PE of values it holds in registers.
+pub fn reservation_table(m: &Mapping) -> String {
+    let rows = reservation_rows(m);
+    let ii = m.ii.max(1) as usize;
+    let width = rows
+        .iter()
+        .flatten()
+        .map(|c| c.len())
+        .max()
+        .unwrap_or(1)
+        .max(5);
+    let mut s = format!("{:<9}", "PE");
+    for slot in 0..ii {
+        s.push_str(&format!(" | {:<width$}", format!("slot {slot}")));
+    }
+    s.push('\n');
+    s.push_str(&"-".repeat(9 + ii * (width + 3)));
+    s.push('\n');
+    for (pe, row) in rows.iter().enumerate() {
+        let (r, c) = m.arch.pe_pos(pe as u16);
+        let mem = if m.arch.banks_of(pe as u16).is_empty() {
+            ' '
+        } else {
+            'M'
+        };
+        s.push_str(&format!("{:<9}", format!("{pe:>2} ({r},{c}){mem}")));
+        for cell in row {
+            s.push_str(&format!(
+                " | {:<width$}",
+                if cell.is_empty() { "." } else { cell }
+            ));
+        }
+        s.push('\n');
+    }
+    let used: usize = rows.iter().flatten().filter(|c| !c.is_empty()).count();
+    s.push_str(&format!(
+        "FU utilisation: {used}/{} slots ({:.0}%); M = memory PE\n",
+        rows.len() * ii,
+        100.0 * used as f64 / (rows.len() * ii).max(1) as f64
+    ));
+    s
+}
+
+/// The mapped DFG in DOT: nodes labelled with op, PE (row, col) and cycle; edges with
+/// distance and the route's hops and cycles.
+pub fn mapping_dot(m: &Mapping) -> String {
+    let k = &m.kernel;
+    let mut s = format!(
+        "digraph \"{}\" {{\n  label=\"{} on {} at II {}\";\n  node [shape=box, fontname=\"monospace\"];\n",
+        esc(&k.name),
+        esc(&k.name),
+        esc(&m.arch.name),
+        m.ii
+    );
+    for (id, node) in k.nodes() {
+        let i = id.index();
+        let p = m.placements[i];
+        match p.pe {
+            Some(pe) => {
+                let (r, c) = m.arch.pe_pos(pe);
+                s.push_str(&format!(
+                    "  n{i} [label=\"n{i} {}\\nPE {pe} ({r},{c}) @{}\\nslot {}\"];\n",
+                    esc(&node.op.mnemonic()),
+                    p.cycle,
+                    p.cycle % m.ii.max(1)
+                ));
+            }
+            None => s.push_str(&format!(
+                "  n{i} [label=\"n{i} {}{}\\nimmediate\", style=dashed];\n",
+                esc(&node.op.mnemonic()),
+                node.imm.map(|v| format!(" {v}")).unwrap_or_default()
+            )),
+        }
+    }
+    for e in k.graph.edge_indices() {
+        let w = &k.graph[e];
+        let (src, dst) = k.graph.edge_endpoints(e).expect("edge exists");
+        let route = m.routes.iter().find(|r| r.edge as usize == e.index());
+        let mut label = Vec::new();
+        if w.distance > 0 {
+            label.push(format!("d={}", w.distance));
+        }
+        if let Some(r) = route {
+            let hops: usize = r.segments.iter().map(|s| s.hops()).sum();
+            let first = r.segments.first().map_or(0, |s| s.cycle);
+            let last = r.segments.last().map_or(0, |s| s.cycle);
+            label.push(format!("{hops} hops, c{first}..{last}"));
+        }
+        let style = match w.slot {
+            Slot::Order => ", style=dotted",
+            Slot::Pred { .. } => ", color=blue",
+            Slot::Data(_) => "",
+        };
+        s.push_str(&format!(
+            "  n{} -> n{} [label=\"{}\"{style}];\n",
+            src.index(),
+            dst.index(),
+            label.join(", ")
+        ));
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}

@@ -1,0 +1,146 @@
+//! `tessera sim`: run a mapping cycle by cycle on seeded random inputs, verify every output
+//! against the reference interpreter, and report cycles, utilisation, traffic, energy, power
+//! and EDP (optionally a VCD waveform).
+
+use super::{Outcome, bad_input, print_json};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use tessera_map::Mapping;
+use tessera_sim::{SimError, SimReport, Simulator};
+
+#[derive(clap::Args)]
+pub struct SimArgs {
+    /// Mapping file (`mapping.json`, as written by `tessera map -o`).
+    pub mapping: PathBuf,
+    /// Seed of the random inputs (repeatable).
+    #[arg(long = "seed")]
+    pub seed: Vec<u64>,
+    /// Also run seeds 0..N.
+    #[arg(long = "seeds", value_name = "N")]
+    pub seeds: Option<u64>,
+    /// Write a VCD waveform of the first seed's run (GTKWave opens it).
+    #[arg(long)]
+    pub vcd: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Seeds to run: the explicit ones, then 0..N; seed 0 alone when none is given.
+pub fn seed_list(explicit: &[u64], n: Option<u64>) -> Vec<u64> {
+    let mut seeds: Vec<u64> = explicit.to_vec();
+    for s in 0..n.unwrap_or(0) {
+        if !seeds.contains(&s) {
+            seeds.push(s);
+        }
+    }
+    if seeds.is_empty() {
+        seeds.push(0);
+    }
+    seeds
+}
+
+/// What `tessera sim --json` prints (and `tessera run --json` embeds).
+#[derive(Serialize)]
+pub struct SimSummary {
+    pub seeds: Vec<u64>,
+    /// Every seed simulated and matched the interpreter.
+    pub all_matched: bool,
+    pub runs: Vec<SimReport>,
+    /// A run that failed on the array (undriven operand, out-of-range access, ...).
+    pub error: Option<String>,
+    pub vcd: Option<String>,
+}
+
+/// Simulate and verify on each seed. `Err` only for bad input (refused mapping, inputs
+/// the interpreter cannot run, unwritable VCD).
+pub fn simulate_seeds(
+    sim: &Simulator,
+    seeds: &[u64],
+    vcd: Option<&Path>,
+) -> anyhow::Result<SimSummary> {
+    let mut runs = Vec::new();
+    let mut error = None;
+    for (i, &seed) in seeds.iter().enumerate() {
+        let want_vcd = i == 0 && vcd.is_some();
+        match sim.simulate_seed(seed, want_vcd) {
+            Ok((rep, wave)) => {
+                if let (Some(path), Some(wave)) = (vcd, wave) {
+                    std::fs::write(path, wave)
+                        .map_err(|e| bad_input(format!("{}: cannot write: {e}", path.display())))?;
+                }
+                runs.push(rep);
+            }
+            Err(e @ SimError::Fault { .. }) => {
+                error = Some(format!("seed {seed}: {e}"));
+                break;
+            }
+            Err(e) => return Err(bad_input(e)),
+        }
+    }
+    let all_matched = error.is_none() && runs.iter().all(|r| r.verification.matched);
+    Ok(SimSummary {
+        seeds: seeds.to_vec(),
+        all_matched,
+        runs,
+        error,
+        vcd: vcd.map(|p| p.display().to_string()),
+    })
+}
+
+/// Print a summary for people.
+pub fn print_summary(s: &SimSummary) {
+    for (i, r) in s.runs.iter().enumerate() {
+        if i == 0 {
+            println!("{}", r.summary());
+        } else {
+            println!(
+                "seed {}: {} ({} cycles, {:.1} pJ)",
+                r.seed.map(|s| s.to_string()).unwrap_or_default(),
+                if r.verification.matched {
+                    "outputs match".to_string()
+                } else {
+                    format!(
+                        "MISMATCH: {}",
+                        r.verification
+                            .mismatch
+                            .as_ref()
+                            .map(|m| m.message.as_str())
+                            .unwrap_or("?")
+                    )
+                },
+                r.total_cycles,
+                r.energy.total_pj
+            );
+        }
+    }
+    if let Some(e) = &s.error {
+        println!("FAILED on the array: {e}");
+    }
+    if let Some(v) = &s.vcd {
+        println!("VCD written to {v}");
+    }
+    println!(
+        "{}: {} of {} seeds verified against the interpreter",
+        if s.all_matched { "OK" } else { "FAILED" },
+        s.runs.iter().filter(|r| r.verification.matched).count(),
+        s.seeds.len()
+    );
+}
+
+pub fn run(a: SimArgs) -> anyhow::Result<Outcome> {
+    let mapping = Mapping::load(&a.mapping).map_err(bad_input)?;
+    let sim = Simulator::new(&mapping).map_err(bad_input)?;
+    let seeds = seed_list(&a.seed, a.seeds);
+    let summary = simulate_seeds(&sim, &seeds, a.vcd.as_deref())?;
+    if a.json {
+        print_json(&summary)?;
+    } else {
+        print_summary(&summary);
+    }
+    Ok(if summary.all_matched {
+        Outcome::Ok
+    } else {
+        Outcome::CheckFailed
+    })
+}

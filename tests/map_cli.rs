@@ -1,0 +1,150 @@
+//! `tessera map` and `tessera suite` through the binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn tessera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tessera-map-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A small kernel: an accumulation over one array.
+const DOT_TK: &str = "workloads/kernels/dot.tk";
+
+#[test]
+fn map_prints_mii_ii_and_table_and_writes_files() {
+    let out = tmp("dot.json");
+    let dot = tmp("dot.dot");
+    let o = tessera(&[
+        "map",
+        DOT_TK,
+        "--arch",
+        "hycube-4x4",
+        "--explain",
+        "-o",
+        out.to_str().unwrap(),
+        "--dot",
+        dot.to_str().unwrap(),
+    ]);
+    let s = stdout(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{s}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(s.contains("MII = "), "{s}");
+    assert!(s.contains("Resource bounds"), "{s}");
+    assert!(s.contains("II reached: "), "{s}");
+    assert!(s.contains("checker: passed"), "{s}");
+    assert!(s.contains("slot 0"), "{s}");
+    // The mapping file is versioned and loads back; the DOT names PEs and cycles.
+    let m = tessera_map::Mapping::load(&out).unwrap();
+    assert_eq!(
+        m.format_version,
+        tessera_map::mapping::MAPPING_FORMAT_VERSION
+    );
+    assert!(tessera_map::check::check(&m).is_ok());
+    let d = std::fs::read_to_string(&dot).unwrap();
+    assert!(d.starts_with("digraph"), "{d}");
+    assert!(d.contains("PE "), "{d}");
+}
+
+#[test]
+fn map_json_reports_mii_and_ii() {
+    let o = tessera(&["map", DOT_TK, "--arch", "mesh-4x4", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["mapped"], true);
+    let mii = v["mii"]["mii"].as_u64().unwrap();
+    let ii = v["ii"].as_u64().unwrap();
+    assert!(ii >= mii && mii >= 1, "{v}");
+    assert_eq!(v["checker"], "passed");
+    assert!(v["mii"]["per_class"].as_array().unwrap().len() >= 2);
+}
+
+#[test]
+fn map_at_fixed_ii_below_mii_fails_with_reason() {
+    // The FIR's 8 loads of `x` share one single-port bank: MII 8 on hycube, so II 2 fails.
+    let o = tessera(&[
+        "map",
+        "workloads/kernels/fir.tk",
+        "--arch",
+        "hycube-4x4",
+        "--ii",
+        "2",
+    ]);
+    let s = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{s}");
+    assert!(s.contains("MII = 8"), "{s}");
+    assert!(s.contains("No mapping found"), "{s}");
+    assert!(s.contains("II 2:"), "{s}");
+}
+
+#[test]
+fn bad_inputs_exit_2() {
+    let o = tessera(&["map", "no/such/kernel.tk", "--arch", "hycube-4x4"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = tessera(&["map", DOT_TK, "--arch", "no-such-preset"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no-such-preset"));
+    let o = tessera(&["suite", "no/such/dir", "--arch", "hycube-4x4"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn suite_maps_a_folder_and_a_broken_file_is_a_row() {
+    let dir = tmp("suite");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(DOT_TK, dir.join("dot.tk")).unwrap();
+    std::fs::copy("workloads/kernels/saxpy.tk", dir.join("saxpy.tk")).unwrap();
+    std::fs::write(dir.join("broken.tk"), "kernel broken( {").unwrap();
+    let o = tessera(&[
+        "suite",
+        dir.to_str().unwrap(),
+        "--arch",
+        "hycube-4x4",
+        "--json",
+    ]);
+    // One kernel fails to load, so not everything mapped: exit 1, but a full report.
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let broken = rows
+        .iter()
+        .find(|r| r["file"].as_str().unwrap().ends_with("broken.tk"))
+        .unwrap();
+    assert_eq!(broken["status"], "load error");
+    assert!(broken["reason"].as_str().unwrap().contains("broken.tk"));
+    assert_eq!(v["summary"]["kernels"], 3);
+    assert_eq!(v["summary"]["mapped"], 2);
+    for r in rows.iter().filter(|r| r["status"] == "mapped") {
+        assert!(r["ii"].as_u64().unwrap() >= r["mii"].as_u64().unwrap());
+    }
+    // Text mode prints the table and the summary.
+    let o = tessera(&["suite", dir.to_str().unwrap(), "--arch", "hycube-4x4"]);
+    let s = stdout(&o);
+    assert!(
+        s.contains("kernel") && s.contains("summary on hycube-4x4: mapped 2/3"),
+        "{s}"
+    );
+}
