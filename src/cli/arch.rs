@@ -3,7 +3,9 @@
 use super::{Outcome, bad_input, print_json};
 use clap::ValueEnum;
 use tessera_arch::Spec;
+use tessera_arch::accel::AccelSpec;
 use tessera_arch::cgra::CgraSpec;
+use tessera_arch::dram::DramSpec;
 
 #[derive(clap::Subcommand)]
 pub enum ArchCmd {
@@ -35,26 +37,44 @@ pub struct ArchArgs {
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Cgra,
+    Dram,
+    Accel,
 }
 
 fn guess_kind(spec: &str) -> anyhow::Result<Kind> {
-    if CgraSpec::preset_names().contains(&spec) {
-        return Ok(Kind::Cgra);
+    let by_preset = |name: &str| {
+        if CgraSpec::preset_names().contains(&name) {
+            Some(Kind::Cgra)
+        } else if DramSpec::preset_names().contains(&name) {
+            Some(Kind::Dram)
+        } else if AccelSpec::preset_names().contains(&name) {
+            Some(Kind::Accel)
+        } else {
+            None
+        }
+    };
+    if let Some(k) = by_preset(spec) {
+        return Ok(k);
     }
     let path = std::path::Path::new(spec);
     if path.exists() {
         let text = std::fs::read_to_string(path).map_err(|e| bad_input(format!("{spec}: {e}")))?;
-        if text.contains("CgraSpec") || spec.contains("cgra") {
-            return Ok(Kind::Cgra);
+        for (needle, kind) in [
+            ("CgraSpec", Kind::Cgra),
+            ("DramSpec", Kind::Dram),
+            ("AccelSpec", Kind::Accel),
+        ] {
+            if text.contains(needle) {
+                return Ok(kind);
+            }
         }
-        if let Some(name) = preset_named_in(&text)
-            && CgraSpec::preset_names().contains(&name.as_str())
-        {
-            return Ok(Kind::Cgra);
+        if let Some(k) = preset_named_in(&text).and_then(|n| by_preset(&n)) {
+            return Ok(k);
         }
     }
     Err(bad_input(format!(
-        "{spec}: cannot tell which kind of spec this is; pass --kind (cgra)"
+        "{spec}: cannot tell which kind of spec this is (not a preset name, and the file names no \
+         CgraSpec/DramSpec/AccelSpec or known preset); pass --kind cgra|dram|accel"
     )))
 }
 
@@ -78,10 +98,14 @@ pub fn run(cmd: ArchCmd) -> anyhow::Result<Outcome> {
     match cmd {
         ArchCmd::List { json } => {
             let cgra = CgraSpec::preset_names();
+            let dram = DramSpec::preset_names();
+            let accel = AccelSpec::preset_names();
             if json {
-                print_json(&serde_json::json!({ "cgra": cgra }))?;
+                print_json(&serde_json::json!({ "cgra": cgra, "dram": dram, "accel": accel }))?;
             } else {
-                println!("cgra: {}", cgra.join(", "));
+                println!("cgra:  {}", cgra.join(", "));
+                println!("dram:  {}", dram.join(", "));
+                println!("accel: {}", accel.join(", "));
             }
             Ok(Outcome::Ok)
         }
@@ -91,14 +115,9 @@ pub fn run(cmd: ArchCmd) -> anyhow::Result<Outcome> {
                 None => guess_kind(&a.spec)?,
             };
             match kind {
-                Kind::Cgra => {
-                    let spec = CgraSpec::load(&a.spec).map_err(bad_input)?;
-                    if a.json {
-                        print_json(&spec)?;
-                    } else {
-                        println!("{}", tessera_arch::spec_io::to_ron(&spec));
-                    }
-                }
+                Kind::Cgra => show(&CgraSpec::load(&a.spec).map_err(bad_input)?, a.json)?,
+                Kind::Dram => show(&DramSpec::load(&a.spec).map_err(bad_input)?, a.json)?,
+                Kind::Accel => show(&AccelSpec::load(&a.spec).map_err(bad_input)?, a.json)?,
             }
             Ok(Outcome::Ok)
         }
@@ -128,6 +147,20 @@ pub fn run(cmd: ArchCmd) -> anyhow::Result<Outcome> {
                         s.total_area_um2() / 1e6
                     )
                 }
+                Kind::Dram => {
+                    let s = DramSpec::load(&a.spec).map_err(bad_input)?;
+                    format!(
+                        "{}: {:?} DRAM spec, {} MT/s",
+                        s.name, s.standard, s.rate_mts
+                    )
+                }
+                Kind::Accel => {
+                    let s = AccelSpec::load(&a.spec).map_err(bad_input)?;
+                    format!(
+                        "{}: {}x{} {:?} systolic array at {} MHz",
+                        s.name, s.rows, s.cols, s.dataflow, s.clock_mhz
+                    )
+                }
             };
             if a.json {
                 print_json(&ValidateReport {
@@ -141,5 +174,14 @@ pub fn run(cmd: ArchCmd) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::Ok)
         }
+    }
+}
+
+fn show<T: serde::Serialize>(spec: &T, json: bool) -> anyhow::Result<()> {
+    if json {
+        print_json(spec)
+    } else {
+        println!("{}", tessera_arch::spec_io::to_ron(spec));
+        Ok(())
     }
 }
