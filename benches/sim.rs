@@ -12,6 +12,34 @@ use tessera_arch::cgra::CgraSpec;
 use tessera_map::driver::{MapOptions, map_kernel};
 use tessera_sim::Simulator;
 
+/// CPU time of this thread in seconds (utime + stime from /proc, 10 ms ticks on Linux), to
+/// report speed per CPU-second next to criterion's wall-clock figures on a shared machine.
+fn thread_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After the command name: field 3 is state, so utime (14) and stime (15) are f[11], f[12].
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Run `f` for about `secs` of wall time; return (runs, wall s, CPU s).
+fn timed(secs: f64, mut f: impl FnMut()) -> (u64, f64, Option<f64>) {
+    let cpu0 = thread_cpu_s();
+    let t0 = std::time::Instant::now();
+    let mut runs = 0;
+    while t0.elapsed().as_secs_f64() < secs {
+        f();
+        runs += 1;
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    (
+        runs,
+        wall,
+        cpu0.and_then(|c0| thread_cpu_s().map(|c1| c1 - c0)),
+    )
+}
+
 fn bench(c: &mut Criterion) {
     let arch = CgraSpec::preset("hycube-4x4").expect("preset");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -47,6 +75,26 @@ fn bench(c: &mut Criterion) {
             "{}: II {}, {} iterations, {cycles} cycles, {pe_cycles} PE-cycles per run",
             kernel.name, mapping.ii, kernel.trip_count
         );
+        let (runs, wall, cpu) = timed(2.0, || {
+            black_box(sim.run(black_box(&inputs)).expect("runs"));
+        });
+        let (iruns, iwall, icpu) = timed(2.0, || {
+            black_box(
+                tessera_ir::interp::run(black_box(&kernel), black_box(&inputs)).expect("runs"),
+            );
+        });
+        if let (Some(cpu), Some(icpu)) = (cpu, icpu) {
+            eprintln!(
+                "{}: simulate {:.3} ms/run CPU ({:.1} M PE-cycles per CPU-second; wall {:.3} ms/run), interpreter {:.3} ms/run CPU (wall {:.3}), sim/interp CPU ratio {:.2}",
+                kernel.name,
+                cpu / runs as f64 * 1e3,
+                (pe_cycles * runs) as f64 / cpu / 1e6,
+                wall / runs as f64 * 1e3,
+                icpu / iruns as f64 * 1e3,
+                iwall / iruns as f64 * 1e3,
+                (cpu / runs as f64) / (icpu / iruns as f64)
+            );
+        }
         let mut g = c.benchmark_group(format!("sim_{}", kernel.name));
         g.sample_size(20);
         g.throughput(Throughput::Elements(pe_cycles));

@@ -148,3 +148,50 @@ fn suite_maps_a_folder_and_a_broken_file_is_a_row() {
         "{s}"
     );
 }
+
+#[test]
+fn exact_mode_maps_and_reports_minimality() {
+    let o = tessera(&[
+        "map",
+        DOT_TK,
+        "--arch",
+        "hycube-4x4",
+        "--exact",
+        "--json",
+        "--time-limit",
+        "30",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["mapper"], "exact-milp");
+    assert_eq!(v["checker"], "passed");
+    assert_eq!(v["ii"], v["mii"]["mii"]);
+    assert_eq!(v["proved_minimal"], true);
+    // Below the MII the MILP proves infeasibility: nothing maps at --ii 1 for the FIR
+    // (MII 8), and the reason says it was proved.
+    let o = tessera(&[
+        "map",
+        "workloads/kernels/fir.tk",
+        "--arch",
+        "hycube-4x4",
+        "--exact",
+        "--ii",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["mapped"], false);
+    assert!(
+        v["failed_iis"][0][1]
+            .as_str()
+            .unwrap()
+            .contains("proved infeasible"),
+        "{v}"
+    );
+}

@@ -188,6 +188,21 @@ fn trng(path: &Path, json: bool, out: Option<&Path>) -> anyhow::Result<Outcome> 
             "timing violations per iteration: {:?}",
             report.violations_per_iteration
         );
+        println!("first commands of one iteration (cycle, command, bank, row, broken rules):");
+        for e in report.sample_trace.iter().take(12) {
+            println!(
+                "  {:>6}  {:<3} bank {:>2} row {:>6}  {}",
+                e.cycle,
+                e.cmd.name(),
+                e.bank,
+                e.row,
+                if e.violations.is_empty() {
+                    "-".to_string()
+                } else {
+                    e.violations.join(", ")
+                }
+            );
+        }
         if let Some(n) = &nist_report {
             print_nist(n);
         }

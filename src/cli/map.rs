@@ -246,6 +246,20 @@ fn map_exact_search(
         Some(ii) => (ii, ii),
         None => (report.mii, max_ii),
     };
+    // The heuristic's mapping (if any) is a MIP start at its II.
+    let heuristic = driver::map_kernel(
+        kernel,
+        arch,
+        &MapOptions {
+            seed: a.seed,
+            max_ii: Some(last),
+            fixed_ii: a.ii,
+            time_limit_s: (limit / 4.0).min(10.0),
+            ..MapOptions::default()
+        },
+    )
+    .ok()
+    .map(|o| o.mapping);
     let mut failed = Vec::new();
     let mut proved = true;
     for ii in first..=last {
@@ -257,9 +271,16 @@ fn map_exact_search(
             ));
             break;
         }
+        // Below a II the heuristic already mapped, keep half the time for the IIs above, so
+        // a hard proof attempt cannot starve the search of a mapping.
+        let budget = match &heuristic {
+            Some(h) if h.ii > ii => left / 2.0,
+            _ => left,
+        };
         let opts = ExactOptions {
-            time_limit_s: left,
+            time_limit_s: budget,
             seed: a.seed,
+            hint: heuristic.clone().filter(|m| m.ii == ii),
             ..ExactOptions::default()
         };
         match exact::map_exact(kernel, arch, ii, &opts)? {

@@ -359,6 +359,12 @@ impl Spec for DramSpec {
                 ));
             }
         }
+        if o.bank_groups > 16 {
+            p.push(format!(
+                "org.bank_groups = {} exceeds 16, the most any JEDEC DDR standard defines",
+                o.bank_groups
+            ));
+        }
         if p.is_empty() {
             let computed = self.computed_density_mb();
             if computed != o.density_mb as u64 {

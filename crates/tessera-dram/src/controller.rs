@@ -73,7 +73,7 @@ impl AddressMap {
         let o = &spec.org;
         let mut fields = Vec::new();
         let chars: Vec<char> = order.chars().collect();
-        if chars.len() % 2 != 0 {
+        if !chars.len().is_multiple_of(2) {
             return Err(format!(
                 "address map `{order}`: expected two-letter fields from Ro, Ra, Bg, Ba, Co, Ch"
             ));
@@ -289,6 +289,52 @@ fn consider(best: &mut Option<Cand>, cand: Cand) {
     }
 }
 
+/// A bank's next command under FR-FCFS, cached between steps.
+#[derive(Debug, Clone, Copy)]
+struct BankCand {
+    cmd: Cmd,
+    qi: usize,
+    prio: u8,
+    age: u64,
+    /// Bank-local earliest cycle (without the shared bounds).
+    lb: i64,
+}
+
+/// The candidate of bank `b`: the column command of the oldest row hit, else PRE of a
+/// conflicting (or, closed page, idle) open row, else ACT for the oldest request.
+fn bank_candidate(
+    dev: &Device,
+    q: &[Pending],
+    b: usize,
+    policy: PagePolicy,
+    held_for_refresh: bool,
+) -> Option<BankCand> {
+    if held_for_refresh {
+        return None;
+    }
+    let mk = |cmd: Cmd, qi: usize, prio: u8, age: u64| BankCand {
+        cmd,
+        qi,
+        prio,
+        age,
+        lb: dev.bank_local_bound(cmd, b),
+    };
+    match dev.open_row(b) {
+        Some(open) => {
+            if let Some(i) = q.iter().position(|p| p.row == open) {
+                let cmd = if q[i].is_write { Cmd::Wr } else { Cmd::Rd };
+                Some(mk(cmd, i, 0, q[i].arrive))
+            } else if !q.is_empty() || policy == PagePolicy::Closed {
+                let age = q.first().map_or(u64::MAX, |p| p.arrive);
+                Some(mk(Cmd::Pre, 0, 1, age))
+            } else {
+                None
+            }
+        }
+        None => q.first().map(|p| mk(Cmd::Act, 0, 1, p.arrive)),
+    }
+}
+
 /// Per-channel controller state.
 struct Channel {
     dev: Device,
@@ -301,6 +347,8 @@ struct Channel {
     now: i64,
     last_done: i64,
     bounds: GroupBounds,
+    cand: Vec<Option<BankCand>>,
+    dirty: Vec<bool>,
 }
 
 /// Trace-driven simulation of a whole memory system.
@@ -352,6 +400,8 @@ impl MemorySystem {
                     now: 0,
                     last_done: 0,
                     bounds: GroupBounds::default(),
+                    cand: vec![None; nb],
+                    dirty: vec![true; nb],
                 }
             })
             .collect();
@@ -383,11 +433,15 @@ impl MemorySystem {
         requests: impl IntoIterator<Item = Request>,
         latencies_out: &mut Vec<u64>,
     ) -> SimReport {
-        let mut iter = requests.into_iter().peekable();
+        let mut iter = requests.into_iter();
+        // The next request and its decoded address (decoded once, not on every retry).
+        let mut next: Option<(Request, Decoded)> = None;
         loop {
+            if next.is_none() {
+                next = iter.next().map(|r| (r, self.map.decode(r.addr)));
+            }
             // Offer the next request to its channel if there is room.
-            if let Some(req) = iter.peek().copied() {
-                let d = self.map.decode(req.addr);
+            if let Some((req, d)) = next {
                 let ch = d.channel as usize;
                 let room = self.channels[ch].queued < self.cfg.queue_size;
                 if room {
@@ -398,7 +452,7 @@ impl MemorySystem {
                         c.now = arrive;
                         Self::enqueue(c, &d, req.is_write, arrive as u64, self.offered as u32);
                         self.offered += 1;
-                        iter.next();
+                        next = None;
                         continue;
                     }
                     // The request is in the future: work (queued requests, closed-page
@@ -449,6 +503,7 @@ impl MemorySystem {
         });
         // Classified when served: a hit unless an ACT (miss) or a PRE+ACT (conflict) had to be
         // issued on its behalf.
+        c.dirty[flat] = true;
         c.queues[flat].push(Pending {
             id,
             row: d.row,
@@ -474,15 +529,6 @@ impl MemorySystem {
             let dev = &c.dev;
             let gb = &c.bounds;
             let now = c.now;
-            // Full earliest time, or None if the bank-local bound already loses to `best`.
-            let timed = |best: &Option<Cand>, cmd: Cmd, b: usize| {
-                let lb = dev.bank_lower_bound(cmd, b).max(now);
-                if best.is_some_and(|x| lb > x.0) {
-                    None
-                } else {
-                    Some(gb.earliest(dev, cmd, b).max(now))
-                }
-            };
             for rank in 0..c.ref_pending.len() {
                 if refresh && c.ref_pending[rank] {
                     let first = rank * bpr;
@@ -499,33 +545,22 @@ impl MemorySystem {
                     }
                 }
             }
+            // Per-bank candidates are cached and recomputed only when the bank's queue, state
+            // or refresh status changed; their bank-local bounds change only when the bank
+            // itself issues. Only the shared (group/rank) bounds are re-read every step.
             for b in 0..nb {
-                if refresh && c.ref_pending[c.dev.rank_of(b)] {
-                    continue;
+                if c.dirty[b] {
+                    let held = refresh && c.ref_pending[c.dev.rank_of(b)];
+                    c.cand[b] = bank_candidate(&c.dev, &c.queues[b], b, policy, held);
+                    c.dirty[b] = false;
                 }
-                let q = &c.queues[b];
-                match c.dev.open_row(b) {
-                    Some(open) => {
-                        // Oldest row hit (queues are in arrival order).
-                        if let Some(i) = q.iter().position(|p| p.row == open) {
-                            let cmd = if q[i].is_write { Cmd::Wr } else { Cmd::Rd };
-                            if let Some(e) = timed(&best, cmd, b) {
-                                consider(&mut best, (e, 0, q[i].arrive, b, cmd, i));
-                            }
-                        } else if !q.is_empty() || policy == PagePolicy::Closed {
-                            let age = q.first().map_or(u64::MAX, |p| p.arrive);
-                            if let Some(e) = timed(&best, Cmd::Pre, b) {
-                                consider(&mut best, (e, 1, age, b, Cmd::Pre, 0));
-                            }
-                        }
+                if let Some(k) = c.cand[b] {
+                    let lb = k.lb.max(now);
+                    if best.is_some_and(|x| lb > x.0) {
+                        continue;
                     }
-                    None => {
-                        if let Some(p) = q.first()
-                            && let Some(e) = timed(&best, Cmd::Act, b)
-                        {
-                            consider(&mut best, (e, 1, p.arrive, b, Cmd::Act, 0));
-                        }
-                    }
+                    let e = lb.max(gb.group(dev, k.cmd, b));
+                    consider(&mut best, (e, k.prio, k.age, b, k.cmd, k.qi));
                 }
             }
             // A refresh coming due before the best command takes precedence.
@@ -546,6 +581,9 @@ impl MemorySystem {
             {
                 c.now = c.now.max(due);
                 c.ref_pending[r] = true;
+                for b in r * bpr..(r + 1) * bpr {
+                    c.dirty[b] = true;
+                }
                 continue;
             }
             let Some((t, _, _, b, cmd, qi)) = best else {
@@ -581,6 +619,9 @@ impl MemorySystem {
                 Cmd::Ref => {
                     c.dev.issue(Cmd::Ref, b, 0, t);
                     c.ref_pending[rank] = false;
+                    for x in rank * bpr..(rank + 1) * bpr {
+                        c.dirty[x] = true;
+                    }
                     c.ref_due[rank] += c.dev.t.n_refi as i64;
                 }
                 Cmd::Rd | Cmd::Wr => {
@@ -614,6 +655,7 @@ impl MemorySystem {
                     }
                 }
             }
+            c.dirty[b] = true;
             c.now = t + 1;
             return Step::Issued;
         }
@@ -800,6 +842,28 @@ mod tests {
         };
         let r = MemorySystem::new(&spec(), &open).unwrap().run(reqs);
         assert_eq!((r.row_misses, r.row_conflicts), (1, 1));
+    }
+
+    #[test]
+    fn two_channels_and_two_ranks_add_bandwidth() {
+        let mut s2 = spec();
+        s2.org.channels = 2;
+        s2.org.ranks = 2;
+        let cfg = ControllerConfig::default();
+        let one = MemorySystem::new(&spec(), &cfg)
+            .unwrap()
+            .run(SyntheticTrace::new(&spec(), Pattern::Random, 4000, 0.8, 5));
+        let two = MemorySystem::new(&s2, &cfg)
+            .unwrap()
+            .run(SyntheticTrace::new(&s2, Pattern::Random, 4000, 0.8, 5));
+        assert_eq!(two.requests, 4000);
+        assert!((two.peak_bandwidth_gbs - 2.0 * one.peak_bandwidth_gbs).abs() < 1e-9);
+        assert!(
+            two.bandwidth_gbs > 1.5 * one.bandwidth_gbs,
+            "{} vs {}",
+            two.bandwidth_gbs,
+            one.bandwidth_gbs
+        );
     }
 
     #[test]

@@ -147,6 +147,22 @@ pub struct CmdCounts {
     pub refresh: u64,
 }
 
+/// Largest value, its index, and the second largest.
+#[inline]
+fn top2(v: &[i64]) -> (i64, usize, i64) {
+    let (mut best, mut arg, mut second) = (NEVER, usize::MAX, NEVER);
+    for (g, &x) in v.iter().enumerate() {
+        if x > best {
+            second = best;
+            best = x;
+            arg = g;
+        } else if x > second {
+            second = x;
+        }
+    }
+    (best, arg, second)
+}
+
 /// Per-(rank, bank group) bounds from [`Device::group_bounds`].
 #[derive(Debug, Clone, Default)]
 pub struct GroupBounds {
@@ -156,6 +172,18 @@ pub struct GroupBounds {
 }
 
 impl GroupBounds {
+    /// The shared (rank / bank-group) part of the bound for `cmd` at bank `flat`.
+    #[inline]
+    pub fn group(&self, dev: &Device, cmd: Cmd, flat: usize) -> i64 {
+        let g = dev.group_of(flat);
+        match cmd {
+            Cmd::Act => self.act[g],
+            Cmd::Rd => self.rd[g],
+            Cmd::Wr => self.wr[g],
+            Cmd::Pre | Cmd::Ref => 0,
+        }
+    }
+
     /// Earliest legal cycle for a command on a bank already in the right state.
     #[inline]
     pub fn earliest(&self, dev: &Device, cmd: Cmd, flat: usize) -> i64 {
@@ -369,8 +397,15 @@ impl Device {
     /// the scheduler to skip candidates that cannot win).
     #[inline]
     pub fn bank_lower_bound(&self, cmd: Cmd, flat: usize) -> i64 {
+        self.bank_local_bound(cmd, flat).max(self.last_cmd + 1)
+    }
+
+    /// The bank's own timing bounds for `cmd` (tRP/tRC, tRAS/tRTP/tWR, tRCD), without the
+    /// command bus; changes only when this bank issues a command.
+    #[inline]
+    pub fn bank_local_bound(&self, cmd: Cmd, flat: usize) -> i64 {
         let t = &self.t;
-        let b = match cmd {
+        match cmd {
             Cmd::Act => {
                 (self.last_pre[flat] + t.n_rp as i64).max(self.last_act[flat] + t.n_rc as i64)
             }
@@ -379,8 +414,7 @@ impl Device {
                 .max(self.last_wr[flat] + (t.n_cwl + t.n_bl + t.n_wr) as i64),
             Cmd::Rd | Cmd::Wr => self.last_act[flat] + t.n_rcd as i64,
             Cmd::Ref => 0,
-        };
-        b.max(self.last_cmd + 1)
+        }
     }
 
     /// Rank/bank-group-level bounds for ACT, RD and WR for every (rank, bank group), so that
@@ -411,25 +445,18 @@ impl Device {
             let rtw = self.last_rd_any + n(t.n_cl) + n(t.n_bl) + 2 - n(t.n_cwl);
             let wr_end = n(t.n_cwl) + n(t.n_bl);
             // "Latest over the other bank groups" via the two largest values: O(groups).
-            let top2 = |v: &dyn Fn(usize) -> i64| {
-                let (mut best, mut arg, mut second) = (NEVER, usize::MAX, NEVER);
-                for g in 0..nbg {
-                    let x = v(g);
-                    if x > best {
-                        second = best;
-                        best = x;
-                        arg = g;
-                    } else if x > second {
-                        second = x;
-                    }
-                }
-                move |g: usize| if g == arg { second } else { best }
-            };
-            let other_act = top2(&|g| self.last_act_bg[base + g]);
-            let other_cas = top2(&|g| self.last_rd_bg[base + g].max(self.last_wr_bg[base + g]));
-            let other_wr = top2(&|g| self.last_wr_bg[base + g]);
+            let mut act = [NEVER; 16];
+            let mut cas = [NEVER; 16];
+            let mut wr = [NEVER; 16];
+            for g in 0..nbg {
+                act[g] = self.last_act_bg[base + g];
+                wr[g] = self.last_wr_bg[base + g];
+                cas[g] = self.last_rd_bg[base + g].max(wr[g]);
+            }
+            let (ta, tc, tw) = (top2(&act[..nbg]), top2(&cas[..nbg]), top2(&wr[..nbg]));
+            let other = |t: (i64, usize, i64), g: usize| if g == t.1 { t.2 } else { t.0 };
             for bg in 0..nbg {
-                let (oa, oc, ow) = (other_act(bg), other_cas(bg), other_wr(bg));
+                let (oa, oc, ow) = (other(ta, bg), other(tc, bg), other(tw, bg));
                 let i = base + bg;
                 out.act[i] = (self.last_act_bg[i] + n(t.n_rrd_l))
                     .max(oa + n(t.n_rrd_s))
@@ -763,6 +790,20 @@ mod tests {
             now = now.max(d.earliest(c, b)) + rng.random_range(0..3);
             d.issue(c, b, 7, now);
         }
+    }
+
+    #[test]
+    fn trtrs_separates_reads_from_different_ranks() {
+        let mut spec = DramSpec::preset("DDR4_2400R").unwrap();
+        spec.org.ranks = 2;
+        let mut d = Device::new(&spec);
+        let (r0, r1) = (0, 16); // bank 0 of rank 0 and of rank 1
+        d.issue(Cmd::Act, r0, 1, 0);
+        d.issue(Cmd::Act, r1, 1, 10);
+        d.issue(Cmd::Rd, r0, 0, 1000);
+        let t = held(&mut d, Cmd::Rd, r1, 0, Some(Constraint::Rtrs));
+        // Rank 1's data may start nRTRS after rank 0's burst ends: same CL, so BL/2 + RTRS.
+        assert_eq!(t - 1000, 4 + 2);
     }
 
     #[test]

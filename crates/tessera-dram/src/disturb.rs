@@ -896,6 +896,46 @@ mod tests {
     }
 
     #[test]
+    fn trr_sampler_with_refresh_stops_double_sided_and_many_sided_runs() {
+        let v = weak_victim();
+        let base = HammerConfig {
+            victim_row: v,
+            refresh: true,
+            ..cfg(HammerPattern::DoubleSided, 40_000)
+        };
+        let trr = HammerConfig {
+            mitigation: Some(MitigationConfig::TrrSampler {
+                entries: 4,
+                sample_probability: 0.5,
+            }),
+            ..base.clone()
+        };
+        let r = run(&spec(), &trr).unwrap();
+        assert!(r.periodic_refreshes > 0 && r.preventive_refreshes > 0);
+        assert_eq!(r.flips_total, 0);
+        // Many-sided: every aggressor gets the same count; victims sit between them.
+        let many = run(
+            &spec(),
+            &HammerConfig {
+                victim_row: 2001,
+                ..cfg(HammerPattern::ManySided { aggressors: 6 }, 100)
+            },
+        )
+        .unwrap();
+        assert_eq!(many.aggressor_acts, vec![100; 6]);
+        assert!((many.disturbance_per_iteration - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn comra_copy_breaks_trp_and_hammers_both_sides() {
+        let r = run(&spec(), &cfg(HammerPattern::Comra, 50)).unwrap();
+        assert!(r.timing_violations.iter().any(|(n, _)| n == "tRP"));
+        assert_eq!(r.aggressor_acts, vec![50, 50]);
+        // Source and destination are both next to the victim: 1 + 1 per copy.
+        assert!((r.disturbance_per_iteration - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn bad_patterns_are_refused() {
         assert!(run(&spec(), &cfg(HammerPattern::Simra { rows: 3 }, 1)).is_err());
         assert!(

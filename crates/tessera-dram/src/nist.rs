@@ -170,10 +170,11 @@ pub fn gf2_rank(rows: &mut [Vec<u8>]) -> usize {
             continue;
         };
         rows.swap(rank, p);
-        for r in 0..m {
-            if r != rank && rows[r][col] == 1 {
-                for c in col..q {
-                    rows[r][c] ^= rows[rank][c];
+        let pivot = rows[rank].clone();
+        for (r, row) in rows.iter_mut().enumerate() {
+            if r != rank && row[col] == 1 {
+                for (x, p) in row[col..q].iter_mut().zip(&pivot[col..q]) {
+                    *x ^= p;
                 }
             }
         }
@@ -427,7 +428,7 @@ pub fn linear_complexity(e: &[u8], m: usize) -> Result<f64, String> {
     }
     let pis = [0.010417, 0.03125, 0.125, 0.5, 0.25, 0.0625, 0.020833];
     let mf = m as f64;
-    let sign = if m % 2 == 0 { 1.0 } else { -1.0 };
+    let sign = if m.is_multiple_of(2) { 1.0 } else { -1.0 };
     let mu = mf / 2.0 + (9.0 + (-sign)) / 36.0 - (mf / 3.0 + 2.0 / 9.0) / 2f64.powf(mf);
     let mut nu = [0usize; 7];
     for i in 0..n_blocks {

@@ -153,6 +153,13 @@ impl Executor {
     /// When `c` would issue if the previous command of its stream was at `prev`.
     pub fn issue_time(&self, c: &PidCmd, prev: i64) -> i64 {
         let legal = self.dev.earliest_relaxed(c.cmd, c.bank, c.relax);
+        // A bank-state rule (e.g. RD to a closed bank) cannot be met by waiting: issue right
+        // away; the violation is flagged like any other.
+        let legal = if legal == i64::MAX {
+            (prev + 1).max(0)
+        } else {
+            legal
+        };
         match c.gap_ns {
             Some(g) => legal.max(prev + (g / self.tck_ns - 1e-9).ceil() as i64),
             None => legal,
@@ -347,6 +354,14 @@ mod tests {
                 .iter()
                 .any(|e| matches!(e, PidEvent::MultiRowActivation { .. }))
         );
+    }
+
+    #[test]
+    fn state_violations_issue_immediately_and_are_flagged() {
+        let mut x = exec();
+        let end = x.run(&[PidCmd::legal(Cmd::Rd, 3, 0)], 10);
+        assert_eq!(end, 11);
+        assert_eq!(x.trace[0].violations, vec!["bank-state".to_string()]);
     }
 
     #[test]

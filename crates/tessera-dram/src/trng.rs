@@ -379,12 +379,12 @@ impl TrngModel {
         let mut est = vec![0f64; n];
         let mut hist = [0u64; 10];
         let mut mean_h = 0.0;
-        for i in 0..n {
+        for (i, slot) in est.iter_mut().enumerate() {
             let ones: u32 = (0..c.characterisation_reads)
                 .map(|_| self.sample(i, &mut rng) as u32)
                 .sum();
             let p = ones as f64 / c.characterisation_reads.max(1) as f64;
-            est[i] = entropy_of(p, c.entropy_measure);
+            *slot = entropy_of(p, c.entropy_measure);
             let h = h2(self.p_one(i));
             mean_h += h;
             hist[((h * 10.0) as usize).min(9)] += 1;

@@ -33,7 +33,11 @@ pub struct MapOutcome {
 }
 
 /// Map `kernel` on `arch` at the lowest II the heuristic mapper reaches.
-pub fn map_kernel(kernel: &Kernel, arch: &CgraSpec, opts: &MapOptions) -> Result<MapOutcome, MapError> {
+pub fn map_kernel(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    opts: &MapOptions,
+) -> Result<MapOutcome, MapError> {
     let t0 = Instant::now();
     let report = mii::analyze(kernel, arch)?;
     kernel
@@ -50,7 +54,10 @@ pub fn map_kernel(kernel: &Kernel, arch: &CgraSpec, opts: &MapOptions) -> Result
         failed.push((
             first,
             if opts.fixed_ii.is_some() {
-                format!("II {first} exceeds the array's configuration depth max_ii = {}", arch.max_ii)
+                format!(
+                    "II {first} exceeds the array's configuration depth max_ii = {}",
+                    arch.max_ii
+                )
             } else {
                 format!("MII {first} exceeds the highest II allowed ({max_ii})")
             },
@@ -62,7 +69,13 @@ pub fn map_kernel(kernel: &Kernel, arch: &CgraSpec, opts: &MapOptions) -> Result
     }
     for ii in first..=last {
         if Instant::now() >= deadline {
-            failed.push((ii, format!("time limit of {} s reached before this II was tried", opts.time_limit_s)));
+            failed.push((
+                ii,
+                format!(
+                    "time limit of {} s reached before this II was tried",
+                    opts.time_limit_s
+                ),
+            ));
             break;
         }
         // Each II may spend part of the remaining time, so that higher IIs (usually quick)
@@ -71,7 +84,9 @@ pub fn map_kernel(kernel: &Kernel, arch: &CgraSpec, opts: &MapOptions) -> Result
         let ii_deadline = if ii == last {
             deadline
         } else {
-            now + deadline.saturating_duration_since(now).mul_f64(PER_II_TIME_SHARE)
+            now + deadline
+                .saturating_duration_since(now)
+                .mul_f64(PER_II_TIME_SHARE)
         };
         match heuristic::map_at_ii_until(kernel, arch, ii, opts, Some(ii_deadline)) {
             Ok(mut m) => match check::check(&m) {
@@ -89,7 +104,8 @@ pub fn map_kernel(kernel: &Kernel, arch: &CgraSpec, opts: &MapOptions) -> Result
                     });
                 }
                 Err(violations) => {
-                    let shown: Vec<String> = violations.iter().take(3).map(|v| v.to_string()).collect();
+                    let shown: Vec<String> =
+                        violations.iter().take(3).map(|v| v.to_string()).collect();
                     failed.push((
                         ii,
                         format!(

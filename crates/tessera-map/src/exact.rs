@@ -44,8 +44,8 @@ use crate::check;
 use crate::error::MapError;
 use crate::mapping::{Loc, MAPPING_FORMAT_VERSION, Mapping, Placement, Provenance, Route, Segment};
 use good_lp::{
-    Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable, WithMipGap,
-    WithTimeLimit, microlp, variable,
+    Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable,
+    WithInitialSolution, WithMipGap, WithTimeLimit, microlp, variable,
 };
 use petgraph::visit::EdgeRef;
 use rand::SeedableRng;
@@ -66,6 +66,10 @@ pub struct ExactOptions {
     pub routing_orders: u32,
     /// Placements excluded by no-good cuts before giving up.
     pub max_cuts: u32,
+    /// A known mapping at this II (e.g. the heuristic's) given to the solver as a MIP start
+    /// (placement, stages and banks). It only speeds up finding a feasible point; proofs
+    /// of infeasibility at other IIs do not depend on it.
+    pub hint: Option<Mapping>,
 }
 
 impl Default for ExactOptions {
@@ -75,6 +79,7 @@ impl Default for ExactOptions {
             seed: 1,
             routing_orders: 8,
             max_cuts: 200,
+            hint: None,
         }
     }
 }
@@ -114,7 +119,8 @@ pub fn map_exact(
         if left <= 0.0 {
             return Ok(ExactOutcome::TimedOut);
         }
-        match model.solve(&cuts, left)? {
+        let hint = opts.hint.as_ref().filter(|h| h.ii == ii && cuts.is_empty());
+        match model.solve(&cuts, left, hint)? {
             Solved::Infeasible => {
                 return Ok(if cuts.is_empty() {
                     ExactOutcome::Infeasible
@@ -298,6 +304,7 @@ impl<'a> Model<'a> {
         &self,
         cuts: &[Vec<(usize, usize, usize)>],
         time_left_s: f64,
+        hint: Option<&Mapping>,
     ) -> Result<Solved, MapError> {
         let arch = self.arch;
         let ii = self.ii as usize;
@@ -331,12 +338,10 @@ impl<'a> Model<'a> {
             }
             e
         };
-        // Compact schedules route more easily: minimise the sum of stages (the solver stops
-        // at the first feasible point anyway, see the MIP gap below).
-        let mut objective = Expression::from(0.0);
-        for kv in k.iter().flatten() {
-            objective.add_mul(1.0, *kv);
-        }
+        // A pure feasibility problem: with an objective (e.g. the sum of stages) microlp
+        // took over 20 s to find a first point on a 16-node DFG on mesh-4x4 that it finds
+        // in about 1.5 s without one (measured in debug builds).
+        let objective = Expression::from(0.0);
         // Array-to-bank choice.
         let banks = arch.memory.banks.len();
         let mut bsel: Vec<Vec<Variable>> = Vec::new();
@@ -353,6 +358,33 @@ impl<'a> Model<'a> {
             .minimise(objective)
             .using(microlp)
             .with_time_limit(time_left_s.max(0.01));
+        if let Some(h) = hint {
+            let mut start: Vec<(Variable, f64)> = Vec::new();
+            for v in 0..self.n {
+                let (Some(pe), Some(kv)) = (h.placements.get(v).and_then(|p| p.pe), k[v]) else {
+                    continue;
+                };
+                let c = h.placements[v].cycle as usize;
+                for (&(p, s), &var) in &x[v] {
+                    start.push((
+                        var,
+                        if p == pe as usize && s == c % ii {
+                            1.0
+                        } else {
+                            0.0
+                        },
+                    ));
+                }
+                start.push((kv, (c / ii) as f64));
+            }
+            for (ai, (a, _)) in self.arrays.iter().enumerate() {
+                let b = h.array_banks.get(*a).copied().unwrap_or(0) as usize;
+                for (bi, &var) in bsel[ai].iter().enumerate() {
+                    start.push((var, if bi == b { 1.0 } else { 0.0 }));
+                }
+            }
+            problem = problem.with_initial_solution(start);
+        }
         problem = problem
             .with_mip_gap(1e6)
             .map_err(|e| MapError::Internal(format!("mip gap: {e:?}")))?;
@@ -667,8 +699,7 @@ impl<'a> Model<'a> {
         routes.sort_by_key(|r| r.edge);
         let timing = arch.timing;
         let mut max_hops_in = vec![0usize; self.n];
-        for (ei, rt) in routes.iter().enumerate() {
-            let _ = ei;
+        for rt in &routes {
             let dst = self
                 .vedges
                 .iter()
@@ -782,10 +813,14 @@ impl<'a> Router<'a> {
         Some(())
     }
 
-    fn rf_free(&self, p: usize, value: usize, c: i64) -> bool {
+    /// Is there a register for `value` at `p` in cycle `c`, keeping `reserve` registers
+    /// free for copies of the same value from other iterations (a value alive longer than
+    /// II occupies the same slot more than once; the search does not track its own path).
+    fn rf_free(&self, p: usize, value: usize, c: i64, reserve: usize) -> bool {
+        let cap = self.arch.rf_size as usize;
         match self.rf.get(&(p, self.slot(c))) {
-            None => true,
-            Some(held) => held.contains(&(value, c)) || held.len() < self.arch.rf_size as usize,
+            None => reserve < cap,
+            Some(held) => held.contains(&(value, c)) || held.len() + reserve < cap,
         }
     }
 
@@ -819,6 +854,7 @@ impl<'a> Router<'a> {
             cost: u32,
         }
         let span = (deadline - ready + 1) as usize;
+        let reserve = ((deadline - ready) / self.ii) as usize;
         let mut reach: Vec<Vec<Option<Pred>>> = vec![vec![None; pes + 1]; span + 1];
         let out_loc = pes;
         // The output register holds the value at `ready` (claimed already).
@@ -899,18 +935,21 @@ impl<'a> Router<'a> {
                 let stay_ok = if loc == out_loc {
                     self.out_free(pu, value, c + 1)
                 } else {
-                    self.rf_free(loc, value, c + 1)
+                    self.rf_free(loc, value, c + 1, reserve)
                 };
                 let cost = pred.cost;
+                // Register-file entries are the scarce resource: waiting in the producer's
+                // output register costs less than waiting in a register file.
+                let stay = if loc == out_loc { 1 } else { 2 };
                 if stay_ok
                     && reach[ci + 1][loc]
                         .as_ref()
-                        .is_none_or(|q| q.cost > cost + 1)
+                        .is_none_or(|q| q.cost > cost + stay)
                 {
                     reach[ci + 1][loc] = Some(Pred {
                         from: loc,
                         path: vec![],
-                        cost: cost + 1,
+                        cost: cost + stay,
                     });
                 }
                 // Move into an RF (written at the end of c, held from c + 1).
@@ -919,7 +958,7 @@ impl<'a> Router<'a> {
                     if loc != out_loc && q == loc && path.is_empty() {
                         continue;
                     }
-                    if !self.rf_free(q, value, c + 1) {
+                    if !self.rf_free(q, value, c + 1, reserve) {
                         continue;
                     }
                     let cst = cost + 2 + path.len() as u32;

@@ -154,7 +154,11 @@ pub enum MappingFileError {
         message: String,
     },
     #[error("{file}: mapping format version {found}, this Tessera reads version {expected}")]
-    Version { file: String, found: u32, expected: u32 },
+    Version {
+        file: String,
+        found: u32,
+        expected: u32,
+    },
 }
 
 impl Mapping {

@@ -36,9 +36,9 @@ use tessera_ir::{Kernel, OpClass, Slot};
 /// Recurrences kept in [`MiiReport::recurrences`] (the highest-MII ones).
 pub const MAX_LISTED_RECURRENCES: usize = 32;
 /// Elementary cycles enumerated at most before the listing is marked truncated.
-const MAX_ENUMERATED: usize = 5_000;
+const MAX_ENUMERATED: usize = 2_000;
 /// Work budget (edge visits) of the enumeration.
-const MAX_ENUMERATION_STEPS: usize = 2_000_000;
+const MAX_ENUMERATION_STEPS: usize = 500_000;
 
 /// The MII breakdown of one kernel on one architecture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -388,14 +388,25 @@ pub fn analyze(kernel: &Kernel, arch: &CgraSpec) -> Result<MiiReport, MapError> 
 
     let (found, truncated) = cyc.enumerate(&edges, n);
     let recurrences_found = found.len();
-    let mut recurrences: Vec<Recurrence> = found.iter().map(|p| make_rec(p)).collect();
+    // Rank cheaply (sums only), then build the listed ones.
+    let mut ranked: Vec<(u32, i64, &Vec<usize>)> = found
+        .iter()
+        .map(|p| {
+            let lat: i64 = p.iter().map(|&i| edges[i].latency_cycles).sum();
+            let ps: i64 = p.iter().map(|&i| edges[i].delay_ps).sum();
+            let d: i64 = p.iter().map(|&i| edges[i].distance).sum();
+            (recurrence_mii(if compose { ps } else { lat }, d), lat, p)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    ranked.truncate(MAX_LISTED_RECURRENCES);
+    let mut recurrences: Vec<Recurrence> = ranked.iter().map(|(_, _, p)| make_rec(p)).collect();
     recurrences.sort_by(|a, b| {
         b.mii
             .cmp(&a.mii)
             .then(b.latency_cycles.cmp(&a.latency_cycles))
             .then(a.nodes.cmp(&b.nodes))
     });
-    recurrences.truncate(MAX_LISTED_RECURRENCES);
 
     let mut critical = critical_edges.map(|p| make_rec(&rotate_to_min(&p, &edges)));
     if critical.as_ref().is_none_or(|c| c.mii != rec_mii) {
@@ -698,14 +709,15 @@ impl MiiReport {
             "Resource bounds ({} FU ops; operand-less const/input nodes are immediates, not counted):\n",
             self.fu_ops
         ));
-        for l in &self.per_class {
+        let binding = self.per_class.iter().position(|l| l.mii == self.res_mii);
+        for (i, l) in self.per_class.iter().enumerate() {
             s.push_str(&format!(
-                "  {:<28} {:>4} ops / {:>3} units -> {}{}\n",
+                "  {:<36} {:>4} ops / {:>3} units -> {}{}\n",
                 l.resource,
                 l.ops,
                 l.units,
                 l.mii,
-                if l.mii == self.res_mii && self.res_mii > 0 {
+                if Some(i) == binding && self.res_mii > 0 {
                     "  <- ResMII"
                 } else {
                     ""

@@ -196,7 +196,7 @@ proptest! {
         let opts = MapOptions { seed, max_ii: Some(6), time_limit_s: 5.0, ..MapOptions::default() };
         let Ok(out) = map_kernel(&kernel, &arch, &opts) else { return Ok(()) };
         let ii = out.mapping.ii;
-        let eopts = ExactOptions { time_limit_s: 3.0, seed, ..ExactOptions::default() };
+        let eopts = ExactOptions { time_limit_s: 2.0, seed, ..ExactOptions::default() };
         let at = map_exact(&kernel, &arch, ii, &eopts).unwrap();
         prop_assert!(!matches!(at, ExactOutcome::Infeasible), "exact refutes II {} the heuristic mapped", ii);
         if let ExactOutcome::Mapped(m) = at {

@@ -23,17 +23,33 @@ fn workload_kernels_map_near_mii_and_pass_the_checker() {
     let spec = CgraSpec::preset("hycube-4x4").unwrap();
     let mut mapped = 0;
     // Small kernels only: debug builds are slow; the suite covers the rest in release.
-    for name in ["dot", "horner", "histogram", "prefix_sum", "saxpy", "minmax", "iir_biquad"] {
+    for name in [
+        "dot",
+        "horner",
+        "histogram",
+        "prefix_sum",
+        "saxpy",
+        "minmax",
+        "iir_biquad",
+    ] {
         let path = dir.join(format!("{name}.tk"));
         let Ok(k) = tessera_ir::load_kernel(&path, &[]) else {
             continue; // the kernel language is built by another engineer
         };
         let out = map_kernel(&k, &spec, &quick_opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
         check(&out.mapping).unwrap();
-        assert!(out.mapping.ii <= out.mii.mii + 1, "{name}: II {} vs MII {}", out.mapping.ii, out.mii.mii);
+        assert!(
+            out.mapping.ii <= out.mii.mii + 1,
+            "{name}: II {} vs MII {}",
+            out.mapping.ii,
+            out.mii.mii
+        );
         assert_eq!(out.mapping.provenance.mii, out.mii.mii);
         assert_eq!(out.mapping.provenance.failed_iis, out.failed_iis);
-        assert_eq!(out.failed_iis.len() as u32, out.mapping.ii - out.mii.mii.max(1));
+        assert_eq!(
+            out.failed_iis.len() as u32,
+            out.mapping.ii - out.mii.mii.max(1)
+        );
         mapped += 1;
     }
     assert!(mapped >= 1 || !dir.join("dot.tk").exists());
@@ -44,14 +60,24 @@ fn accumulate() -> Kernel {
     let mut k = Kernel::new("acc", KernelSource::Built);
     let i = k.add_node(Node::new(Op::Add).with_imm(4));
     k.add_edge(i, i, Operand::carried(0, 1, 0));
-    let ld = k.add_node(Node::new(Op::Load { width: Width::Word, signed: true }).with_imm(0));
+    let ld = k.add_node(
+        Node::new(Op::Load {
+            width: Width::Word,
+            signed: true,
+        })
+        .with_imm(0),
+    );
     k.add_edge(i, ld, Operand::data(0));
     let m = k.add_node(Node::new(Op::Mul).with_imm(3));
     k.add_edge(ld, m, Operand::data(0));
     let acc = k.add_node(Node::new(Op::Add));
     k.add_edge(acc, acc, Operand::carried(0, 1, 0));
     k.add_edge(m, acc, Operand::data(1));
-    k.live_outs.push(tessera_ir::LiveOut { name: "acc".into(), node: acc, init: 0 });
+    k.live_outs.push(tessera_ir::LiveOut {
+        name: "acc".into(),
+        node: acc,
+        init: 0,
+    });
     k.trip_count = 10;
     k
 }
@@ -79,7 +105,13 @@ fn ii_above_the_configuration_depth_is_infeasible_with_a_reason() {
     // 5 loads on 4 memory PEs need II 2; a configuration memory of depth 1 cannot hold it.
     let mut k = Kernel::new("five", KernelSource::Built);
     for j in 0..5 {
-        let ld = k.add_node(Node::new(Op::Load { width: Width::Word, signed: true }).with_imm(4 * j));
+        let ld = k.add_node(
+            Node::new(Op::Load {
+                width: Width::Word,
+                signed: true,
+            })
+            .with_imm(4 * j),
+        );
         let st = k.add_node(Node::new(Op::Store { width: Width::Word }).with_imm(100 + 4 * j));
         k.add_edge(ld, st, Operand::data(0));
     }
@@ -136,7 +168,7 @@ fn random_kernel(choices: &[(u8, u8, u8, u8)]) -> Kernel {
     let mut last_mem = None;
     for (i, &(op, x, y, z)) in choices.iter().enumerate() {
         let pick = |r: u8, k: &Kernel| -> (usize, u32) {
-            if i == 0 || r % 5 == 0 {
+            if i == 0 || r.is_multiple_of(5) {
                 ((r as usize / 5) % k.node_count().max(1), 1 + (r as u32 % 2))
             } else {
                 (r as usize % i, 0)
@@ -149,23 +181,55 @@ fn random_kernel(choices: &[(u8, u8, u8, u8)]) -> Kernel {
             3 => (Node::new(Op::Xor).with_imm(7), 1),
             4 => (Node::new(Op::Select), 3),
             5 => (Node::new(Op::Lt), 2),
-            6 => (Node::new(Op::Load { width: Width::Word, signed: true }).with_imm(0).with_array((x % 2) as u16), 1),
-            7 => (Node::new(Op::Store { width: Width::Word }).with_imm(0).with_array((x % 2) as u16), 2),
+            6 => (
+                Node::new(Op::Load {
+                    width: Width::Word,
+                    signed: true,
+                })
+                .with_imm(0)
+                .with_array((x % 2) as u16),
+                1,
+            ),
+            7 => (
+                Node::new(Op::Store { width: Width::Word })
+                    .with_imm(0)
+                    .with_array((x % 2) as u16),
+                2,
+            ),
             _ => (Node::new(Op::Shl).with_imm(2), 1),
         };
         let is_mem = node.op.is_memory();
         let id = k.add_node(node);
         for (slot, r) in [x, y, z].into_iter().take(arity).enumerate() {
             let (src, d) = pick(r, &k);
-            let src = if d == 0 { nodes[src] } else if src < nodes.len() { nodes[src] } else { id };
+            // Carried operands may come from any node, including this one (a self loop).
+            let src = if src < nodes.len() { nodes[src] } else { id };
             k.add_edge(src, id, Operand::carried(slot as u8, d, 0));
         }
-        if z % 7 == 0 && i > 0 {
-            k.add_edge(nodes[(z as usize) % i], id, Operand { slot: Slot::Pred { negated: z % 2 == 0 }, distance: 0, init: 0 });
+        if z.is_multiple_of(7) && i > 0 {
+            k.add_edge(
+                nodes[(z as usize) % i],
+                id,
+                Operand {
+                    slot: Slot::Pred {
+                        negated: z.is_multiple_of(2),
+                    },
+                    distance: 0,
+                    init: 0,
+                },
+            );
         }
         if is_mem {
             if let Some(prev) = last_mem {
-                k.add_edge(prev, id, Operand { slot: Slot::Order, distance: 0, init: 0 });
+                k.add_edge(
+                    prev,
+                    id,
+                    Operand {
+                        slot: Slot::Order,
+                        distance: 0,
+                        init: 0,
+                    },
+                );
             }
             last_mem = Some(id);
         }

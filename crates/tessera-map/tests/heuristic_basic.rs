@@ -4,8 +4,8 @@
 use tessera_arch::Spec;
 use tessera_arch::cgra::CgraSpec;
 use tessera_ir::{Kernel, KernelSource, Node, Op, Operand, Slot, Width};
-use tessera_map::heuristic::{MapOptions, map_at_ii};
 use tessera_map::check::check;
+use tessera_map::heuristic::{MapOptions, map_at_ii};
 use tessera_map::mii::analyze;
 
 const LOAD: Op = Op::Load {
@@ -120,10 +120,19 @@ fn small_kernels_map_at_mii_on_every_preset() {
             if arch == "hycube-4x4" {
                 assert_eq!(m.ii, mii, "{} on {arch}", k.name);
             } else {
-                assert!(m.ii <= mii + 1, "{} on {arch}: II {} vs MII {mii}", k.name, m.ii);
+                assert!(
+                    m.ii <= mii + 1,
+                    "{} on {arch}: II {} vs MII {mii}",
+                    k.name,
+                    m.ii
+                );
             }
             if let Err(v) = check(&m) {
-                panic!("{} on {arch}: checker rejects: {:?}", k.name, v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+                panic!(
+                    "{} on {arch}: checker rejects: {:?}",
+                    k.name,
+                    v.iter().map(|x| x.to_string()).collect::<Vec<_>>()
+                );
             }
             assert_eq!(m.placements.len(), k.node_count());
             let value_edges = k
@@ -172,7 +181,12 @@ fn long_lived_values_use_register_files_and_rotate_safely() {
     for arch in ["hycube-4x4", "mesh-4x4"] {
         let (mii, m) = map_at_mii(&k, arch);
         assert_eq!(m.ii, mii);
-        check(&m).unwrap_or_else(|v| panic!("{arch}: {:?}", v.iter().map(|x| x.to_string()).collect::<Vec<_>>()));
+        check(&m).unwrap_or_else(|v| {
+            panic!(
+                "{arch}: {:?}",
+                v.iter().map(|x| x.to_string()).collect::<Vec<_>>()
+            )
+        });
         let carried = m
             .routes
             .iter()
@@ -180,8 +194,17 @@ fn long_lived_values_use_register_files_and_rotate_safely() {
             .unwrap();
         let first = carried.segments.first().unwrap().cycle;
         let last = carried.segments.last().unwrap().cycle;
-        assert!(last - first >= 3 * m.ii - 2, "route spans {first}..{last} at II {}", m.ii);
-        assert!(carried.segments.len() >= 2, "a value living {} cycles at II {} must move", last - first, m.ii);
+        assert!(
+            last - first >= 3 * m.ii - 2,
+            "route spans {first}..{last} at II {}",
+            m.ii
+        );
+        assert!(
+            carried.segments.len() >= 2,
+            "a value living {} cycles at II {} must move",
+            last - first,
+            m.ii
+        );
     }
 }
 

@@ -52,7 +52,11 @@ fn aes_encrypt_sample_matches_morphers_mii_of_9() {
     let c = r.critical.unwrap();
     assert_eq!(c.mii, 9);
     assert_eq!(c.latency_cycles.div_ceil(c.distance), 9);
-    assert!(r.recurrences.iter().any(|x| (x.latency_cycles, x.distance) == (36, 4)));
+    assert!(
+        r.recurrences
+            .iter()
+            .any(|x| (x.latency_cycles, x.distance) == (36, 4))
+    );
     assert!(r.recurrences.iter().all(|x| x.mii <= 9));
     // On mesh-8x8, 8 memory PEs: ceil(33/8) = 5, ceil(132/64) = 3; the recurrence stays 9.
     let r8 = analyze(&k, &CgraSpec::preset("mesh-8x8").unwrap()).unwrap();

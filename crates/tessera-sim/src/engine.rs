@@ -13,7 +13,7 @@
 
 use crate::error::{RunFault, SimError};
 use crate::program::{
-    ActKind, Exec, LiveOutSrc, OpAction, OperandSrc, Program, Read, SrcKind, Val, Write,
+    ActKind, Exec, LiveOutSrc, OpAction, OperandSrc, Program, Read, SegAction, SrcKind, Val, Write,
 };
 use crate::stats::SimStats;
 use crate::vcd::VcdTrace;
@@ -90,10 +90,11 @@ struct State<'a> {
     mem: Memory,
     bank_count: Vec<u32>,
     byte_writer: Vec<Option<Producer>>,
-    /// Per array byte: last writer's iteration + 1 (0: never written).
-    w_iter1: Vec<u32>,
-    /// Per array byte: latest reading iteration + 1 and its load node.
-    r_iter1: Vec<u32>,
+    /// Per array byte: sequential position (iteration x nodes + topological position) + 1 of
+    /// the last store (0: never written).
+    w_seq1: Vec<u64>,
+    /// Per array byte: latest sequential position + 1 of a load that read it, and its node.
+    r_seq1: Vec<u64>,
     r_node: Vec<u32>,
     order_violations: u64,
     first_order_violation: Option<String>,
@@ -129,6 +130,32 @@ impl State<'_> {
 }
 
 impl Program {
+    #[cold]
+    fn port_conflict(
+        &self,
+        kernel: &Kernel,
+        st: &State,
+        s: &SegAction,
+        i: usize,
+        v: Val,
+        c: u64,
+    ) -> SimError {
+        self.fault(
+            kernel,
+            st.wall,
+            s.pe,
+            s.producer,
+            c,
+            format!(
+                "operand port {} of PE {} is driven with two values ({} and {}) in one cycle",
+                i % crate::program::NSLOT,
+                i / crate::program::NSLOT,
+                st.ports[i].v,
+                v.v
+            ),
+        )
+    }
+
     #[cold]
     fn fault(
         &self,
@@ -170,6 +197,7 @@ impl Program {
                 v: st.inputs.scalars[s as usize],
                 ok: true,
             }),
+            SrcKind::Storage(idx) => Ok(st.storage[idx as usize]),
             SrcKind::Port(idx) => {
                 if st.port_stamp[idx as usize] == c {
                     Ok(st.ports[idx as usize])
@@ -300,23 +328,24 @@ impl Program {
                     let array = self.mem_access(kernel, st, o, addr, width, c)?;
                     st.loads += 1;
                     let iteration = c_div - o.t_div;
-                    let it1 = iteration as u32 + 1;
+                    // Position of this access in sequential (interpreter) order.
+                    let seq1 = iteration * self.node_count + o.topo_pos as u64 + 1;
                     let at = self.array_writer_base[array] + (addr - kernel.arrays[array].base);
                     for b in at as usize..(at + width.bytes()) as usize {
-                        if st.w_iter1[b] > it1
+                        if st.w_seq1[b] > seq1
                             && let Some(w) = st.byte_writer[b]
                         {
                             st.order_violation(
                                 kernel,
                                 self,
                                 format!(
-                                    "load node {} ({}) of iteration {iteration} on PE {} read byte address {addr} in cycle {} after store node {} ({}) of the later iteration {} wrote it in cycle {}",
+                                    "load node {} ({}) of iteration {iteration} on PE {} read byte address {addr} in cycle {} after store node {} ({}) of iteration {}, later in sequential order, wrote it in cycle {}",
                                     o.node, self.node_desc[o.node as usize], o.pe, st.wall, w.node, self.node_desc[w.node as usize], w.iteration, w.cycle
                                 ),
                             );
                         }
-                        if st.r_iter1[b] < it1 {
-                            st.r_iter1[b] = it1;
+                        if st.r_seq1[b] < seq1 {
+                            st.r_seq1[b] = seq1;
                             st.r_node[b] = o.node;
                         }
                     }
@@ -444,8 +473,8 @@ impl Program {
             mem,
             bank_count: vec![0; banks],
             byte_writer: vec![None; writer_len],
-            w_iter1: vec![0; writer_len],
-            r_iter1: vec![0; writer_len],
+            w_seq1: vec![0; writer_len],
+            r_seq1: vec![0; writer_len],
             r_node: vec![0; writer_len],
             order_violations: 0,
             first_order_violation: None,
@@ -494,6 +523,19 @@ impl Program {
                     ActKind::Op(o) => {
                         self.exec_op::<TRACE>(kernel, &mut st, o, c_div, c, &mut trace)?
                     }
+                    ActKind::SegToPort(s) => {
+                        let v = st.storage[s.from_idx as usize];
+                        let i = s.to_idx as usize;
+                        if st.port_stamp[i] == c && st.ports[i] != v {
+                            return Err(self.port_conflict(kernel, &st, s, i, v, c));
+                        }
+                        st.ports[i] = v;
+                        st.port_stamp[i] = c;
+                    }
+                    ActKind::SegToStorage(s) => {
+                        let v = st.storage[s.from_idx as usize];
+                        st.reg_pending.push((s.to_idx, v));
+                    }
                     ActKind::Seg(s) => {
                         let v = match s.from {
                             Read::Storage(i) => st.storage[i as usize],
@@ -511,31 +553,16 @@ impl Program {
                                 st.comb[pe as usize]
                             }
                         };
-                        st.hops += s.hops_new as u64;
-                        st.rf_reads += s.rf_read as u64;
+                        // Hop and RF events of transfers are counted after the loop from how
+                        // often each configured transfer ran (data cannot change that).
                         match s.to {
                             Write::Storage(i) => {
-                                st.rf_writes += s.rf_write as u64;
-                                st.out_writes += s.out_write as u64;
                                 st.reg_pending.push((i, v));
                             }
                             Write::Port(i) => {
                                 let i = i as usize;
                                 if st.port_stamp[i] == c && st.ports[i] != v {
-                                    return Err(self.fault(
-                                        kernel,
-                                        st.wall,
-                                        s.pe,
-                                        s.producer,
-                                        c,
-                                        format!(
-                                            "operand port {} of PE {} is driven with two values ({} and {}) in one cycle",
-                                            i % crate::program::NSLOT,
-                                            i / crate::program::NSLOT,
-                                            st.ports[i].v,
-                                            v.v
-                                        ),
-                                    ));
+                                    return Err(self.port_conflict(kernel, &st, s, i, v, c));
                                 }
                                 st.ports[i] = v;
                                 st.port_stamp[i] = c;
@@ -565,26 +592,27 @@ impl Program {
                         node: s.node,
                         iteration: s.iteration,
                     };
+                    let seq1 = s.iteration * self.node_count + s.topo_pos as u64 + 1;
                     for b in s.writer_at as usize..(s.writer_at + s.width.bytes()) as usize {
-                        let (read_iter1, reader) = (st.r_iter1[b] as u64, st.r_node[b]);
-                        if read_iter1 > s.iteration + 1 {
+                        let (read_seq1, reader) = (st.r_seq1[b], st.r_node[b]);
+                        if read_seq1 > seq1 {
                             let msg = format!(
-                                "store node {} ({}) of iteration {} wrote byte address {} in cycle {} after load node {reader} ({}) of the later iteration {} read it",
+                                "store node {} ({}) of iteration {} wrote byte address {} in cycle {} after load node {reader} ({}) of iteration {}, later in sequential order, read it",
                                 s.node,
                                 self.node_desc[s.node as usize],
                                 s.iteration,
                                 s.addr,
                                 st.wall,
                                 self.node_desc[reader as usize],
-                                read_iter1 - 1
+                                (read_seq1 - 1) / self.node_count
                             );
                             st.order_violation(kernel, self, msg);
                         }
-                        if let Some(prev) = st.byte_writer[b]
-                            && prev.iteration > s.iteration
+                        if st.w_seq1[b] > seq1
+                            && let Some(prev) = st.byte_writer[b]
                         {
                             let msg = format!(
-                                "store node {} ({}) of iteration {} overwrote byte address {} in cycle {} after store node {} of the later iteration {} wrote it",
+                                "store node {} ({}) of iteration {} overwrote byte address {} in cycle {} after store node {} of iteration {}, later in sequential order, wrote it",
                                 s.node,
                                 self.node_desc[s.node as usize],
                                 s.iteration,
@@ -596,7 +624,7 @@ impl Program {
                             st.order_violation(kernel, self, msg);
                         }
                         st.byte_writer[b] = Some(w);
-                        st.w_iter1[b] = s.iteration as u32 + 1;
+                        st.w_seq1[b] = seq1;
                     }
                 }
                 st.store_pending.clear();
@@ -626,6 +654,15 @@ impl Program {
         }
         if TRACE && let Some(tr) = trace {
             tr.finish(st.wall, &st.storage[..pes]);
+        }
+
+        // Transfer events: every live execution of a configured transfer, i.e. its live
+        // range (whole, since the loop ran to the end) divided by II.
+        for s in &self.counted {
+            st.hops += s.runs * s.hops as u64;
+            st.rf_reads += s.runs * s.rf_read as u64;
+            st.rf_writes += s.runs * s.rf_write as u64;
+            st.out_writes += s.runs * s.out_write as u64;
         }
 
         // Outputs.

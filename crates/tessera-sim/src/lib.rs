@@ -12,6 +12,23 @@
 //! ([`tessera_ir::interp::Memory`]). The interpreter runs afterwards, as the oracle.
 //! Start reading at [`Simulator`]; the timing model is the one documented in
 //! [`tessera_map::mapping`].
+//!
+//! Modelling choices where the mapping format is silent:
+//! * Bank conflicts: a bank serves `ports` accesses per cycle; more accesses in one cycle
+//!   stall the whole array for `ceil(accesses / ports) - 1` cycles (the worst bank decides).
+//!   Stalls cost time and energy, never values.
+//! * Prologue and epilogue: an action runs only for live iterations; a transfer of a
+//!   loop-carried value whose consumer iteration does not exist (`k + distance >= trip`)
+//!   does not run. Consumers read the edge's `init` for their first `distance` iterations.
+//! * Predication: a squashed op still occupies its PE slot and writes `(0, not valid)` to its
+//!   output register (so `Merge` can tell), but costs no op energy and no memory access.
+//! * Energy: configuration and idle energy are charged for every PE in every cycle, stall
+//!   cycles included; a shared hop of fan-out routes (same value, same link, same cycle)
+//!   counts once; with COMPOSE on, the bypass paths add `bypass_power_overhead` x
+//!   (configuration + idle).
+//! * Memory order: the simulator executes the schedule literally and counts accesses that
+//!   happen out of sequential (interpreter) order on the same byte; a mismatch report names
+//!   the first one, which is how a kernel without its memory dependences shows up.
 
 mod engine;
 pub mod error;
@@ -64,6 +81,19 @@ impl Simulator {
     /// Cycles of the modulo schedule (without stalls).
     pub fn schedule_cycles(&self) -> u64 {
         self.program.sched_cycles
+    }
+
+    /// Configured actions per modulo period: (ops, value transfers, transfers folded into
+    /// their consumer's operand read). Each runs once per II cycles in the steady state.
+    pub fn configured_actions(&self) -> (usize, usize, usize) {
+        let ops = self
+            .program
+            .acts
+            .iter()
+            .filter(|a| a.kind.seg().is_none())
+            .count();
+        let transfers = self.program.counted.len();
+        (ops, transfers, transfers - (self.program.acts.len() - ops))
     }
 
     /// Run on the given inputs; no verification.
@@ -158,7 +188,7 @@ impl Simulator {
         };
         let cause = match &run.stats.first_memory_order_violation {
             Some(v) => format!(
-                "; {} memory access(es) ran out of sequential iteration order, first: {v} (a loop-carried memory dependence the kernel does not state, or the schedule ignores)",
+                "; {} memory access(es) ran out of sequential order, first: {v} (a memory dependence the kernel does not state, or the schedule ignores)",
                 run.stats.memory_order_violations
             ),
             None => String::new(),

@@ -31,6 +31,10 @@ pub(crate) enum SrcKind {
     Scalar(u16),
     /// An operand port of the consumer's PE, driven by a route in this cycle.
     Port(u32),
+    /// A register read through a route whose last transfer ends at this operand in exactly
+    /// the consumer's cycle and PE: the transfer is folded into the operand read (the port
+    /// is a wire; registers change only at the end of a cycle, so the value is the same).
+    Storage(u32),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -103,21 +107,34 @@ pub(crate) enum Write {
 pub(crate) struct SegAction {
     pub from: Read,
     pub to: Write,
-    /// Hops counted for energy by this action (shared hops of fan-out routes count once).
-    pub hops_new: u8,
-    pub rf_read: bool,
-    pub rf_write: bool,
-    pub out_write: bool,
     /// Producer node (for faults and traces).
     pub producer: u32,
     /// PE the value starts from (for faults).
     pub pe: u16,
+    /// Raw indices of `from` (storage index or PE) and `to` (storage or port index), for
+    /// the specialised storage-to-port and storage-to-storage actions.
+    pub from_idx: u32,
+    pub to_idx: u32,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum ActKind {
     Op(OpAction),
+    /// A transfer from a register (output register or RF) to an operand port.
+    SegToPort(SegAction),
+    /// A transfer from a register to a register.
+    SegToStorage(SegAction),
+    /// Any other transfer (reads a combinational result).
     Seg(SegAction),
+}
+
+impl ActKind {
+    pub(crate) fn seg(&self) -> Option<&SegAction> {
+        match self {
+            ActKind::Op(_) => None,
+            ActKind::SegToPort(s) | ActKind::SegToStorage(s) | ActKind::Seg(s) => Some(s),
+        }
+    }
 }
 
 /// One configured action of a slot, active for iterations whose cycle lies in `[t, end)`.
@@ -126,6 +143,16 @@ pub(crate) struct Act {
     pub t: u64,
     pub end: u64,
     pub kind: ActKind,
+}
+
+/// Event counts of one configured transfer (folded or not): it runs `runs` times.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CountedSeg {
+    pub runs: u64,
+    pub hops: u8,
+    pub rf_read: bool,
+    pub rf_write: bool,
+    pub out_write: bool,
 }
 
 /// A live-out's source.
@@ -146,6 +173,8 @@ pub(crate) struct Program {
     pub pe_count: usize,
     pub storage_len: usize,
     pub operands: Vec<OperandSrc>,
+    /// Every configured transfer, for event counts (folded ones included).
+    pub counted: Vec<CountedSeg>,
     pub acts: Vec<Act>,
     /// `acts[slot_start[s]..slot_start[s + 1]]` run in slot `s`.
     pub slot_start: Vec<u32>,
@@ -154,6 +183,8 @@ pub(crate) struct Program {
     pub max_latency: u32,
     /// Output-register commit ring: a power of two >= `max_latency`, minus one.
     pub ring_mask: u64,
+    /// Kernel nodes (sequential-order positions of memory accesses).
+    pub node_count: u64,
     pub array_bank: Vec<u16>,
     /// Offset of each array's first byte in the per-byte writer table; one extra entry
     /// holds the table's length.
@@ -398,6 +429,8 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         to_loc: Loc,
         path: Vec<u16>,
         producer: u32,
+        /// (consumer node, port) when this last transfer can be folded into the operand.
+        fuse: Option<(u32, u32)>,
     }
     let mut segs: Vec<SegBuild> = Vec::new();
     for e in k.graph.edge_references() {
@@ -546,6 +579,15 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
                 to_loc: s.to,
                 path: s.path.clone(),
                 producer: u as u32,
+                fuse: match (si == last, from, to, node_place[v]) {
+                    (true, Read::Storage(_), Write::Port(_), Some((vpe, vt)))
+                        if vpe == s.to.pe()
+                            && s.cycle as u64 == vt as u64 + o.distance as u64 * ii =>
+                    {
+                        Some((v as u32, port as u32))
+                    }
+                    _ => None,
+                },
             });
         }
     }
@@ -569,6 +611,8 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
     let mut link_owner: HashMap<(u64, u16, u16), (u32, u32)> = HashMap::new();
     let mut read_owner: HashMap<(u32, Read), ()> = HashMap::new();
     let mut seg_acts: Vec<(u32, Act)> = Vec::with_capacity(segs.len());
+    let mut counted: Vec<CountedSeg> = Vec::with_capacity(segs.len());
+    let mut fused: HashMap<(u32, u32), u32> = HashMap::new();
     for s in &segs {
         let mut hops_new = 0u8;
         let mut prev = s.from_loc.pe();
@@ -591,21 +635,42 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         }
         let rf_read = matches!(s.from_loc, Loc::Reg { .. })
             && read_owner.insert((s.cycle, s.from), ()).is_none();
+        counted.push(CountedSeg {
+            runs: s.count,
+            hops: hops_new,
+            rf_read,
+            rf_write: matches!(s.to_loc, Loc::Reg { .. }),
+            out_write: matches!(s.to_loc, Loc::Out { .. }),
+        });
+        if let (Some(key), Read::Storage(from)) = (s.fuse, s.from) {
+            fused.insert(key, from);
+            continue;
+        }
         seg_acts.push((
             s.cycle,
             Act {
                 t: s.t,
                 end: s.end,
-                kind: ActKind::Seg(SegAction {
-                    from: s.from,
-                    to: s.to,
-                    hops_new,
-                    rf_read,
-                    rf_write: matches!(s.to_loc, Loc::Reg { .. }),
-                    out_write: matches!(s.to_loc, Loc::Out { .. }),
-                    producer: s.producer,
-                    pe: s.from_loc.pe(),
-                }),
+                kind: {
+                    let seg = SegAction {
+                        from: s.from,
+                        to: s.to,
+                        producer: s.producer,
+                        pe: s.from_loc.pe(),
+                        from_idx: match s.from {
+                            Read::Storage(i) => i,
+                            Read::Comb(pe) => pe as u32,
+                        },
+                        to_idx: match s.to {
+                            Write::Storage(i) | Write::Port(i) => i,
+                        },
+                    };
+                    match (s.from, s.to) {
+                        (Read::Storage(_), Write::Port(_)) => ActKind::SegToPort(seg),
+                        (Read::Storage(_), Write::Storage(_)) => ActKind::SegToStorage(seg),
+                        _ => ActKind::Seg(seg),
+                    }
+                },
             },
         ));
     }
@@ -653,6 +718,8 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
             };
             let kind = if node_place[src.index()].is_none() {
                 imm_src(src.index())
+            } else if let Some(&from) = fused.get(&(i as u32, port as u32)) {
+                SrcKind::Storage(from)
             } else {
                 SrcKind::Port((pe as usize * NSLOT + port) as u32)
             };
@@ -728,7 +795,7 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         let mut ops = std::mem::take(&mut slot_ops[s]);
         ops.sort_by_key(|a| match &a.kind {
             ActKind::Op(o) => (std::cmp::Reverse(a.t), o.topo_pos),
-            ActKind::Seg(_) => (std::cmp::Reverse(0), 0),
+            _ => (std::cmp::Reverse(0), 0),
         });
         let mut items = std::mem::take(&mut per_slot[s]);
         let n_segs = items.len();
@@ -761,7 +828,7 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         let mut deps: Vec<Vec<usize>> = vec![Vec::new(); len];
         let mut indeg = vec![0usize; len];
         for (idx, a) in items.iter().enumerate().take(n_segs) {
-            let ActKind::Seg(sg) = &a.kind else { continue };
+            let Some(sg) = a.kind.seg() else { continue };
             if let Write::Port(port) = sg.to
                 && let Some(&op) = op_at.get(&((port as usize / NSLOT) as u16))
             {
@@ -824,7 +891,7 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
                 match imm_src(i) {
                     SrcKind::Scalar(s) => LiveOutSrc::Scalar(s),
                     SrcKind::Imm(v) => LiveOutSrc::Imm(v),
-                    SrcKind::Port(_) => unreachable!(),
+                    SrcKind::Port(_) | SrcKind::Storage(_) => unreachable!(),
                 }
             }
         })
@@ -836,12 +903,14 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         pe_count,
         storage_len: pe_count + pe_count * rf,
         operands,
+        counted,
         acts,
         slot_start,
         slot_has_mem,
         sched_cycles,
         max_latency,
         ring_mask: max_latency.next_power_of_two() as u64 - 1,
+        node_count: n.max(1) as u64,
         array_bank: m.array_banks.clone(),
         array_writer_base: std::iter::once(0)
             .chain(k.arrays.iter().scan(0u32, |acc, a| {

@@ -562,6 +562,30 @@ fn bank_conflicts_stall_the_array_without_changing_values() {
         "stall signal (id `#`) must rise"
     );
     check_vcd(&vcd, 16);
+
+    // Memory order: store a[i + 1] instead of c[i]. Iteration k + 1 loads a[i + 1] in the
+    // very cycle iteration k stores it (loads read first), so the array sees the old value
+    // where the interpreter sees the stored one. The kernel states no dependence; the
+    // simulator must name the reordered access.
+    let mut m = build(false);
+    m.kernel.trip_count = 4;
+    m.kernel.arrays[0].dir = ArrayDir::InOut;
+    let st = petgraph::graph::NodeIndex::new(4);
+    m.kernel.graph[st].imm = Some(4);
+    m.kernel.graph[st].array = Some(0);
+    let rep = Simulator::new(&m)
+        .unwrap()
+        .simulate_seed(2, false)
+        .unwrap()
+        .0;
+    assert!(rep.stats.memory_order_violations > 0);
+    let mm = rep.verification.mismatch.expect("stale loads change a[]");
+    assert!(mm.message.contains("a["), "{}", mm.message);
+    assert!(
+        mm.message.contains("store node 4") && mm.message.contains("after load node 1"),
+        "{}",
+        mm.message
+    );
 }
 
 /// A minimal structural VCD check: header, declared ids, increasing timestamps, value
@@ -693,4 +717,23 @@ fn empty_loop_gives_initial_values() {
     assert!(rep.verification.matched, "{:?}", rep.verification.mismatch);
     assert_eq!(rep.total_cycles, 0);
     assert_eq!(rep.stats.ops_issued, 0);
+}
+
+#[test]
+fn report_round_trips_through_json_with_its_version() {
+    let mut sa = scale_acc();
+    sa.m.routes[sa.r_mul_sum].segments[1].from = reg(5, 1);
+    let (rep, _) = Simulator::new(&sa.m)
+        .unwrap()
+        .simulate_seed(3, false)
+        .unwrap();
+    let json = serde_json::to_string(&rep).unwrap();
+    let back: tessera_sim::SimReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.format_version, tessera_sim::SIM_REPORT_FORMAT_VERSION);
+    assert_eq!(back.stats, rep.stats);
+    assert_eq!(back.verification, rep.verification);
+    assert!(!back.verification.matched);
+    // serde_json parses floats to within one ulp.
+    assert!((back.energy.total_pj - rep.energy.total_pj).abs() < 1e-9);
+    assert!((back.edp_pj_ns - rep.edp_pj_ns).abs() < 1e-6);
 }

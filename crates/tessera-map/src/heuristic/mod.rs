@@ -22,7 +22,14 @@
 //!    registers of one PE from cycle to cycle) and the [`Mapping`] routes.
 //!
 //! Several seeded attempts (different tie-breaking in the priority order and noise in the
-//! costs) run per II; the first that succeeds wins, so the result depends only on the seed.
+//! costs; on arrays larger than 16 PEs every other attempt confines ops to the top-left
+//! quarter, which keeps communicating ops close on neighbour-only meshes) run per II, one
+//! after the other; the first that succeeds wins, so the result depends only on the seed
+//! (and on the time budget only when it runs out). An II below the per-bank port bound
+//! (accesses to the arrays of one bank versus its ports) fails at once with that reason.
+
+// The searches index several dense per-PE tables with one PE index at a time.
+#![allow(clippy::needless_range_loop)]
 
 mod rrg;
 
@@ -60,14 +67,19 @@ impl Default for MapOptions {
             max_ii: None,
             fixed_ii: None,
             time_limit_s: 10.0,
-            attempts_per_ii: 10,
+            attempts_per_ii: 16,
             negotiation_rounds: 100,
         }
     }
 }
 
 /// Map `kernel` on `arch` at initiation interval `ii`. `Err` says why this II failed.
-pub fn map_at_ii(kernel: &Kernel, arch: &CgraSpec, ii: u32, opts: &MapOptions) -> Result<Mapping, String> {
+pub fn map_at_ii(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    ii: u32,
+    opts: &MapOptions,
+) -> Result<Mapping, String> {
     map_at_ii_until(kernel, arch, ii, opts, None)
 }
 
@@ -178,13 +190,20 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
     for v in g.node_indices() {
         let node = &g[v];
         let class = node.op.class();
-        lat[v.index()] = arch.op_cost(class).map(|c| c.latency_cycles as i64).unwrap_or(1);
+        lat[v.index()] = arch
+            .op_cost(class)
+            .map(|c| c.latency_cycles as i64)
+            .unwrap_or(1);
         is_mem[v.index()] = class.is_memory();
-        let no_inputs = g.edges_directed(v, petgraph::Direction::Incoming).next().is_none();
+        let no_inputs = g
+            .edges_directed(v, petgraph::Direction::Incoming)
+            .next()
+            .is_none();
         let no_carried_out = g
             .edges_directed(v, petgraph::Direction::Outgoing)
             .all(|e| e.weight().distance == 0);
-        immediate[v.index()] = matches!(node.op, Op::Const | Op::Input(_)) && no_inputs && no_carried_out;
+        immediate[v.index()] =
+            matches!(node.op, Op::Const | Op::Input(_)) && no_inputs && no_carried_out;
     }
     // Array -> bank: most-accessed arrays first, each to the least-loaded bank that a
     // memory PE reaches (ties: lowest index), so bank ports are shared evenly.
@@ -205,7 +224,9 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
     let mut array_banks = vec![0u16; kernel.arrays.len()];
     for a in order {
         let size = kernel.arrays[a].size_bytes() as u64;
-        let fits = |b: usize| used_bytes[b] + size <= arch.memory.banks.get(b).map_or(0, |x| x.size_bytes as u64);
+        let fits = |b: usize| {
+            used_bytes[b] + size <= arch.memory.banks.get(b).map_or(0, |x| x.size_bytes as u64)
+        };
         let any_fits = (0..banks).any(fits);
         let b = (0..banks)
             .filter(|&b| !any_fits || fits(b))
@@ -251,7 +272,11 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
                 "node {i} ({}) has no PE of `{}` that supports op class `{class}`{}",
                 node.op,
                 arch.name,
-                if class.is_memory() { " and is wired to its bank" } else { "" }
+                if class.is_memory() {
+                    " and is wired to its bank"
+                } else {
+                    ""
+                }
             ));
         }
         // The last hop chain into an operand and the op itself share one clock period
@@ -302,7 +327,9 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
     }
     let mem_pe: Vec<bool> = (0..pes)
         .map(|p| {
-            OpClass::ALL.iter().any(|c| c.is_memory() && arch.supports(p as PeId, *c))
+            OpClass::ALL
+                .iter()
+                .any(|c| c.is_memory() && arch.supports(p as PeId, *c))
                 && !arch.banks_of(p as PeId).is_empty()
         })
         .collect();
@@ -330,13 +357,13 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
 
 const NEG: i64 = i64::MIN / 4;
 
-/// PEs an attempt may place ops on: every PE on even attempts; on odd attempts on arrays
+/// PEs an attempt may place ops on: every PE on odd attempts; on even attempts on arrays
 /// of more than 16 PEs, the top-left quarter when it has room for the ops (80% of its FU
 /// slots) and its memory PEs cover the memory ops and reach every bank they need.
 fn region(p: &Problem, arch: &CgraSpec, ii: usize, attempt: u32) -> Vec<bool> {
     let pes = arch.pe_count();
     let all = vec![true; pes];
-    if attempt % 2 == 0 || pes <= 16 {
+    if !attempt.is_multiple_of(2) || pes <= 16 {
         return all;
     }
     let (r, c) = (arch.rows.div_ceil(2), arch.cols.div_ceil(2));
@@ -357,7 +384,10 @@ fn region(p: &Problem, arch: &CgraSpec, ii: usize, attempt: u32) -> Vec<bool> {
     }
 }
 /// Negotiation rounds without a new lowest overuse before an attempt gives up.
-const STAGNATION_ROUNDS: u32 = 25;
+const STAGNATION_ROUNDS: u32 = 12;
+/// Cost of a non-memory op on a memory PE when memory ops fill every memory-PE slot
+/// (scaled by the square of that fill ratio).
+const MEM_PE_PENALTY: f32 = 4.0;
 /// Cost of evicting one placed node (in units of one link use).
 const EVICT_COST: f32 = 4.0;
 
@@ -412,7 +442,10 @@ impl Bounds {
             }
         }
         if let Some(a) = (0..m).find(|&a| dist[a * m + a] > 0) {
-            return Err(format!("II {ii} is below the recurrence bound (node {} on a positive cycle)", idx[a]));
+            return Err(format!(
+                "II {ii} is below the recurrence bound (node {} on a positive cycle)",
+                idx[a]
+            ));
         }
         let mut asap = vec![0i64; p.n];
         let mut height = vec![0i64; p.n];
@@ -474,6 +507,8 @@ struct Mapper<'a> {
     time: Vec<i64>,
     routes: Vec<Option<Routed>>,
     placements_done: usize,
+    /// No evictions for the rest of the current `place_all` call.
+    frozen: bool,
     evictions: usize,
     eviction_budget: usize,
     /// PEs this attempt may place ops on (a top-left sub-array on large arrays keeps
@@ -484,11 +519,24 @@ struct Mapper<'a> {
 }
 
 impl<'a> Mapper<'a> {
-    fn new(p: &'a Problem, b: &'a Bounds, f: &'a Fabric, arch: &CgraSpec, ii: usize, seed: u64, attempt: u32) -> Self {
+    fn new(
+        p: &'a Problem,
+        b: &'a Bounds,
+        f: &'a Fabric,
+        arch: &CgraSpec,
+        ii: usize,
+        seed: u64,
+        attempt: u32,
+    ) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         // Priority: Kahn's algorithm over distance-0 constraints, ready nodes by
         // (ASAP, slack, random tie-break); the first attempt breaks ties by height.
-        let horizon = b.idx.iter().map(|&v| b.asap[v] + b.height[v]).max().unwrap_or(0);
+        let horizon = b
+            .idx
+            .iter()
+            .map(|&v| b.asap[v] + b.height[v])
+            .max()
+            .unwrap_or(0);
         let mut indeg = vec![0usize; p.n];
         let mut succ: Vec<Vec<usize>> = vec![Vec::new(); p.n];
         for &(u, v, _, d) in &p.constraints {
@@ -498,13 +546,24 @@ impl<'a> Mapper<'a> {
             }
         }
         let tie: Vec<u32> = (0..p.n)
-            .map(|_| if attempt == 0 { 0 } else { rng.random_range(0..1000u32) })
+            .map(|_| {
+                if attempt == 0 {
+                    0
+                } else {
+                    rng.random_range(0..1000u32)
+                }
+            })
             .collect();
         let key = |v: usize| {
             let slack = horizon - b.height[v] - b.asap[v];
             std::cmp::Reverse((b.asap[v], slack, tie[v], std::cmp::Reverse(b.height[v]), v))
         };
-        let mut heap: BinaryHeap<_> = b.idx.iter().filter(|&&v| indeg[v] == 0).map(|&v| key(v)).collect();
+        let mut heap: BinaryHeap<_> = b
+            .idx
+            .iter()
+            .filter(|&&v| indeg[v] == 0)
+            .map(|&v| key(v))
+            .collect();
         let mut order = Vec::with_capacity(b.idx.len());
         while let Some(std::cmp::Reverse((_, _, _, _, v))) = heap.pop() {
             order.push(v);
@@ -538,6 +597,7 @@ impl<'a> Mapper<'a> {
             time: vec![0; p.n],
             routes: vec![None; p.vedges.len()],
             placements_done: 0,
+            frozen: false,
             evictions: 0,
             eviction_budget: 2 * p.n + 20,
             allowed: region(p, arch, ii, attempt),
@@ -582,7 +642,10 @@ impl<'a> Mapper<'a> {
             // Re-route ripped edges whose ends are both placed and not yet routed.
             for e in edges {
                 let ve = self.p.vedges[e];
-                if self.routes[e].is_none() && self.pe[ve.src].is_some() && self.pe[ve.dst].is_some() {
+                if self.routes[e].is_none()
+                    && self.pe[ve.src].is_some()
+                    && self.pe[ve.dst].is_some()
+                {
                     self.route_edge(e)?;
                 }
             }
@@ -610,7 +673,10 @@ impl<'a> Mapper<'a> {
             }
         }
         let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        format!("congestion not resolved: {} oversubscribed", list.join(", "))
+        format!(
+            "congestion not resolved: {} oversubscribed",
+            list.join(", ")
+        )
     }
 
     /// Nodes and edges on overused resources.
@@ -674,8 +740,10 @@ impl<'a> Mapper<'a> {
     }
 
     fn place_all(&mut self, nodes: &[usize]) -> Result<(), String> {
-        let mut heap: BinaryHeap<std::cmp::Reverse<(usize, usize)>> =
-            nodes.iter().map(|&v| std::cmp::Reverse((self.rank[v], v))).collect();
+        let mut heap: BinaryHeap<std::cmp::Reverse<(usize, usize)>> = nodes
+            .iter()
+            .map(|&v| std::cmp::Reverse((self.rank[v], v)))
+            .collect();
         // Budgets per call: evictions (see `place_node`) and placements.
         self.placements_done = 0;
         let budget = 10 * nodes.len() + 100;
@@ -684,8 +752,14 @@ impl<'a> Mapper<'a> {
                 continue;
             }
             self.placements_done += 1;
-            if self.placements_done > budget {
-                return Err("placement did not converge: too many evictions while fitting recurrences".into());
+            // Past the budget, no more evictions: every remaining node then fits in time
+            // (the placed nodes are mutually consistent), so the loop ends.
+            self.frozen = self.placements_done > budget;
+            if self.placements_done > budget + 2 * nodes.len() {
+                return Err(
+                    "placement did not converge: too many evictions while fitting recurrences"
+                        .into(),
+                );
             }
             let evicted = self.place_node(v)?;
             for w in evicted {
@@ -735,10 +809,18 @@ impl<'a> Mapper<'a> {
         // placed node's limit (always possible in time, as the placed nodes are mutually
         // consistent: see `Bounds`).
         let ub = limits.iter().map(|x| x.1).min().unwrap_or(i64::MAX / 4);
-        let may_evict = self.evictions < self.eviction_budget;
+        let may_evict = self.evictions < self.eviction_budget && !self.frozen;
         let mut found = None;
-        for (extra, evict) in [(ii + 2, may_evict), (3 * ii + 4, may_evict), (3 * ii + 4, true)] {
-            let hi = if evict { lb + extra } else { (lb + extra).min(ub) };
+        for (extra, evict) in [
+            (ii + 2, may_evict),
+            (3 * ii + 4, may_evict),
+            (3 * ii + 4, true),
+        ] {
+            let hi = if evict {
+                lb + extra
+            } else {
+                (lb + extra).min(ub)
+            };
             found = self.best_candidate(v, lb, hi, &limits);
             if found.is_some() {
                 break;
@@ -763,7 +845,13 @@ impl<'a> Mapper<'a> {
 
     /// Cheapest (PE, cycle) for `v` in `[lb, hi]`; `limits` are the placed nodes that a
     /// cycle above their limit would evict.
-    fn best_candidate(&mut self, v: usize, lb: i64, hi: i64, limits: &[(usize, i64)]) -> Option<(usize, i64)> {
+    fn best_candidate(
+        &mut self,
+        v: usize,
+        lb: i64,
+        hi: i64,
+        limits: &[(usize, i64)],
+    ) -> Option<(usize, i64)> {
         if hi < lb {
             return None;
         }
@@ -806,14 +894,22 @@ impl<'a> Mapper<'a> {
                 let lim = limit_of(ve.dst);
                 let target = self.time[ve.dst] + ve.dist * ii;
                 let start = lb + lat;
-                let bw = Backward::run(self.f, &self.occ, v, dpe, target, self.p.op_hops[ve.dst], start);
+                let bw = Backward::run(
+                    self.f,
+                    &self.occ,
+                    v,
+                    dpe,
+                    target,
+                    self.p.op_hops[ve.dst],
+                    start,
+                );
                 for ti in 0..width {
                     let t = lb + ti as i64;
                     if t > lim {
                         break;
                     }
                     for q in 0..pes {
-                        cost[ti * pes + q] += bw.from_out(q, t + lat);
+                        cost[ti * pes + q] += bw.cost_from_out(q, t + lat);
                     }
                 }
             }
@@ -841,7 +937,7 @@ impl<'a> Mapper<'a> {
                 }
                 if !self.p.is_mem[v] && self.is_mem_pe(q) {
                     // Keep memory PEs free for memory ops when they are scarce.
-                    c += 1.5 * self.mem_pressure;
+                    c += MEM_PE_PENALTY * self.mem_pressure * self.mem_pressure;
                 }
                 c += 0.05 * ti as f32;
                 if self.noise > 0.0 {
@@ -888,7 +984,8 @@ impl<'a> Mapper<'a> {
             self.unroute(e);
         }
         self.occ.remove(self.occ.fu(pe, t), owner(v, t));
-        self.occ.remove(self.occ.out(pe, t + lat), owner(v, t + lat));
+        self.occ
+            .remove(self.occ.out(pe, t + lat), owner(v, t + lat));
         if let Some(bk) = self.p.bank[v] {
             self.occ.remove(self.occ.bank(bk, t), owner(v, t));
         }
@@ -905,7 +1002,10 @@ impl<'a> Mapper<'a> {
 
     fn route_edge(&mut self, e: usize) -> Result<(), String> {
         let ve = self.p.vedges[e];
-        let (spe, dpe) = (self.pe[ve.src].expect("placed"), self.pe[ve.dst].expect("placed"));
+        let (spe, dpe) = (
+            self.pe[ve.src].expect("placed"),
+            self.pe[ve.dst].expect("placed"),
+        );
         let ii = self.ii as i64;
         let start = self.time[ve.src] + self.p.lat[ve.src];
         let target = self.time[ve.dst] + ve.dist * ii;
@@ -927,7 +1027,12 @@ impl<'a> Mapper<'a> {
         let mut res = Vec::new();
         let u = ve.src;
         // Output-register holds through the last read from it.
-        let last_out = steps.iter().filter(|s| s.from == Place::Out).map(|s| s.cycle).max().unwrap_or(start);
+        let last_out = steps
+            .iter()
+            .filter(|s| s.from == Place::Out)
+            .map(|s| s.cycle)
+            .max()
+            .unwrap_or(start);
         for c in start..=last_out {
             res.push((self.occ.out(spe, c), owner(u, c)));
         }
@@ -981,7 +1086,9 @@ impl<'a> Mapper<'a> {
             let prev = reg.get(&(u, q, c - 1)).copied();
             let r = match prev {
                 Some(r) if mask & (1u64 << r) == 0 => r,
-                _ => (0..rf.min(64) as u16).find(|&r| mask & (1u64 << r) == 0).unwrap_or(0),
+                _ => (0..rf.min(64) as u16)
+                    .find(|&r| mask & (1u64 << r) == 0)
+                    .unwrap_or(0),
             };
             used[q * self.ii + slot] |= 1u64 << r;
             reg.insert((u, q, c), r);
@@ -1025,7 +1132,10 @@ impl<'a> Mapper<'a> {
                     to,
                 });
             }
-            routes.push(Route { edge: ve.edge, segments });
+            routes.push(Route {
+                edge: ve.edge,
+                segments,
+            });
         }
         routes.sort_by_key(|r| r.edge);
         let placements = (0..self.p.n)

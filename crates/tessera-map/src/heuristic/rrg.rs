@@ -14,6 +14,9 @@
 //! DAC 2017) and either be written into a register file (held from the next cycle) or be
 //! read as an operand.
 
+// The searches index several dense per-PE tables with one PE index at a time.
+#![allow(clippy::needless_range_loop)]
+
 use tessera_arch::cgra::{CgraSpec, PeId};
 
 pub(crate) const INF: f32 = f32::INFINITY;
@@ -325,7 +328,11 @@ impl Forward {
             let wn = owner(node, c + 1);
             for (q, rc) in rf_cost.iter_mut().enumerate() {
                 let v = s.lay[s.at(c, layers - 1, q)];
-                *rc = if v == INF { INF } else { v + occ.cost(occ.rf(q, c + 1), wn) };
+                *rc = if v == INF {
+                    INF
+                } else {
+                    v + occ.cost(occ.rf(q, c + 1), wn)
+                };
             }
         }
         s
@@ -389,7 +396,7 @@ pub(crate) struct Backward {
 impl Backward {
     /// Cost from the output register of `pe` holding the value from cycle `c` on.
     #[inline]
-    pub fn from_out(&self, pe: usize, c: i64) -> f32 {
+    pub fn cost_from_out(&self, pe: usize, c: i64) -> f32 {
         if c < self.start || c > self.end {
             return INF;
         }
