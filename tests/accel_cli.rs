@@ -1,29 +1,12 @@
 //! End-to-end tests of `tessera accel` through the binary.
 
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-fn tessera(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run tessera")
-}
+mod common;
+use common::{stderr, stdout, tessera};
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tessera-accel-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    common::temp_file("accel", name, text)
 }
 
 #[test]
