@@ -1,7 +1,8 @@
 //! Trace-simulation speed of the DRAM model: 5 M requests (80 % reads), streaming and
 //! uniform random, DDR4-2400R, FR-FCFS open page. Throughput is reported in requests/s;
 //! the simulated DRAM cycles of each run are printed once so cycles/s can be derived
-//! (simulated cycles / time per iteration). See docs/PERFORMANCE.md, section DRAM.
+//! (simulated cycles / time per iteration). See docs/PERFORMANCE.md, section DRAM. Built both
+//! by the `tessera` package and by `tessera-dram` (`cargo bench -p tessera-dram --bench dram`).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;

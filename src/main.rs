@@ -31,6 +31,8 @@ enum Command {
     Map(cli::map::MapArgs),
     /// Map every kernel of one or more folders on one CGRA and summarise II, MII and times.
     Suite(cli::suite::SuiteArgs),
+    /// Run kernels on several CGRA configurations: II, cycles, energy, EDP, area and ratios.
+    Compare(cli::compare::CompareArgs),
     /// Simulate a mapping cycle by cycle on seeded inputs and verify it against the interpreter.
     Sim(cli::sim::SimArgs),
     /// Map, check and simulate a kernel in one go (map + sim).
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Accel(c) => cli::accel::run(c),
         Command::Map(a) => cli::map::run(a),
         Command::Suite(a) => cli::suite::run(a),
+        Command::Compare(a) => cli::compare::run(a),
         Command::Sim(a) => cli::sim::run(a),
         Command::Run(a) => cli::run::run(a),
         Command::Demo(a) => cli::demo::run(a),

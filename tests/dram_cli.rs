@@ -205,3 +205,77 @@ fn puf_hammer_and_channel_run() {
     assert_eq!(v["errors"], 0);
     assert!((v["capacity_mbps"].as_f64().unwrap() - 10.0).abs() < 1e-9);
 }
+
+#[test]
+fn hammer_compare_shows_the_simra_tracker_bypass() {
+    let d = tmp_dir("hammer-compare");
+    let cfg = write(
+        &d,
+        "bypass.ron",
+        "(spec: \"DDR4_2400R\", hammer: (pattern: Simra(rows: 32), data_pattern: Checkerboard, \
+         victim_row: 1000, hammer_count: 40000, refresh: true, simra_row_weight: Some(4.0), \
+         rows_sampled: 64), compare: [(label: \"trr\", mitigation: \
+         Some(TrrSampler(entries: 4, sample_probability: 1.0))), (label: \"prac-all\", \
+         mitigation: Some(Prac(threshold: 500)), tracker_sees_all_rows: true)])",
+    );
+    let v = json(&tessera(&["dram", "hammer", &cfg, "--json"]));
+    let runs = v["runs"].as_array().unwrap();
+    let flips: Vec<u64> = runs
+        .iter()
+        .map(|r| r["report"]["flips_total"].as_u64().unwrap())
+        .collect();
+    assert_eq!(runs[1]["label"], "trr");
+    assert!(flips[0] > 0 && flips[1] == flips[0], "{flips:?}");
+    assert_eq!(flips[2], 0, "{flips:?}");
+    let text = tessera(&["dram", "hammer", &cfg]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.contains("ACT addr.") && out.contains("all rows"),
+        "{out}"
+    );
+}
+
+#[test]
+fn pid_runs_a_user_program_and_marks_every_violation() {
+    let v = json(&tessera(&[
+        "dram",
+        "pid",
+        "workloads/dram/pid-quac-maj.ron",
+        "--json",
+    ]));
+    let trace = v["trace"].as_array().unwrap();
+    let broken: Vec<usize> = trace
+        .iter()
+        .filter(|e| !e["violations"].as_array().unwrap().is_empty())
+        .map(|e| e["index"].as_u64().unwrap() as usize)
+        .collect();
+    // PRE/ACT of both multi-row activations and the early read.
+    assert_eq!(broken, vec![1, 2, 6, 7, 11]);
+    assert_eq!(trace[1]["violations"][0], "tRAS");
+    let reads = v["reads"].as_array().unwrap();
+    // The majority operation writes ones into rows 8-11.
+    assert_eq!(reads[1]["ones"], reads[1]["bits"]);
+    assert!(
+        reads[2]["kind"]
+            .as_str()
+            .unwrap()
+            .starts_with("reduced tRCD")
+    );
+    assert_eq!(reads[3]["differs_from_stored"], 0);
+    let text = tessera(&["dram", "pid", "workloads/dram/pid-quac-maj.ron"]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.contains("!! tRP, tRC") && out.contains("multi-row activation"),
+        "{out}"
+    );
+    // Bad input: exit code 2 with the file named.
+    let d = tmp_dir("pid");
+    let bad = write(
+        &d,
+        "bad.ron",
+        "(spec: \"DDR4_2400R\", program: (commands: [(cmd: Act, bank: 40)]))",
+    );
+    let out = tessera(&["dram", "pid", &bad]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.ron"));
+}

@@ -1,9 +1,11 @@
-//! `tessera dram sim|trng|puf|hammer|channel|nist`: the DRAM model and the
+//! `tessera dram sim|trng|puf|hammer|channel|nist|pid`: the DRAM model and the
 //! Processing-in-DRAM security studies, driven by RON configs (see `workloads/dram/`).
 
 use super::{Outcome, bad_input, print_json};
 use std::path::{Path, PathBuf};
-use tessera_dram::config::{self, ChannelFile, HammerFile, PufFile, SimFile, TrngFile, Workload};
+use tessera_dram::config::{
+    self, ChannelFile, HammerFile, PidFile, PufFile, SimFile, TrngFile, Workload,
+};
 use tessera_dram::trace::{SyntheticTrace, parse_trace};
 use tessera_dram::{MemorySystem, nist};
 
@@ -34,7 +36,9 @@ pub enum DramCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Read disturbance (RowHammer, RowPress, CoMRA/SiMRA) with optional mitigation.
+    /// Read disturbance (RowHammer, RowPress, CoMRA/SiMRA) with optional mitigation; a
+    /// `compare` list runs variants side by side (e.g. tracker bypasses: escaped flips,
+    /// preventive refreshes, overhead).
     Hammer {
         config: PathBuf,
         #[arg(long)]
@@ -43,6 +47,15 @@ pub enum DramCmd {
     /// Row-buffer timing covert channel: latency histograms, raw rate, BER, capacity.
     Channel {
         config: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a user PiD program (RON: commands with explicit gaps in ns, initial row data):
+    /// command trace with every timing violation marked, multi-row activations,
+    /// reduced-tRCD reads, and the cell-level outcome (read data, final row contents).
+    Pid {
+        /// Program file, e.g. workloads/dram/pid-quac-maj.ron.
+        program: PathBuf,
         #[arg(long)]
         json: bool,
     },
@@ -66,6 +79,7 @@ pub fn run(cmd: DramCmd) -> anyhow::Result<Outcome> {
         DramCmd::Hammer { config, json } => hammer(&config, json),
         DramCmd::Channel { config, json } => channel(&config, json),
         DramCmd::Nist { file, json, alpha } => nist_cmd(&file, json, alpha),
+        DramCmd::Pid { program, json } => pid(&program, json),
     }
 }
 
@@ -250,6 +264,9 @@ fn puf(path: &Path, json: bool) -> anyhow::Result<Outcome> {
 fn hammer(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     let f: HammerFile = config::load(path).map_err(bad_input)?;
     let spec = config::load_spec(path, &f.spec).map_err(bad_input)?;
+    if !f.compare.is_empty() {
+        return hammer_compare(path, &spec, &f, json);
+    }
     let r = tessera_dram::disturb::run(&spec, &f.hammer)
         .map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
     if json {
@@ -282,6 +299,55 @@ fn hammer(path: &Path, json: bool) -> anyhow::Result<Outcome> {
             );
         }
         println!("timing violations: {:?}", r.timing_violations);
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The base attack and its `compare` variants side by side: escaped flips, preventive
+/// refreshes and overhead per mitigation and tracker view.
+fn hammer_compare(
+    path: &Path,
+    spec: &tessera_arch::dram::DramSpec,
+    f: &HammerFile,
+    json: bool,
+) -> anyhow::Result<Outcome> {
+    let runs = tessera_dram::disturb::compare(spec, &f.hammer, &f.compare)
+        .map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
+    if json {
+        print_json(&serde_json::json!({ "runs": runs }))?;
+        return Ok(Outcome::Ok);
+    }
+    let b = &runs[0].report;
+    println!(
+        "victim row {}, {} iterations, periodic refresh {}, seed {}",
+        b.victim_row,
+        f.hammer.hammer_count,
+        if f.hammer.refresh { "on" } else { "off" },
+        b.seed
+    );
+    println!(
+        "{:<22} {:<29} {:<34} {:<12} {:>7} {:>6} {:>10} {:>9}",
+        "run", "pattern", "mitigation", "tracker sees", "flips", "rows", "prev. ref", "overhead"
+    );
+    for r in &runs {
+        let m = &r.report;
+        println!(
+            "{:<22} {:<29} {:<34} {:<12} {:>7} {:>6} {:>10} {:>8.2}%",
+            r.label,
+            format!("{:?}", m.pattern),
+            m.mitigation.as_deref().unwrap_or("none"),
+            if m.mitigation.is_none() {
+                "-"
+            } else if r.tracker_sees_all_rows {
+                "all rows"
+            } else {
+                "ACT addr."
+            },
+            m.flips_total,
+            m.rows_flipped,
+            m.preventive_refreshes,
+            100.0 * m.mitigation_overhead
+        );
     }
     Ok(Outcome::Ok)
 }
@@ -359,4 +425,88 @@ fn nist_cmd(path: &Path, json: bool, alpha: f64) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+fn pid(path: &Path, json: bool) -> anyhow::Result<Outcome> {
+    let f: PidFile = config::load(path).map_err(bad_input)?;
+    let spec = config::load_spec(path, &f.spec).map_err(bad_input)?;
+    let r = tessera_dram::program::run(&spec, &f.program)
+        .map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
+    if json {
+        print_json(&r)?;
+        return Ok(Outcome::Ok);
+    }
+    println!(
+        "program on {} (tCK {:.3} ns), {} bits examined per row, seed {}",
+        r.spec, r.tck_ns, r.examined_bits_per_row, r.seed
+    );
+    println!(
+        "{:>4} {:>7} {:>9} {:>8} {:<4} {:>4} {:>6}  broken rules",
+        "#", "cycle", "time ns", "gap ns", "cmd", "bank", "row"
+    );
+    for e in &r.trace {
+        let row = if e.cmd == tessera_dram::Cmd::Act {
+            e.row.to_string()
+        } else {
+            "-".into()
+        };
+        let gap = match e.gap_ns_requested {
+            Some(g) => format!("{g:.2}"),
+            None => "legal".into(),
+        };
+        let broken = if e.violations.is_empty() {
+            "-".to_string()
+        } else {
+            format!("!! {}", e.violations.join(", "))
+        };
+        println!(
+            "{:>4} {:>7} {:>9.2} {:>8} {:<4} {:>4} {:>6}  {broken}",
+            e.index,
+            e.cycle,
+            e.time_ns,
+            gap,
+            e.cmd.name(),
+            e.bank,
+            row
+        );
+    }
+    for e in &r.events {
+        match e {
+            tessera_dram::pid::PidEvent::MultiRowActivation {
+                bank,
+                first,
+                second,
+                rows,
+                cycle,
+            } => println!(
+                "multi-row activation at cycle {cycle}: bank {bank}, ACT {first} + ACT {second} \
+                 opened rows {rows:?}"
+            ),
+            tessera_dram::pid::PidEvent::ReducedTrcdRead { bank, row, trcd_ns } => {
+                println!("reduced-tRCD read: bank {bank}, row {row}, {trcd_ns:.2} ns after ACT")
+            }
+            tessera_dram::pid::PidEvent::Activation { .. } => {}
+        }
+    }
+    for rd in &r.reads {
+        println!(
+            "read #{} bank {} rows {:?} ({}): {}/{} ones, {} differ from stored, data {}",
+            rd.index, rd.bank, rd.rows, rd.kind, rd.ones, rd.bits, rd.differs_from_stored, rd.hex
+        );
+    }
+    println!("rows after the program:");
+    for s in &r.rows {
+        println!(
+            "  bank {} row {:>6}: {:>4}/{} ones  {}",
+            s.bank, s.row, s.ones, s.bits, s.hex
+        );
+    }
+    println!(
+        "{} of {} commands broke timing: {:?}; program time {:.2} ns",
+        r.commands_with_violations,
+        r.trace.len(),
+        r.violations,
+        r.total_ns
+    );
+    Ok(Outcome::Ok)
 }

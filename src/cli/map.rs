@@ -30,6 +30,10 @@ pub struct MapArgs {
     /// it stopped without proof.
     #[arg(long)]
     pub exact: bool,
+    /// Do not copy read-only arrays into extra banks (the heuristic mapper replicates a
+    /// read-only array when bank capacity allows; the exact mode never does).
+    #[arg(long = "no-replicate")]
+    pub no_replicate: bool,
     /// Seed of every random choice of the heuristic mapper.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -83,7 +87,9 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
         return Err(bad_input("--ii must be at least 1"));
     }
     let file = a.kernel.display().to_string();
-    let report = match mii::analyze(&kernel, &arch) {
+    // The exact mode maps without replication, so its MII must not assume it either.
+    let replicate = !a.no_replicate && !a.exact;
+    let report = match mii::analyze_with(&kernel, &arch, replicate) {
         Ok(r) => r,
         Err(e) => {
             if a.json {
@@ -105,6 +111,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
             max_ii: a.max_ii,
             fixed_ii: a.ii,
             time_limit_s: a.time_limit_s.unwrap_or(10.0),
+            replicate,
             ..MapOptions::default()
         };
         match driver::map_kernel(&kernel, &arch, &opts) {
@@ -255,6 +262,7 @@ fn map_exact_search(
             max_ii: Some(last),
             fixed_ii: a.ii,
             time_limit_s: (limit / 4.0).min(10.0),
+            replicate: false,
             ..MapOptions::default()
         },
     )
@@ -337,7 +345,7 @@ fn print_header(kernel: &Kernel, arch: &CgraSpec, r: &MiiReport, explain: bool) 
             .next()
             .unwrap_or_default();
         println!(
-            "MII = {} (ResMII {}{}; RecMII {}{})",
+            "MII = {} (ResMII {}{}; RecMII {} [baseline {}, timing-aware {}]{})",
             r.mii,
             r.res_mii,
             if binding.is_empty() {
@@ -346,6 +354,8 @@ fn print_header(kernel: &Kernel, arch: &CgraSpec, r: &MiiReport, explain: bool) 
                 format!(": {binding}")
             },
             r.rec_mii,
+            r.rec_mii_baseline,
+            r.rec_mii_timed,
             r.critical
                 .as_ref()
                 .map(|c| format!(

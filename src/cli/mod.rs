@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 pub mod accel;
 pub mod arch;
+pub mod compare;
 pub mod demo;
 pub mod dram;
 pub mod kernel;

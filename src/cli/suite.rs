@@ -2,6 +2,12 @@
 //! table (kernel, nodes, MII, II, time) and a summary. A kernel that fails to load or map is
 //! a row with its reason, never a crash.
 //!
+//! Every mapped kernel is then simulated cycle by cycle on `--verify-seeds` seeded inputs
+//! (seeds 0, 1, ..., skipping seeds whose inputs the interpreter itself cannot run) and its
+//! outputs compared with the reference interpreter: the `cycles` and `sim` columns (`ok`,
+//! `MISMATCH`, `sim error`, or `no ref` when the interpreter runs none of the seeds tried).
+//! Any mismatch or simulator error makes the exit code 1.
+//!
 //! Times: each kernel's time is the wall time of its own mapping (MII analysis + mapper +
 //! checker). With `--jobs 1` (the default) kernels run one after another, so times are
 //! single-thread times; with more jobs, kernels run in parallel (rayon) and each time may
@@ -43,9 +49,34 @@ pub struct SuiteArgs {
     /// mapper on its own).
     #[arg(long)]
     pub exact_no_hint: bool,
+    /// Simulate every mapped kernel on N input seeds (0, 1, ..., skipping seeds the
+    /// interpreter cannot run) and verify it against the interpreter.
+    #[arg(long = "verify-seeds", value_name = "N", default_value_t = 3)]
+    pub verify_seeds: u64,
+    /// Do not simulate (mapping only).
+    #[arg(long)]
+    pub no_sim: bool,
     /// Print the table and summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Simulate-and-verify result of one mapped kernel.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteSim {
+    /// `ok` (every seed the interpreter could run matched, at least one), `MISMATCH`,
+    /// `sim error` (the simulator refused the mapping or faulted on the array), or `no ref`
+    /// (the interpreter cannot run any of the seeds' inputs: no verdict).
+    pub verdict: String,
+    /// Seeds simulated (the interpreter could run them) and how many matched.
+    pub seeds_run: Vec<u64>,
+    pub seeds_matched: usize,
+    /// Total cycles (stalls included) of the first seed simulated.
+    pub cycles: Option<u64>,
+    /// First mismatch or error, for people.
+    pub message: Option<String>,
+    /// Wall time of the simulations and interpreter runs.
+    pub time_ms: f64,
 }
 
 /// One kernel's result.
@@ -72,6 +103,8 @@ pub struct SuiteRow {
     pub exact_proved: Option<bool>,
     /// Exact mode: wall time of the proof attempt.
     pub exact_time_ms: Option<f64>,
+    /// Simulation and verification (mapped kernels, unless `--no-sim`).
+    pub sim: Option<SuiteSim>,
 }
 
 /// The summary line.
@@ -94,6 +127,13 @@ pub struct SuiteSummary {
     pub jobs: usize,
     pub seed: u64,
     pub time_limit_s: f64,
+    /// Input seeds per kernel for simulate-and-verify (0 with `--no-sim`).
+    pub verify_seeds: u64,
+    /// Mapped kernels by simulation verdict.
+    pub sim_ok: usize,
+    pub sim_mismatch: usize,
+    pub sim_error: usize,
+    pub sim_no_ref: usize,
 }
 
 #[derive(Serialize)]
@@ -143,6 +183,7 @@ pub fn run(a: SuiteArgs) -> anyhow::Result<Outcome> {
                         exact_mapped_ii: None,
                         exact_proved: None,
                         exact_time_ms: None,
+                        sim: None,
                     };
                 }
             };
@@ -163,6 +204,7 @@ pub fn run(a: SuiteArgs) -> anyhow::Result<Outcome> {
                 exact_mapped_ii: None,
                 exact_proved: None,
                 exact_time_ms: None,
+                sim: None,
             };
             if let Err(e) = report {
                 row.status = "unsupported".into();
@@ -192,6 +234,12 @@ pub fn run(a: SuiteArgs) -> anyhow::Result<Outcome> {
             {
                 exact_proof(kernel, &arch, mii, heuristic_mapping.clone(), &a, &mut row);
             }
+            if !a.no_sim
+                && a.verify_seeds > 0
+                && let Some(m) = &heuristic_mapping
+            {
+                row.sim = Some(simulate_and_verify(m, a.verify_seeds));
+            }
             row
         };
     let jobs = a.jobs.max(1);
@@ -204,18 +252,86 @@ pub fn run(a: SuiteArgs) -> anyhow::Result<Outcome> {
             .map_err(|e| anyhow::anyhow!("cannot start {jobs} threads: {e}"))?;
         pool.install(|| files.par_iter().map(map_one).collect())
     };
-    let summary = summarize(&rows, &arch.name, jobs, a.seed, a.time_limit_s);
+    let mut summary = summarize(&rows, &arch.name, jobs, a.seed, a.time_limit_s);
+    summary.verify_seeds = if a.no_sim { 0 } else { a.verify_seeds };
     let all_mapped = summary.mapped == summary.kernels;
+    let all_verified = summary.sim_mismatch == 0 && summary.sim_error == 0;
     if a.json {
         print_json(&SuiteReport { rows, summary })?;
     } else {
         print!("{}", render(&rows, &summary));
     }
-    Ok(if all_mapped {
+    Ok(if all_mapped && all_verified {
         Outcome::Ok
     } else {
         Outcome::CheckFailed
     })
+}
+
+/// Simulate a mapping on input seeds 0, 1, 2, ... and compare with the interpreter until
+/// `seeds` seeds ran. Seeds whose inputs the interpreter cannot run are skipped (no verdict
+/// on the mapping possible); at most `2 * seeds + 4` seeds are tried.
+fn simulate_and_verify(m: &tessera_map::Mapping, seeds: u64) -> SuiteSim {
+    let t0 = std::time::Instant::now();
+    let mut out = SuiteSim {
+        verdict: String::new(),
+        seeds_run: Vec::new(),
+        seeds_matched: 0,
+        cycles: None,
+        message: None,
+        time_ms: 0.0,
+    };
+    let sim = match tessera_sim::Simulator::new(m) {
+        Ok(s) => s,
+        Err(e) => {
+            out.verdict = "sim error".into();
+            out.message = Some(format!("refused: {e}"));
+            out.time_ms = t0.elapsed().as_secs_f64() * 1e3;
+            return out;
+        }
+    };
+    let mut reference_error = None;
+    for seed in 0..2 * seeds + 4 {
+        if out.seeds_run.len() as u64 == seeds {
+            break;
+        }
+        match sim.simulate_seed(seed, false) {
+            Ok((rep, _)) => {
+                out.seeds_run.push(seed);
+                out.cycles.get_or_insert(rep.total_cycles);
+                if rep.verification.matched {
+                    out.seeds_matched += 1;
+                } else if out.message.is_none() {
+                    out.message = rep
+                        .verification
+                        .mismatch
+                        .map(|mm| format!("seed {seed}: {}", mm.message));
+                }
+            }
+            Err(tessera_sim::SimError::Reference(e)) => {
+                reference_error.get_or_insert_with(|| format!("seed {seed}: {e}"));
+            }
+            Err(e) => {
+                out.seeds_run.push(seed);
+                out.verdict = "sim error".into();
+                out.message = Some(format!("seed {seed}: {e}"));
+                break;
+            }
+        }
+    }
+    if out.verdict.is_empty() {
+        out.verdict = if out.seeds_run.is_empty() {
+            out.message = reference_error;
+            "no ref"
+        } else if out.seeds_matched == out.seeds_run.len() {
+            "ok"
+        } else {
+            "MISMATCH"
+        }
+        .into();
+    }
+    out.time_ms = t0.elapsed().as_secs_f64() * 1e3;
+    out
 }
 
 /// Try to prove the minimum II with the exact mapper: II = MII, MII + 1, ... up to the
@@ -307,7 +423,17 @@ pub fn summarize(
         .collect();
     times.sort_by(|a, b| a.total_cmp(b));
     let exact_rows: Vec<&SuiteRow> = rows.iter().filter(|r| r.exact_proved.is_some()).collect();
+    let verdicts = |v: &str| {
+        rows.iter()
+            .filter(|r| r.sim.as_ref().is_some_and(|s| s.verdict == v))
+            .count()
+    };
     SuiteSummary {
+        verify_seeds: 0,
+        sim_ok: verdicts("ok"),
+        sim_mismatch: verdicts("MISMATCH"),
+        sim_error: verdicts("sim error"),
+        sim_no_ref: verdicts("no ref"),
         exact_attempted: exact_rows.len(),
         exact_proved: exact_rows
             .iter()
@@ -347,8 +473,8 @@ pub fn render(rows: &[SuiteRow], s: &SuiteSummary) -> String {
         .unwrap_or(6)
         .clamp(6, 60);
     let mut out = format!(
-        "{:<name_w$} {:>5} {:>4} {:>4} {:>4} {:>4} {:>10} {:>9}  status\n",
-        "kernel", "nodes", "Res", "Rec", "MII", "II", "time ms", "exact"
+        "{:<name_w$} {:>5} {:>4} {:>4} {:>4} {:>4} {:>10} {:>9} {:>8} {:>9}  status\n",
+        "kernel", "nodes", "Res", "Rec", "MII", "II", "time ms", "exact", "cycles", "sim"
     );
     for r in rows {
         let mut name = r.kernel.clone();
@@ -356,7 +482,7 @@ pub fn render(rows: &[SuiteRow], s: &SuiteSummary) -> String {
             name.truncate(name_w);
         }
         out.push_str(&format!(
-            "{:<name_w$} {:>5} {:>4} {:>4} {:>4} {:>4} {:>10.1} {:>9}  {}{}\n",
+            "{:<name_w$} {:>5} {:>4} {:>4} {:>4} {:>4} {:>10.1} {:>9} {:>8} {:>9}  {}{}{}\n",
             name,
             r.nodes,
             opt(r.res_mii),
@@ -370,11 +496,20 @@ pub fn render(rows: &[SuiteRow], s: &SuiteSummary) -> String {
                 (Some(_), None) => "none".to_string(),
                 (None, _) => "-".to_string(),
             },
+            opt(r.sim.as_ref().and_then(|x| x.cycles)),
+            r.sim.as_ref().map_or("-", |x| x.verdict.as_str()),
             r.status,
             match (&r.reason, r.ii.is_some()) {
                 (Some(why), false) => format!(": {why}"),
                 (Some(why), true) => format!(" (first failed {why})"),
                 (None, _) => String::new(),
+            },
+            match &r.sim {
+                Some(x) if x.verdict != "ok" => format!(
+                    "; simulation: {}",
+                    x.message.as_deref().unwrap_or("no message")
+                ),
+                _ => String::new(),
             }
         ));
     }
@@ -398,6 +533,12 @@ pub fn render(rows: &[SuiteRow], s: &SuiteSummary) -> String {
         s.seed,
         s.time_limit_s
     ));
+    if s.verify_seeds > 0 {
+        out.push_str(&format!(
+            "simulate-and-verify on {} seeds: {} ok, {} MISMATCH, {} sim error, {} no ref (interpreter cannot run the inputs) of {} mapped\n",
+            s.verify_seeds, s.sim_ok, s.sim_mismatch, s.sim_error, s.sim_no_ref, s.mapped
+        ));
+    }
     if s.exact_attempted > 0 {
         out.push_str(&format!(
             "exact: minimum II proved for {}/{} small kernels (exact found a lower II than the heuristic for {}); slowest proof attempt {} ms\n",
@@ -430,6 +571,7 @@ mod tests {
             exact_mapped_ii: None,
             exact_proved: None,
             exact_time_ms: None,
+            sim: None,
         }
     }
 
@@ -448,5 +590,40 @@ mod tests {
         assert!((s.at_mii_percent.unwrap() - 200.0 / 3.0).abs() < 1e-9);
         assert_eq!(s.median_time_ms, Some(2.0));
         assert_eq!(s.p95_time_ms, Some(10.0));
+    }
+
+    #[test]
+    fn simulation_verdicts_are_counted_and_shown() {
+        let sim = |verdict: &str, msg: Option<&str>| SuiteSim {
+            verdict: verdict.into(),
+            seeds_run: vec![0, 1, 2],
+            seeds_matched: if verdict == "ok" { 3 } else { 2 },
+            cycles: Some(100),
+            message: msg.map(String::from),
+            time_ms: 1.0,
+        };
+        let mut rows = vec![
+            row(Some(2), 2, 1.0),
+            row(Some(2), 2, 1.0),
+            row(Some(2), 2, 1.0),
+        ];
+        rows[0].sim = Some(sim("ok", None));
+        rows[1].sim = Some(sim("MISMATCH", Some("seed 1: out[3]: expected 1, got 2")));
+        rows[2].sim = Some(sim("no ref", Some("seed 0: out of range")));
+        let mut s = summarize(&rows, "a", 1, 1, 10.0);
+        s.verify_seeds = 3;
+        assert_eq!(
+            (s.sim_ok, s.sim_mismatch, s.sim_error, s.sim_no_ref),
+            (1, 1, 0, 1)
+        );
+        let text = render(&rows, &s);
+        assert!(
+            text.contains("MISMATCH  mapped; simulation: seed 1: out[3]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1 ok, 1 MISMATCH, 0 sim error, 1 no ref"),
+            "{text}"
+        );
     }
 }

@@ -143,7 +143,8 @@ pub struct ComposeSpec {
     pub max_virtual_pe: u16,
     /// Area overhead of the bypass paths, as a fraction of PE area.
     pub bypass_area_overhead: f64,
-    /// Power overhead of the bypass paths, as a fraction of per-cycle PE energy.
+    /// Power overhead of the bypass paths, as a fraction of the PE array's energy (ops,
+    /// register files, output registers, hops, configuration and idle; not the memory banks).
     pub bypass_power_overhead: f64,
 }
 
@@ -179,6 +180,10 @@ pub const PRESETS: &[(&str, &str)] = &[
     (
         "compose-4x4",
         include_str!("../../../arch-specs/cgra/compose-4x4.ron"),
+    ),
+    (
+        "compose-hycube-4x4",
+        include_str!("../../../arch-specs/cgra/compose-hycube-4x4.ron"),
     ),
 ];
 

@@ -199,7 +199,9 @@ pub fn ns_to_cycles(t_ns: f64, tck_ns: f64) -> u32 {
 /// JEDEC tRFC1 (all-bank refresh cycle time) by device density.
 /// DDR4: JESD79-4 Table "Refresh parameters by device density": 2 Gb 160 ns, 4 Gb 260 ns,
 /// 8 Gb 350 ns, 16 Gb 550 ns. DDR5: JESD79-5 tRFC1: 8 Gb 195 ns, 16 Gb 295 ns,
-/// 24/32 Gb 410 ns (as tabulated in Ramulator 2's DDR5 model; not re-checked: assumed).
+/// 24/32 Gb 410 ns (as tabulated in Ramulator 2's DDR5 model; the 16 Gb value agrees with
+/// Micron's 16 Gb DDR5 data sheet as transcribed in gem5's DDR5 configs; 8 and 24/32 Gb
+/// not re-checked: assumed).
 pub fn jedec_trfc_ns(standard: DramStandard, density_mb: u32) -> Option<f64> {
     match (standard, density_mb) {
         (DramStandard::DDR4, 2048) => Some(160.0),

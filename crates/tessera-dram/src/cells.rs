@@ -58,6 +58,10 @@ pub struct TechParams {
     pub sa_offset_share: Param,
     /// Bitline-to-cell capacitance ratio C_BL / C_cell (sets how N rows dilute mismatch).
     pub bitline_cell_cap_ratio: Param,
+    /// Bitline signal of one cell's stored charge in a 4-row charge share, in units of the
+    /// per-read noise sigma (scales as (r + 4) / (r + N) for N rows, r = C_BL / C_cell). Sets
+    /// how strongly unequal data in the opened rows decides a multi-row activation.
+    pub mra_cell_signal_sigma: Param,
     // --- activation failures (reduced tRCD, D-RaNGe / latency PUF) ---
     /// Mean activation latency a cell needs (ns).
     pub trcd_cell_mean_ns: Param,
@@ -151,6 +155,13 @@ impl TechParams {
                 6.0,
                 Basis::Assumed,
                 "typical C_BL/C_cell of a few to ten (Keeth et al., DRAM Circuit Design)",
+            ),
+            mra_cell_signal_sigma: p(
+                40.0,
+                Basis::Assumed,
+                "charge sharing: (Vdd/2) / (C_BL/C_cell + 4) = 0.6 V / 10 = 60 mV per cell at \
+                 Vdd = 1.2 V (JESD79-4); read noise assumed 1.5 mV, so the static offset of \
+                 6 sigma is 9 mV, a typical sense-amplifier offset",
             ),
             trcd_cell_mean_ns: p(
                 9.0,

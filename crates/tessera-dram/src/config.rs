@@ -71,6 +71,10 @@ pub struct HammerFile {
     pub spec: String,
     #[serde(default)]
     pub hammer: HammerConfig,
+    /// Further runs of the same attack with other patterns / mitigations / tracker views,
+    /// reported side by side with the base run (e.g. a tracker bypass).
+    #[serde(default)]
+    pub compare: Vec<crate::disturb::HammerVariant>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +83,15 @@ pub struct ChannelFile {
     pub spec: String,
     #[serde(default)]
     pub channel: ChannelConfig,
+}
+
+/// A user PiD program (`tessera dram pid`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PidFile {
+    pub spec: String,
+    #[serde(default)]
+    pub program: crate::program::PidProgram,
 }
 
 /// Read and parse a config file of type `T`.

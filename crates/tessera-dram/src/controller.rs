@@ -275,19 +275,9 @@ struct Pending {
     kind: u8,
 }
 
-type Cand = (i64, u8, u64, usize, Cmd, usize);
-
-/// Keep the better of `best` and `cand`: earlier cycle, then row hits, then older.
-#[inline]
-fn consider(best: &mut Option<Cand>, cand: Cand) {
-    let better = match best {
-        None => true,
-        Some(b) => (cand.0, cand.1, cand.2) < (b.0, b.1, b.2),
-    };
-    if better {
-        *best = Some(cand);
-    }
-}
+/// Largest age kept in the tie-break key (bit 63 holds the priority); arrival cycles never
+/// come near it, and a PRE with no waiting request (age `u64::MAX`) sorts last either way.
+const AGE_MAX: u64 = (1 << 63) - 1;
 
 /// A bank's next command under FR-FCFS, cached between steps.
 #[derive(Debug, Clone, Copy)]
@@ -347,7 +337,18 @@ struct Channel {
     now: i64,
     last_done: i64,
     bounds: GroupBounds,
+    /// Parts of `bounds` to recompute before the next decision: the ACT bounds of the ranks
+    /// in this mask (after ACT or REF there) and, with `cas_dirty`, every rank's RD/WR bounds
+    /// (after RD or WR). A PRE only moves bank-local bounds.
+    act_dirty: u64,
+    cas_dirty: bool,
     cand: Vec<Option<BankCand>>,
+    /// Structure-of-arrays copy of the candidates for the branch-light selection scan:
+    /// bank-local bound (`i64::MAX` when the bank has nothing to do), index of the shared
+    /// bound in `bounds.slots`, and the tie-break key `prio << 63 | age`.
+    cand_lb: Vec<i64>,
+    cand_slot: Vec<u32>,
+    cand_tie: Vec<u64>,
     dirty: Vec<bool>,
 }
 
@@ -400,7 +401,12 @@ impl MemorySystem {
                     now: 0,
                     last_done: 0,
                     bounds: GroupBounds::default(),
+                    act_dirty: u64::MAX,
+                    cas_dirty: true,
                     cand: vec![None; nb],
+                    cand_lb: vec![i64::MAX; nb],
+                    cand_slot: vec![0; nb],
+                    cand_tie: vec![0; nb],
                     dirty: vec![true; nb],
                 }
             })
@@ -523,23 +529,33 @@ impl MemorySystem {
         let nb = c.dev.num_banks();
         let bpr = c.dev.banks_per_rank() as usize;
         loop {
-            // Best candidate: (cycle, priority, age, bank, cmd, queue index)
-            let mut best: Option<Cand> = None;
-            c.dev.group_bounds(&mut c.bounds);
-            let dev = &c.dev;
-            let gb = &c.bounds;
+            if c.act_dirty != 0 || c.cas_dirty {
+                c.dev
+                    .group_bounds_partial(&mut c.bounds, c.act_dirty, c.cas_dirty);
+                c.act_dirty = 0;
+                c.cas_dirty = false;
+            }
             let now = c.now;
-            for rank in 0..c.ref_pending.len() {
-                if refresh && c.ref_pending[rank] {
+            // Refresh work first: (cycle, bank, cmd); it wins ties against bank candidates
+            // (it is considered first and a later candidate must be strictly better).
+            let mut ref_best: Option<(i64, usize, Cmd)> = None;
+            if refresh {
+                for rank in 0..c.ref_pending.len() {
+                    if !c.ref_pending[rank] {
+                        continue;
+                    }
                     let first = rank * bpr;
+                    let mut offer = |e: i64, b: usize, cmd: Cmd| {
+                        if ref_best.is_none_or(|x| e < x.0) {
+                            ref_best = Some((e, b, cmd));
+                        }
+                    };
                     if c.dev.open_banks_in_rank(rank as u32) == 0 {
-                        let e = c.dev.earliest(Cmd::Ref, first).max(c.now);
-                        consider(&mut best, (e, 0, 0, first, Cmd::Ref, 0));
+                        offer(c.dev.earliest(Cmd::Ref, first).max(now), first, Cmd::Ref);
                     } else {
                         for b in first..first + bpr {
                             if c.dev.open_row(b).is_some() {
-                                let e = c.dev.earliest(Cmd::Pre, b).max(c.now);
-                                consider(&mut best, (e, 0, 0, b, Cmd::Pre, 0));
+                                offer(c.dev.earliest(Cmd::Pre, b).max(now), b, Cmd::Pre);
                             }
                         }
                     }
@@ -551,18 +567,43 @@ impl MemorySystem {
             for b in 0..nb {
                 if c.dirty[b] {
                     let held = refresh && c.ref_pending[c.dev.rank_of(b)];
-                    c.cand[b] = bank_candidate(&c.dev, &c.queues[b], b, policy, held);
+                    let k = bank_candidate(&c.dev, &c.queues[b], b, policy, held);
+                    c.cand[b] = k;
+                    match k {
+                        Some(k) => {
+                            c.cand_lb[b] = k.lb;
+                            c.cand_slot[b] = GroupBounds::slot(c.dev.group_of(b), k.cmd) as u32;
+                            c.cand_tie[b] = (u64::from(k.prio) << 63) | k.age.min(AGE_MAX);
+                        }
+                        None => c.cand_lb[b] = i64::MAX,
+                    }
                     c.dirty[b] = false;
                 }
-                if let Some(k) = c.cand[b] {
-                    let lb = k.lb.max(now);
-                    if best.is_some_and(|x| lb > x.0) {
-                        continue;
-                    }
-                    let e = lb.max(gb.group(dev, k.cmd, b));
-                    consider(&mut best, (e, k.prio, k.age, b, k.cmd, k.qi));
+            }
+            // FR-FCFS choice: earliest legal cycle, then row hits, then the oldest request,
+            // then the lowest bank, as one 128-bit key compared without data-dependent jumps.
+            let slots = &c.bounds.slots;
+            let mut best_key = u128::MAX;
+            let mut best_b = usize::MAX;
+            for b in 0..nb {
+                let e = c.cand_lb[b].max(now).max(slots[c.cand_slot[b] as usize]);
+                let key = ((e as u64 as u128) << 64) | u128::from(c.cand_tie[b]);
+                if key < best_key {
+                    best_key = key;
+                    best_b = b;
                 }
             }
+            let bank_best = (best_b != usize::MAX && c.cand_lb[best_b] != i64::MAX)
+                .then_some((best_key >> 64) as i64);
+            let best: Option<(i64, usize, Cmd, usize)> = match (ref_best, bank_best) {
+                (Some((e, b, cmd)), Some(be)) if e <= be => Some((e, b, cmd, 0)),
+                (Some((e, b, cmd)), None) => Some((e, b, cmd, 0)),
+                (_, Some(be)) => {
+                    let k = c.cand[best_b].expect("candidate of the chosen bank");
+                    Some((be, best_b, k.cmd, k.qi))
+                }
+                (None, None) => None,
+            };
             // A refresh coming due before the best command takes precedence.
             let next_ref = if refresh {
                 c.ref_due
@@ -586,11 +627,32 @@ impl MemorySystem {
                 }
                 continue;
             }
-            let Some((t, _, _, b, cmd, qi)) = best else {
+            let Some((t, b, cmd, qi)) = best else {
                 return Step::Idle;
             };
             if until.is_some_and(|u| t >= u) {
                 return Step::Idle;
+            }
+            // Debug builds (all tests) re-derive the choice from the device's full rule set:
+            // the command is legal at t, and no bank candidate is legal earlier or equally
+            // early with a better FR-FCFS rank. This guards the cached, packed scan above.
+            #[cfg(debug_assertions)]
+            {
+                assert_eq!(c.dev.violations(cmd, b, t), 0, "{cmd:?} bank {b} at {t}");
+                if cmd != Cmd::Ref && ref_best.is_none_or(|r| r.1 != b || r.2 != cmd) {
+                    let k = c.cand[b].expect("chosen bank has a candidate");
+                    let chosen = (t, k.prio, k.age.min(AGE_MAX), b);
+                    for ob in 0..nb {
+                        if let Some(o) = c.cand[ob] {
+                            let e = c.dev.earliest(o.cmd, ob).max(now);
+                            assert!(
+                                (e, o.prio, o.age.min(AGE_MAX), ob) >= chosen,
+                                "bank {ob} {:?} at {e} beats the chosen {chosen:?}",
+                                o.cmd
+                            );
+                        }
+                    }
+                }
             }
             let rank = c.dev.rank_of(b);
             match cmd {
@@ -656,6 +718,11 @@ impl MemorySystem {
                 }
             }
             c.dirty[b] = true;
+            match cmd {
+                Cmd::Act | Cmd::Ref => c.act_dirty |= 1u64 << rank.min(63),
+                Cmd::Rd | Cmd::Wr => c.cas_dirty = true,
+                Cmd::Pre => {}
+            }
             c.now = t + 1;
             return Step::Issued;
         }
@@ -864,6 +931,44 @@ mod tests {
             two.bandwidth_gbs,
             one.bandwidth_gbs
         );
+    }
+
+    #[test]
+    fn scheduler_choices_match_the_full_rule_set_on_mixed_traffic() {
+        // The debug-build check in `step` compares every choice with a brute-force FR-FCFS
+        // over `Device::earliest`; drive it with bursty mixed reads/writes, both page
+        // policies, two ranks and refresh.
+        use rand::{RngExt, SeedableRng};
+        let mut s2 = spec();
+        s2.org.ranks = 2;
+        for (seed, policy) in [(1u64, PagePolicy::Open), (2, PagePolicy::Closed)] {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let mut t = 0u64;
+            let reqs: Vec<Request> = (0..3000)
+                .map(|_| {
+                    t += rng.random_range(0..12u64);
+                    let local = rng.random_bool(0.5);
+                    let addr = if local {
+                        rng.random_range(0..1u64 << 20)
+                    } else {
+                        rng.random_range(0..1u64 << 33)
+                    } & !63;
+                    Request {
+                        addr,
+                        is_write: rng.random_bool(0.3),
+                        arrive_cycle: t,
+                    }
+                })
+                .collect();
+            let cfg = ControllerConfig {
+                page_policy: policy,
+                queue_size: 16,
+                ..Default::default()
+            };
+            let r = MemorySystem::new(&s2, &cfg).unwrap().run(reqs);
+            assert_eq!(r.requests, 3000);
+            assert!(r.commands.refresh > 0);
+        }
     }
 
     #[test]

@@ -163,38 +163,40 @@ fn top2(v: &[i64]) -> (i64, usize, i64) {
     (best, arg, second)
 }
 
-/// Per-(rank, bank group) bounds from [`Device::group_bounds`].
+/// Per-(rank, bank group) bounds from [`Device::group_bounds`], stored flat: four slots per
+/// (rank, bank group), one per [`Cmd`] class (see [`GroupBounds::slot`]), so that a scheduler
+/// can look a bank's shared bound up with one index.
 #[derive(Debug, Clone, Default)]
 pub struct GroupBounds {
-    pub act: Vec<i64>,
-    pub rd: Vec<i64>,
-    pub wr: Vec<i64>,
+    pub slots: Vec<i64>,
 }
 
 impl GroupBounds {
+    /// Index into [`GroupBounds::slots`] of the shared bound for `cmd` in (rank, bank group)
+    /// `group` (from [`Device::group_of`]). PRE and REF have no shared bound (slot holds 0).
+    #[inline]
+    pub fn slot(group: usize, cmd: Cmd) -> usize {
+        group * 4
+            + match cmd {
+                Cmd::Act => 0,
+                Cmd::Rd => 1,
+                Cmd::Wr => 2,
+                Cmd::Pre | Cmd::Ref => 3,
+            }
+    }
+
     /// The shared (rank / bank-group) part of the bound for `cmd` at bank `flat`.
     #[inline]
     pub fn group(&self, dev: &Device, cmd: Cmd, flat: usize) -> i64 {
-        let g = dev.group_of(flat);
-        match cmd {
-            Cmd::Act => self.act[g],
-            Cmd::Rd => self.rd[g],
-            Cmd::Wr => self.wr[g],
-            Cmd::Pre | Cmd::Ref => 0,
-        }
+        self.slots[Self::slot(dev.group_of(flat), cmd)]
     }
 
     /// Earliest legal cycle for a command on a bank already in the right state.
     #[inline]
     pub fn earliest(&self, dev: &Device, cmd: Cmd, flat: usize) -> i64 {
-        let g = dev.group_of(flat);
-        let group = match cmd {
-            Cmd::Act => self.act[g],
-            Cmd::Rd => self.rd[g],
-            Cmd::Wr => self.wr[g],
-            Cmd::Pre | Cmd::Ref => 0,
-        };
-        dev.bank_lower_bound(cmd, flat).max(group).max(0)
+        dev.bank_lower_bound(cmd, flat)
+            .max(self.group(dev, cmd, flat))
+            .max(0)
     }
 }
 
@@ -421,17 +423,40 @@ impl Device {
     /// a scheduler can price all banks at once: for a bank in a legal state,
     /// `earliest(cmd) == bank_lower_bound(cmd).max(group bound)` (checked by a test).
     pub fn group_bounds(&self, out: &mut GroupBounds) {
+        self.group_bounds_partial(out, u64::MAX, true);
+    }
+
+    /// Recompute only part of [`Device::group_bounds`]: the ACT slots of the ranks set in
+    /// `act_ranks` (bit r = rank r) and, with `cas`, the RD/WR slots of every rank. An ACT or
+    /// REF changes only its rank's ACT bounds (tRRD, tFAW, tRFC); a RD or WR changes only the
+    /// RD/WR bounds (tCCD, tWTR, tRTW, and tRTRS of the other ranks); a PRE changes neither.
+    pub fn group_bounds_partial(&self, out: &mut GroupBounds, act_ranks: u64, cas: bool) {
         let t = &self.t;
         let n = |x: u32| x as i64;
         let nbg = self.bank_groups as usize;
         let total = self.ranks as usize * nbg;
-        out.act.resize(total, 0);
-        out.rd.resize(total, 0);
-        out.wr.resize(total, 0);
+        out.slots.resize(total * 4, 0);
+        let other = |t: (i64, usize, i64), g: usize| if g == t.1 { t.2 } else { t.0 };
         for rank in 0..self.ranks as usize {
             let base = rank * nbg;
-            let faw = self.faw[rank][self.faw_next[rank] as usize] + n(t.n_faw);
-            let rfc = self.last_ref[rank] + n(t.n_rfc);
+            let do_act = rank >= 64 || act_ranks >> rank & 1 == 1;
+            if do_act {
+                let faw = self.faw[rank][self.faw_next[rank] as usize] + n(t.n_faw);
+                let rfc = self.last_ref[rank] + n(t.n_rfc);
+                // "Latest over the other bank groups" via the two largest values: O(groups).
+                let ta = top2(&self.last_act_bg[base..base + nbg]);
+                for bg in 0..nbg {
+                    let i = base + bg;
+                    out.slots[i * 4] = (self.last_act_bg[i] + n(t.n_rrd_l))
+                        .max(other(ta, bg) + n(t.n_rrd_s))
+                        .max(faw)
+                        .max(rfc);
+                    out.slots[i * 4 + 3] = 0;
+                }
+            }
+            if !cas {
+                continue;
+            }
             let rtrs_rd = if self.data_rank != rank as u32 {
                 self.data_end + n(t.n_rtrs) - n(t.n_cl)
             } else {
@@ -444,31 +469,21 @@ impl Device {
             };
             let rtw = self.last_rd_any + n(t.n_cl) + n(t.n_bl) + 2 - n(t.n_cwl);
             let wr_end = n(t.n_cwl) + n(t.n_bl);
-            // "Latest over the other bank groups" via the two largest values: O(groups).
-            let mut act = [NEVER; 16];
-            let mut cas = [NEVER; 16];
-            let mut wr = [NEVER; 16];
-            for g in 0..nbg {
-                act[g] = self.last_act_bg[base + g];
-                wr[g] = self.last_wr_bg[base + g];
-                cas[g] = self.last_rd_bg[base + g].max(wr[g]);
+            let mut casv = [NEVER; 16];
+            for (g, v) in casv[..nbg].iter_mut().enumerate() {
+                *v = self.last_rd_bg[base + g].max(self.last_wr_bg[base + g]);
             }
-            let (ta, tc, tw) = (top2(&act[..nbg]), top2(&cas[..nbg]), top2(&wr[..nbg]));
-            let other = |t: (i64, usize, i64), g: usize| if g == t.1 { t.2 } else { t.0 };
-            for bg in 0..nbg {
-                let (oa, oc, ow) = (other(ta, bg), other(tc, bg), other(tw, bg));
+            let (tc, tw) = (top2(&casv[..nbg]), top2(&self.last_wr_bg[base..base + nbg]));
+            for (bg, &same) in casv[..nbg].iter().enumerate() {
+                let (oc, ow) = (other(tc, bg), other(tw, bg));
                 let i = base + bg;
-                out.act[i] = (self.last_act_bg[i] + n(t.n_rrd_l))
-                    .max(oa + n(t.n_rrd_s))
-                    .max(faw)
-                    .max(rfc);
-                let same = self.last_rd_bg[i].max(self.last_wr_bg[i]);
+                let o = &mut out.slots[i * 4..i * 4 + 4];
                 let cas = (same + n(t.n_ccd_l)).max(oc + n(t.n_ccd_s));
-                out.rd[i] = cas
+                o[1] = cas
                     .max(rtrs_rd)
                     .max(self.last_wr_bg[i] + wr_end + n(t.n_wtr_l))
                     .max(ow + wr_end + n(t.n_wtr_s));
-                out.wr[i] = cas.max(rtrs_wr).max(rtw);
+                o[2] = cas.max(rtrs_wr).max(rtw);
             }
         }
     }
@@ -774,6 +789,9 @@ mod tests {
         spec.org.ranks = 2;
         let mut d = Device::new(&spec);
         let mut gb = GroupBounds::default();
+        // Kept up to date by partial recomputation only, as the controller does.
+        let mut inc = GroupBounds::default();
+        d.group_bounds(&mut inc);
         let mut now = 0i64;
         for _ in 0..3000 {
             let b = rng.random_range(0..d.num_banks());
@@ -786,9 +804,15 @@ mod tests {
             for &c in cmds {
                 assert_eq!(gb.earliest(&d, c, b), d.earliest(c, b), "{c:?} bank {b}");
             }
+            assert_eq!(inc.slots, gb.slots, "partial bounds drifted");
             let c = cmds[rng.random_range(0..cmds.len())];
             now = now.max(d.earliest(c, b)) + rng.random_range(0..3);
             d.issue(c, b, 7, now);
+            match c {
+                Cmd::Act | Cmd::Ref => d.group_bounds_partial(&mut inc, 1 << d.rank_of(b), false),
+                Cmd::Rd | Cmd::Wr => d.group_bounds_partial(&mut inc, 0, true),
+                Cmd::Pre => {}
+            }
         }
     }
 

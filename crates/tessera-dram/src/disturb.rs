@@ -149,6 +149,61 @@ pub struct HammerReport {
     pub seed: u64,
 }
 
+/// One variant of a comparison: the same attack and module as the base config, with another
+/// pattern, mitigation or tracker view. Used to show tracker bypasses side by side (a
+/// TRR-like sampler fed only the two ACT addresses of a SiMRA operation, PuDHammer, ISCA
+/// 2025; many-sided hammering with more aggressors than the sampler has entries, TRRespass,
+/// S&P 2020).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HammerVariant {
+    pub label: String,
+    /// Attack pattern; `None` keeps the base config's.
+    #[serde(default)]
+    pub pattern: Option<HammerPattern>,
+    /// Mitigation of this variant (`None`: no mitigation).
+    #[serde(default)]
+    pub mitigation: Option<MitigationConfig>,
+    #[serde(default)]
+    pub tracker_sees_all_rows: bool,
+}
+
+/// One run of a comparison.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabelledReport {
+    pub label: String,
+    pub tracker_sees_all_rows: bool,
+    pub report: HammerReport,
+}
+
+/// Run the base config and then every variant on the same module and seed.
+pub fn compare(
+    spec: &DramSpec,
+    base: &HammerConfig,
+    variants: &[HammerVariant],
+) -> Result<Vec<LabelledReport>, String> {
+    let mut out = vec![LabelledReport {
+        label: "base".into(),
+        tracker_sees_all_rows: base.tracker_sees_all_rows,
+        report: run(spec, base)?,
+    }];
+    for v in variants {
+        let cfg = HammerConfig {
+            pattern: v.pattern.unwrap_or(base.pattern),
+            mitigation: v.mitigation.clone(),
+            tracker_sees_all_rows: v.tracker_sees_all_rows,
+            ..base.clone()
+        };
+        let report = run(spec, &cfg).map_err(|e| format!("variant `{}`: {e}", v.label))?;
+        out.push(LabelledReport {
+            label: v.label.clone(),
+            tracker_sees_all_rows: v.tracker_sees_all_rows,
+            report,
+        });
+    }
+    Ok(out)
+}
+
 /// A read-disturbance mitigation.
 pub trait Mitigation {
     fn name(&self) -> String;
@@ -183,11 +238,17 @@ impl Mitigation for Para {
     }
 }
 
+/// TRR-like sampler: a table of (row, count, insertion number). A sampled ACT to an
+/// untracked row takes a free entry or evicts the entry with the lowest count, the oldest
+/// first among equal counts (assumed policy; TRRespass, S&P 2020, found per-vendor
+/// samplers with a small number of entries but not their exact replacement rule). At each REF
+/// the neighbours of the highest-count entry are refreshed and the entry is dropped.
 pub struct TrrSampler {
-    pub table: Vec<(u32, u32)>,
+    pub table: Vec<(u32, u32, u64)>,
     pub entries: usize,
     pub sample_probability: f64,
     pub rows: u32,
+    pub inserted: u64,
 }
 
 impl Mitigation for TrrSampler {
@@ -201,10 +262,12 @@ impl Mitigation for TrrSampler {
         if let Some(e) = self.table.iter_mut().find(|e| e.0 == row) {
             e.1 += 1;
         } else if rng.random_bool(self.sample_probability) {
+            self.inserted += 1;
+            let entry = (row, 1, self.inserted);
             if self.table.len() < self.entries {
-                self.table.push((row, 1));
-            } else if let Some(min) = self.table.iter_mut().min_by_key(|e| e.1) {
-                *min = (row, 1);
+                self.table.push(entry);
+            } else if let Some(victim) = self.table.iter_mut().min_by_key(|e| (e.1, e.2)) {
+                *victim = entry;
             }
         }
     }
@@ -289,6 +352,7 @@ pub fn make_mitigation(cfg: &MitigationConfig, rows: u32) -> Result<Box<dyn Miti
                 entries: entries as usize,
                 sample_probability,
                 rows,
+                inserted: 0,
             })
         }
         MitigationConfig::Graphene { entries, threshold } => {
@@ -596,9 +660,13 @@ pub fn run(spec: &DramSpec, cfg: &HammerConfig) -> Result<HammerReport, String> 
                         if cfg.tracker_sees_all_rows {
                             seen.extend_from_slice(&group);
                         } else {
-                            seen.push(second);
+                            // A conventional tracker sees the command bus: the two ACT
+                            // addresses, not the other rows the decoder opened.
+                            seen.push(first);
+                            if second != first {
+                                seen.push(second);
+                            }
                         }
-                        let _ = first;
                     }
                     PidEvent::ReducedTrcdRead { .. } => {}
                 }
@@ -924,6 +992,109 @@ mod tests {
         .unwrap();
         assert_eq!(many.aggressor_acts, vec![100; 6]);
         assert!((many.disturbance_per_iteration - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn trr_sampler_fed_the_act_addresses_is_bypassed_by_simra() {
+        // PuDHammer (ISCA 2025): a SiMRA operation opens 32 rows but the command bus carries
+        // only its two ACT addresses, here rows inside the group away from the victim. A
+        // TRR-like sampler that sees those addresses refreshes the wrong rows; PRAC and
+        // Graphene counting every opened row protect the victim next to the group.
+        let base = HammerConfig {
+            victim_row: 1000,
+            data_pattern: DataPattern::Checkerboard,
+            simra_row_weight: Some(4.0),
+            refresh: true,
+            ..cfg(HammerPattern::Simra { rows: 32 }, 40_000)
+        };
+        let trr = MitigationConfig::TrrSampler {
+            entries: 4,
+            sample_probability: 1.0,
+        };
+        let variants = [
+            ("trr-act-addresses", trr, false),
+            (
+                "prac-all-rows",
+                MitigationConfig::Prac { threshold: 500 },
+                true,
+            ),
+            (
+                "graphene-all-rows",
+                MitigationConfig::Graphene {
+                    entries: 64,
+                    threshold: 500,
+                },
+                true,
+            ),
+        ]
+        .map(|(label, m, all)| HammerVariant {
+            label: label.into(),
+            pattern: None,
+            mitigation: Some(m),
+            tracker_sees_all_rows: all,
+        });
+        let runs = compare(&spec(), &base, &variants).unwrap();
+        let flips: Vec<u64> = runs.iter().map(|r| r.report.flips_total).collect();
+        assert!(flips[0] > 0, "no flips without a mitigation: {flips:?}");
+        assert!(runs[1].report.preventive_refreshes > 0);
+        assert_eq!(flips[1], flips[0], "sampler fed ACT addresses escapes all");
+        assert_eq!((flips[2], flips[3]), (0, 0), "{flips:?}");
+    }
+
+    #[test]
+    fn many_sided_beyond_the_sampler_table_bypasses_trr() {
+        // TRRespass (S&P 2020): a sampler with E entries tracks at most E aggressors; with
+        // more aggressors than entries (hammering in sync with REF) the victims of untracked
+        // aggressors are never refreshed. Deterministic sampler (every ACT sampled), E = 4.
+        let v = weak_victim();
+        let hc = run(
+            &spec(),
+            &HammerConfig {
+                victim_row: v,
+                ..cfg(HammerPattern::DoubleSided, 1)
+            },
+        )
+        .unwrap()
+        .victim_hc_first;
+        let trr = Some(MitigationConfig::TrrSampler {
+            entries: 4,
+            sample_probability: 1.0,
+        });
+        let with = |pattern: HammerPattern, mitigation: Option<MitigationConfig>| {
+            run(
+                &spec(),
+                &HammerConfig {
+                    victim_row: v,
+                    refresh: true,
+                    mitigation,
+                    ..cfg(pattern, hc + hc / 4)
+                },
+            )
+            .unwrap()
+        };
+        let open = with(HammerPattern::ManySided { aggressors: 8 }, None);
+        assert!(open.flips_total > 0);
+        let ds = with(HammerPattern::DoubleSided, trr.clone());
+        assert_eq!(ds.flips_total, 0, "TRR stops double-sided");
+        let four = with(HammerPattern::ManySided { aggressors: 4 }, trr.clone());
+        assert_eq!(
+            four.flips_total, 0,
+            "TRR stops as many aggressors as entries"
+        );
+        let eight = with(HammerPattern::ManySided { aggressors: 8 }, trr.clone());
+        assert!(
+            eight.flips_total > 0 && eight.preventive_refreshes > 0,
+            "8 aggressors > 4 entries must escape: {} flips",
+            eight.flips_total
+        );
+        let graphene = with(
+            HammerPattern::ManySided { aggressors: 8 },
+            Some(MitigationConfig::Graphene {
+                entries: 16,
+                threshold: 1000,
+            }),
+        );
+        assert_eq!(graphene.flips_total, 0, "Graphene has enough counters");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! machines, runs memory traces through an event-driven FR-FCFS controller (bandwidth,
 //! latency distribution, row-buffer hit rate, IDD energy), and executes command-level PiD
 //! programs that break timing on purpose (flagging every violation) on a seeded cell-variation
-//! model to study TRNGs, PUFs, read disturbance and timing channels. It also holds the NIST
+//! model to study TRNGs, PUFs, read disturbance and timing channels; user programs of such
+//! commands (explicit gaps in ns) run through [`program`]. It also holds the NIST
 //! SP 800-22 / SP 800-90B randomness tests. It never prints: callers get values and errors.
 
 pub mod cells;
@@ -15,6 +16,7 @@ pub mod disturb;
 pub mod energy;
 pub mod nist;
 pub mod pid;
+pub mod program;
 pub mod puf;
 pub mod trace;
 pub mod trng;

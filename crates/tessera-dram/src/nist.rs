@@ -6,7 +6,11 @@
 //! default). Special functions come from `statrs` (`gamma_ur` is the regularised upper
 //! incomplete gamma, NIST's `igamc`; `erfc`), the spectral test uses `rustfft`.
 //! Tests whose input is too short for the NIST conditions report `Skipped` with the reason
-//! rather than a meaningless P-value.
+//! rather than a meaningless P-value. Where the publication's results were computed with
+//! NIST's reference code rather than the formulas printed in the text (rank probabilities,
+//! overlapping-template probabilities, linear-complexity pi_0), the battery follows the
+//! published results, so that it reproduces the SP 800-22 examples and Appendix B on the
+//! first 10^6 binary digits of e (tests below; docs/pid-validation.md lists each choice).
 
 use rustfft::{FftPlanner, num_complex::Complex};
 use serde::{Deserialize, Serialize};
@@ -183,6 +187,17 @@ pub fn gf2_rank(rows: &mut [Vec<u8>]) -> usize {
     rank
 }
 
+/// Probability that a random M x Q matrix over GF(2) has rank r (SP 800-22 section 3.5):
+/// 2^(r(Q+M-r) - MQ) * prod_{i<r} (1 - 2^(i-Q)) (1 - 2^(i-M)) / (1 - 2^(i-r)).
+pub fn rank_probability(m: u32, q: u32, r: u32) -> f64 {
+    let p2 = |x: i32| 2f64.powi(x);
+    let (m, q, r) = (m as i32, q as i32, r as i32);
+    let prod: f64 = (0..r)
+        .map(|i| (1.0 - p2(i - q)) * (1.0 - p2(i - m)) / (1.0 - p2(i - r)))
+        .product();
+    p2(r * (q + m - r) - m * q) * prod
+}
+
 /// 2.5 Binary matrix rank test (32 x 32 matrices).
 pub fn matrix_rank(e: &[u8]) -> Result<f64, String> {
     const M: usize = 32;
@@ -205,8 +220,10 @@ pub fn matrix_rank(e: &[u8]) -> Result<f64, String> {
             _ => {}
         }
     }
-    // Asymptotic probabilities for 32x32 (SP 800-22 2.5.4).
-    let (p32, p31) = (0.2888, 0.5776);
+    // Exact rank probabilities for 32 x 32 matrices (SP 800-22 section 3.5; 2.5.4 prints
+    // them rounded as 0.2888, 0.5776, 0.1336). The exact values reproduce the published
+    // P-values (2.5.8: 0.532069; Appendix B on e: 0.306156); the rounded ones do not.
+    let (p32, p31) = (rank_probability(32, 32, 32), rank_probability(32, 32, 31));
     let p30 = 1.0 - p32 - p31;
     let nf = n_mat as f64;
     let rest = (n_mat - full - minus1) as f64;
@@ -310,9 +327,23 @@ pub fn overlapping_template(e: &[u8], m: usize, block: usize, k: usize, pis: &[f
     igamc(k as f64 / 2.0, chi2 / 2.0)
 }
 
-/// Corrected probabilities for the reference parameters m = 9, M = 1032, K = 5 (the values in
-/// NIST's sts-2.1.2 code, which replace the approximate series of 2.8.4).
-pub const OVERLAPPING_PIS_1032: [f64; 6] =
+/// Probabilities of the overlapping-template test for the reference parameters m = 9,
+/// M = 1032, K = 5 as NIST computes them: the series of 2.8.4 with eta = lambda / 2 =
+/// (M - m + 1) / 2^(m+1) = 1. NIST's reference code (sts-2.1.2) declares the corrected values
+/// of [`OVERLAPPING_PIS_1032_CORRECTED`] but then overwrites them with this series, and the
+/// published results (2.8.8: chi2 = 8.965859, P = 0.110434 on e; Appendix B) come from the
+/// series, so the battery uses it to give the published P-values.
+pub fn overlapping_pis_1032() -> Vec<f64> {
+    let (m, block) = (9i32, 1032.0);
+    let lambda = (block - f64::from(m) + 1.0) / 2f64.powi(m);
+    overlapping_pis(lambda / 2.0, 5)
+}
+
+/// The more accurate probabilities for m = 9, M = 1032, K = 5 quoted in SP 800-22 rev1a
+/// section 3.8 (Hamano and Kaneko's correction). Not used by [`run_all`] (see
+/// [`overlapping_pis_1032`]); on the 10^6 bits of e they give P = 0.159032 instead of the
+/// published 0.110434 (same counts nu).
+pub const OVERLAPPING_PIS_1032_CORRECTED: [f64; 6] =
     [0.364091, 0.185659, 0.139381, 0.100571, 0.0704323, 0.139865];
 
 /// Expected value and variance of Maurer's statistic by L (SP 800-22 2.9.4).
@@ -392,41 +423,85 @@ pub fn universal(e: &[u8]) -> Result<f64, String> {
 
 /// Linear complexity of a bit sequence (Berlekamp-Massey over GF(2)).
 pub fn berlekamp_massey(s: &[u8]) -> usize {
+    // Polynomials and the reversed history are bit-packed in u64 words (bit j of `c` is the
+    // coefficient of x^j; bit j of `hist` is s[i - j]), so one step costs O(n / 64).
     let n = s.len();
-    let (mut c, mut b) = (vec![0u8; n + 1], vec![0u8; n + 1]);
+    let w = n / 64 + 2;
+    let (mut c, mut b, mut t, mut hist) =
+        (vec![0u64; w], vec![0u64; w], vec![0u64; w], vec![0u64; w]);
     c[0] = 1;
     b[0] = 1;
     let (mut l, mut m) = (0usize, -1i64);
-    for i in 0..n {
-        let mut d = s[i];
-        for j in 1..=l {
-            d ^= c[j] & s[i - j];
+    for (i, &bit) in s.iter().enumerate() {
+        // d = s[i] + sum_{j=1..l} c_j s[i-j]  (bit 0 of hist is always 0).
+        let full = (l + 1) / 64;
+        let mut acc = 0u64;
+        for k in 0..full {
+            acc ^= c[k] & hist[k];
         }
+        let rest = (l + 1) % 64;
+        if rest > 0 {
+            acc ^= c[full] & hist[full] & ((1u64 << rest) - 1);
+        }
+        let d = (bit as u32 + acc.count_ones()) & 1;
         if d == 1 {
-            let t = c.clone();
+            t.copy_from_slice(&c);
             let shift = (i as i64 - m) as usize;
-            for j in 0..=n - shift {
-                c[j + shift] ^= b[j];
+            let (ws, bs) = (shift / 64, shift % 64);
+            for k in 0..w - ws {
+                c[k + ws] ^= b[k] << bs;
+                if bs > 0 && k + ws + 1 < w {
+                    c[k + ws + 1] ^= b[k] >> (64 - bs);
+                }
             }
             if l <= i / 2 {
                 l = i + 1 - l;
                 m = i as i64;
-                b = t;
+                std::mem::swap(&mut b, &mut t);
             }
         }
+        // Shift the history by one position and put s[i] at bit 1.
+        for k in (1..w).rev() {
+            hist[k] = (hist[k] << 1) | (hist[k - 1] >> 63);
+        }
+        hist[0] = (hist[0] << 1) | ((bit as u64) << 1);
     }
     l
 }
 
 /// 2.10 Linear complexity test with block length M.
 pub fn linear_complexity(e: &[u8], m: usize) -> Result<f64, String> {
+    linear_complexity_with(e, m, &LINEAR_COMPLEXITY_PIS_PUBLISHED)
+}
+
+/// Class probabilities of the linear complexity test as NIST's reference code (sts-2.1.2)
+/// has them: pi_0 = 0.01047 where the text of SP 800-22 2.10.4 (and the exact value 1/96)
+/// has 0.010417. The published results were computed with it (2.10.8: chi2 = 2.700348,
+/// P = 0.845406; Appendix B on e, M = 500: 0.826335), so the battery uses it.
+pub const LINEAR_COMPLEXITY_PIS_PUBLISHED: [f64; 7] =
+    [0.01047, 0.03125, 0.125, 0.5, 0.25, 0.0625, 0.020833];
+
+/// The exact asymptotic class probabilities (1/96, 1/32, 1/8, 1/2, 1/4, 1/16, 1/48) that the
+/// text of SP 800-22 2.10.4 prints to six digits; on e they give P = 0.844738 (M = 1000) and
+/// 0.826194 (M = 500) for the same counts nu.
+pub const LINEAR_COMPLEXITY_PIS_EXACT: [f64; 7] = [
+    1.0 / 96.0,
+    1.0 / 32.0,
+    1.0 / 8.0,
+    1.0 / 2.0,
+    1.0 / 4.0,
+    1.0 / 16.0,
+    1.0 / 48.0,
+];
+
+/// 2.10 Linear complexity test with explicit class probabilities.
+pub fn linear_complexity_with(e: &[u8], m: usize, pis: &[f64; 7]) -> Result<f64, String> {
     let n_blocks = e.len() / m;
     if n_blocks < 200 {
         return Err(format!(
             "needs at least 200 blocks of {m} bits, got {n_blocks}"
         ));
     }
-    let pis = [0.010417, 0.03125, 0.125, 0.5, 0.25, 0.0625, 0.020833];
     let mf = m as f64;
     let sign = if m.is_multiple_of(2) { 1.0 } else { -1.0 };
     let mu = mf / 2.0 + (9.0 + (-sign)) / 36.0 - (mf / 3.0 + 2.0 / 9.0) / 2f64.powf(mf);
@@ -698,7 +773,7 @@ pub fn run_all(e: &[u8], alpha: f64) -> NistReport {
     tests.push(if n >= 1032 * 100 {
         TestResult::ok(
             "OverlappingTemplate",
-            vec![overlapping_template(e, 9, 1032, 5, &OVERLAPPING_PIS_1032)],
+            vec![overlapping_template(e, 9, 1032, 5, &overlapping_pis_1032())],
         )
     } else {
         TestResult::skip("OverlappingTemplate", format!("needs n >= 103200, got {n}"))
@@ -790,6 +865,189 @@ mod tests {
         (a - b).abs() < 5e-6
     }
 
+    /// `q(a, b) = (a+1)(a+2)...b` and `p(a, b) / q(a, b) = sum_{k=a+1..b} 1 / ((a+1)...k)`, by
+    /// binary splitting, so that e = 1 + p(0, N) / q(0, N).
+    fn e_series(a: u64, b: u64) -> (num_bigint::BigUint, num_bigint::BigUint) {
+        if b - a == 1 {
+            return (1u32.into(), b.into());
+        }
+        let m = (a + b) / 2;
+        let (p1, q1) = e_series(a, m);
+        let (p2, q2) = e_series(m, b);
+        (p1 * &q2 + p2, q1 * q2)
+    }
+
+    /// The first `n` binary digits of e = 10.1011011111100001010100010110001010...b (the
+    /// input "the first 1,000,000 binary digits in the expansion of e" of SP 800-22 sections
+    /// 2.x.8 and Appendix B), computed exactly: floor(e * 2^(n-2)) from the series sum 1/k!
+    /// truncated where the tail is below 2^-(n+64).
+    fn e_bits(n: usize) -> Vec<u8> {
+        // Smallest N with log2(N!) > n + 64.
+        let (mut terms, mut log2_fact) = (1u64, 0f64);
+        while log2_fact <= (n + 64) as f64 {
+            terms += 1;
+            log2_fact += (terms as f64).log2();
+        }
+        let (p, q) = e_series(0, terms);
+        let x = ((&q + p) << (n - 2)) / q;
+        assert_eq!(x.bits(), n as u64);
+        let bytes = x.to_bytes_be();
+        let pad = bytes.len() * 8 - n;
+        bytes
+            .iter()
+            .flat_map(|&byte| (0..8).rev().map(move |i| (byte >> i) & 1))
+            .skip(pad)
+            .collect()
+    }
+
+    /// 10^6 bits of e, computed once per test run.
+    fn e_million() -> &'static [u8] {
+        static BITS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        BITS.get_or_init(|| e_bits(1_000_000))
+    }
+
+    #[test]
+    fn e_bits_start_as_published() {
+        // e = 2.718281828... = 10.1011011111100001010100010110001010001010111011010...b
+        let s: String = e_million()[..40]
+            .iter()
+            .map(|b| (b'0' + b) as char)
+            .collect();
+        assert_eq!(s, "1010110111111000010101000101100010100010");
+        // Any digit error would move the whole-sequence statistics below; also check the
+        // count of ones against the frequency test's published P-value (Appendix B).
+        assert!(close(frequency(e_million()), 0.953749));
+    }
+
+    /// SP 800-22 rev1a, Appendix B (first 10^6 bits of e, the reference parameters) and the
+    /// section 2.x.8 examples on the same input.
+    #[test]
+    fn published_p_values_on_a_million_bits_of_e() {
+        let e = e_million();
+        // 2.6 spectral: Appendix B 0.847187, with T = sqrt(ln(1/0.05) n) as in rev1a.
+        assert!(close(dft(e), 0.847187), "dft {}", dft(e));
+        // 2.8.8 overlapping template, m = 9, M = 1032, N = 968: nu = 329, 164, 150, 111, 78,
+        // 136 and P = 0.110434, with the series probabilities NIST's code uses (eta = 1).
+        let p = overlapping_template(e, 9, 1032, 5, &overlapping_pis_1032());
+        assert!(close(p, 0.110434), "overlapping {p}");
+        // The corrected probabilities of section 3.8 give a different P on the same counts.
+        let p = overlapping_template(e, 9, 1032, 5, &OVERLAPPING_PIS_1032_CORRECTED);
+        assert!((p - 0.159032).abs() < 1e-5, "corrected {p}");
+        // 2.9.8 Maurer universal, L = 7, Q = 1280: P = 0.282568; universal() picks the same
+        // L and Q for n = 10^6 (2.9.7 table).
+        let p = universal_with(e, 7, 1280);
+        assert!(close(p, 0.282568), "universal {p}");
+        assert!(close(universal(e).unwrap(), p));
+        // Appendix B, the rest of the e column.
+        assert!(close(block_frequency(e, 128), 0.211072));
+        assert!(close(runs(e), 0.561917), "runs {}", runs(e));
+        assert!(close(longest_run(e).unwrap(), 0.718945));
+        let t = [0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let p = non_overlapping_template(e, &t, 8);
+        assert!(close(p, 0.078790), "non-overlapping {p}");
+        let (f, r) = cumulative_sums(e);
+        // Appendix B prints 0.669887 (forward); exact Phi gives 0.669886: 1e-6 rounding.
+        assert!(
+            (f - 0.669887).abs() < 2e-6 && close(r, 0.724266),
+            "cusum {f} {r}"
+        );
+    }
+
+    /// The slower Appendix B entries on e (serial m = 16, approximate entropy m = 10, rank,
+    /// random excursions), kept apart so that the test threads share the work.
+    #[test]
+    fn published_p_values_on_e_serial_apen_rank_excursions() {
+        let e = e_million();
+        let (p1, p2) = serial(e, 16);
+        assert!(
+            close(p1, 0.766182) && close(p2, 0.462921),
+            "serial {p1} {p2}"
+        );
+        let (p1, p2) = serial(e, 2);
+        // 2.11.8 example (m = 2): 0.843764, 0.561915.
+        assert!(
+            close(p1, 0.843764) && close(p2, 0.561915),
+            "serial m=2 {p1} {p2}"
+        );
+        let p = approximate_entropy(e, 10);
+        assert!(close(p, 0.700073), "apen {p}");
+        let p = matrix_rank(e).unwrap();
+        assert!(close(p, 0.306156), "rank {p}");
+        // 2.5.8: the first 100,000 bits of e give P = 0.532069.
+        let p = matrix_rank(&e[..100_000]).unwrap();
+        assert!(close(p, 0.532069), "rank 2.5.8 {p}");
+        // 2.14.8: x = +1 gives 0.786868 (Appendix B), 2.15.8 / Appendix B: x = -1 0.826009.
+        let re = random_excursions(e, 500).unwrap();
+        assert!(close(re[4], 0.786868), "excursions {re:?}");
+        let rv = random_excursions_variant(e, 500).unwrap();
+        assert!(close(rv[8], 0.826009), "variant {rv:?}");
+        // Appendix B, linear complexity with M = 500: 0.826335; the exact class
+        // probabilities of the text give 0.826194 on the same counts.
+        let p = linear_complexity(e, 500).unwrap();
+        assert!(close(p, 0.826335), "linear complexity {p}");
+        let p = linear_complexity_with(e, 500, &LINEAR_COMPLEXITY_PIS_EXACT).unwrap();
+        assert!(
+            (p - 0.826194).abs() < 1e-5,
+            "linear complexity, exact pis {p}"
+        );
+    }
+
+    #[test]
+    fn linear_complexity_worked_example_on_e() {
+        // 2.10.8: 10^6 bits of e, M = 1000: nu = 11, 31, 116, 501, 258, 57, 26 and
+        // P = 0.845406 (with NIST's pi_0 = 0.01047; 0.844738 with the exact 1/96).
+        let e = e_million();
+        let p = linear_complexity(e, 1000).unwrap();
+        assert!(close(p, 0.845406), "{p}");
+        let p = linear_complexity_with(e, 1000, &LINEAR_COMPLEXITY_PIS_EXACT).unwrap();
+        assert!((p - 0.844738).abs() < 1e-5, "exact pis {p}");
+    }
+
+    #[test]
+    fn packed_berlekamp_massey_matches_a_plain_one() {
+        // Textbook bit-by-bit Berlekamp-Massey as the reference.
+        fn plain(s: &[u8]) -> usize {
+            let n = s.len();
+            let (mut c, mut b) = (vec![0u8; n + 1], vec![0u8; n + 1]);
+            c[0] = 1;
+            b[0] = 1;
+            let (mut l, mut m) = (0usize, -1i64);
+            for i in 0..n {
+                let mut d = s[i];
+                for j in 1..=l {
+                    d ^= c[j] & s[i - j];
+                }
+                if d == 1 {
+                    let t = c.clone();
+                    let shift = (i as i64 - m) as usize;
+                    for j in 0..=n - shift {
+                        c[j + shift] ^= b[j];
+                    }
+                    if l <= i / 2 {
+                        l = i + 1 - l;
+                        m = i as i64;
+                        b = t;
+                    }
+                }
+            }
+            l
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for n in [1usize, 2, 63, 64, 65, 130, 300] {
+            for _ in 0..20 {
+                let s: Vec<u8> = (0..n).map(|_| (rng.next_u32() & 1) as u8).collect();
+                assert_eq!(berlekamp_massey(&s), plain(&s), "n = {n}");
+            }
+        }
+        // An LFSR sequence of length 200 from x^7 + x + 1 has complexity 7.
+        let mut s = vec![1u8, 0, 0, 1, 0, 1, 1];
+        while s.len() < 200 {
+            let k = s.len();
+            s.push(s[k - 7] ^ s[k - 6]);
+        }
+        assert_eq!(berlekamp_massey(&s), 7);
+    }
+
     #[test]
     fn eps100_is_the_published_string() {
         let s: String = eps100().iter().map(|b| (b'0' + b) as char).collect();
@@ -860,6 +1118,14 @@ mod tests {
         let d = (n1 as f64 - 47.5) / (n as f64 * 0.95 * 0.05 / 4.0).sqrt();
         let expect = erfc(d.abs() / 2f64.sqrt());
         assert!(close(dft(&e), expect), "{} vs {expect}", dft(&e));
+        // 2.6.4's 10-bit example likewise prints P = 0.029523; the rev1a formula gives
+        // 0.468160, the value an independent implementation (Google's paranoid_crypto NIST
+        // suite) also reports for it.
+        assert!(
+            close(dft(&bits("1100101001")), 0.468160),
+            "{}",
+            dft(&bits("1100101001"))
+        );
         // The published d = -1.376494 does correspond to N1 = 46 under the same formula.
         assert!(close(
             (46.0 - 47.5) / (100.0f64 * 0.95 * 0.05 / 4.0).sqrt(),

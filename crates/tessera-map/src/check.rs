@@ -12,6 +12,12 @@
 //!    bank (`array_banks`), or to some bank when the array is unknown.
 //! 3. Functional units: one op per PE per slot `cycle mod ii`.
 //! 4. Bank ports: memory ops of known banks never exceed a bank's ports in a slot.
+//!    Read-only replication: only arrays declared `In` that no store names have copies
+//!    (`array_replicas`, never the primary bank, no bank twice); a load of a replicated
+//!    array reads `access_banks[node]` (a bank holding a copy) or else the lowest-index
+//!    copy wired to its PE, which must exist; that bank's ports count the access. When
+//!    anything is replicated, every bank's resident bytes (arrays some memory op names
+//!    whose primary bank it is, plus the copies it holds) fit its `size_bytes`.
 //! 5. Storage: output registers, register-file registers and directed links are never held
 //!    by two different values (or two iterations of one value) in the same slot modulo `ii`;
 //!    one value fanning out shares them. Register indices are below `rf_size`.
@@ -60,6 +66,32 @@ pub enum CheckViolation {
         op: String,
         pe: PeId,
         bank: Option<u16>,
+    },
+    /// A load of a replicated array on a PE wired to no bank holding a copy.
+    ReplicaNotWired {
+        node: u32,
+        op: String,
+        pe: PeId,
+        copies: Vec<u16>,
+    },
+    /// `access_banks` names a bank that holds no copy of the op's declared array.
+    WrongAccessBank {
+        node: u32,
+        bank: u16,
+        reason: String,
+    },
+    /// An array with copies that the kernel may write.
+    ReplicatedWritable {
+        array: u32,
+        name: String,
+        reason: String,
+    },
+    /// A bank holding copies whose resident arrays and copies exceed its size.
+    BankCapacity {
+        bank: u16,
+        bytes: u64,
+        size_bytes: u32,
+        arrays: Vec<String>,
     },
     /// More accesses to one bank in one slot than it has ports.
     BankPorts {
@@ -175,6 +207,36 @@ impl fmt::Display for CheckViolation {
                     "node {node} ({op}) on PE {pe}: PE is not wired to any memory bank"
                 ),
             },
+            ReplicaNotWired {
+                node,
+                op,
+                pe,
+                copies,
+            } => write!(
+                f,
+                "node {node} ({op}) on PE {pe}: PE is wired to none of banks {copies:?} holding copies of its array"
+            ),
+            WrongAccessBank { node, bank, reason } => {
+                write!(f, "node {node}: access bank {bank}: {reason}")
+            }
+            ReplicatedWritable {
+                array,
+                name,
+                reason,
+            } => write!(
+                f,
+                "array {array} (`{name}`) is replicated but {reason}; only read-only arrays may have copies"
+            ),
+            BankCapacity {
+                bank,
+                bytes,
+                size_bytes,
+                arrays,
+            } => write!(
+                f,
+                "bank {bank} holds {bytes} bytes ({}) but has {size_bytes}",
+                arrays.join(", ")
+            ),
             BankPorts {
                 bank,
                 slot,
@@ -415,6 +477,94 @@ fn check_into(m: &Mapping, out: &mut Vec<CheckViolation>) {
             return;
         }
     }
+    // Replication: shape, read-only arrays only, capacity.
+    let nbanks = arch.memory.banks.len();
+    if !m.array_replicas.is_empty() && m.array_replicas.len() != k.arrays.len() {
+        out.push(shape(format!(
+            "{} replica lists for {} arrays",
+            m.array_replicas.len(),
+            k.arrays.len()
+        )));
+        return;
+    }
+    if !m.access_banks.is_empty() && m.access_banks.len() != n {
+        out.push(shape(format!(
+            "{} access banks for {n} nodes",
+            m.access_banks.len()
+        )));
+        return;
+    }
+    // Every bank holding array `a`: the primary, then the replicas.
+    let mut holders: Vec<Vec<u16>> = m.array_banks.iter().map(|&b| vec![b]).collect();
+    for (a, reps) in m.array_replicas.iter().enumerate() {
+        for &b in reps {
+            if b as usize >= nbanks || holders[a].contains(&b) {
+                out.push(shape(format!(
+                    "array {a} (`{}`): replica bank {b} is out of range or already holds the array",
+                    k.arrays[a].name
+                )));
+                return;
+            }
+            holders[a].push(b);
+        }
+    }
+    let replicated: Vec<bool> = holders.iter().map(|h| h.len() > 1).collect();
+    if replicated.iter().any(|r| *r) {
+        let mut named = vec![false; k.arrays.len()];
+        for (id, node) in k.nodes() {
+            if !node.op.is_memory() {
+                continue;
+            }
+            match node.array {
+                Some(a) if (a as usize) < k.arrays.len() => {
+                    named[a as usize] = true;
+                    if node.op.is_store() && replicated[a as usize] {
+                        out.push(CheckViolation::ReplicatedWritable {
+                            array: a as u32,
+                            name: k.arrays[a as usize].name.clone(),
+                            reason: format!("store node {} writes it", id.index()),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (a, decl) in k.arrays.iter().enumerate() {
+            if replicated[a] && decl.dir != tessera_ir::ArrayDir::In {
+                out.push(CheckViolation::ReplicatedWritable {
+                    array: a as u32,
+                    name: decl.name.clone(),
+                    reason: format!("it is declared {:?}, not In", decl.dir),
+                });
+            }
+        }
+        let mut bytes = vec![0u64; nbanks];
+        let mut residents: Vec<Vec<String>> = vec![Vec::new(); nbanks];
+        for (a, decl) in k.arrays.iter().enumerate() {
+            if !named[a] {
+                continue;
+            }
+            for (i, &b) in holders[a].iter().enumerate() {
+                bytes[b as usize] += decl.len as u64 * decl.width.bytes() as u64;
+                residents[b as usize].push(if i == 0 {
+                    decl.name.clone()
+                } else {
+                    format!("copy of {}", decl.name)
+                });
+            }
+        }
+        for (b, bank) in arch.memory.banks.iter().enumerate() {
+            if bytes[b] > bank.size_bytes as u64 {
+                out.push(CheckViolation::BankCapacity {
+                    bank: b as u16,
+                    bytes: bytes[b],
+                    size_bytes: bank.size_bytes,
+                    arrays: std::mem::take(&mut residents[b]),
+                });
+            }
+        }
+    }
+
     let ii = m.ii as i64;
     let pe_count = arch.pe_count();
     let latency = |class: OpClass| arch.op_cost(class).map_or(1, |c| c.latency_cycles as i64);
@@ -460,9 +610,62 @@ fn check_into(m: &Mapping, out: &mut Vec<CheckViolation>) {
         }
         if class.is_memory() {
             let wired = |b: usize| arch.memory.banks[b].pes.contains(&(row, col));
+            let listed = m.access_banks.get(i).copied().flatten();
             match node.array {
+                Some(a) if (a as usize) < m.array_banks.len() && replicated[a as usize] => {
+                    let copies = &holders[a as usize];
+                    let b = match listed {
+                        Some(b) if !copies.contains(&b) => {
+                            out.push(CheckViolation::WrongAccessBank {
+                                node: i as u32,
+                                bank: b,
+                                reason: format!(
+                                    "bank {b} holds no copy of array `{}` (copies in {copies:?})",
+                                    k.arrays[a as usize].name
+                                ),
+                            });
+                            None
+                        }
+                        Some(b) if !wired(b as usize) => {
+                            out.push(CheckViolation::MemoryNotWired {
+                                node: i as u32,
+                                op: op.clone(),
+                                pe,
+                                bank: Some(b),
+                            });
+                            None
+                        }
+                        Some(b) => Some(b),
+                        None => {
+                            let b = copies.iter().copied().filter(|&b| wired(b as usize)).min();
+                            if b.is_none() {
+                                out.push(CheckViolation::ReplicaNotWired {
+                                    node: i as u32,
+                                    op: op.clone(),
+                                    pe,
+                                    copies: copies.clone(),
+                                });
+                            }
+                            b
+                        }
+                    };
+                    if let Some(b) = b {
+                        let slot = (p.cycle as i64 % ii) as u32;
+                        bank_use.entry((b, slot)).or_default().push(i as u32);
+                    }
+                }
                 Some(a) if (a as usize) < m.array_banks.len() => {
                     let b = m.array_banks[a as usize];
+                    if let Some(x) = listed.filter(|&x| x != b) {
+                        out.push(CheckViolation::WrongAccessBank {
+                            node: i as u32,
+                            bank: x,
+                            reason: format!(
+                                "array `{}` is not replicated; it lives in bank {b} only",
+                                k.arrays[a as usize].name
+                            ),
+                        });
+                    }
                     if !wired(b as usize) {
                         out.push(CheckViolation::MemoryNotWired {
                             node: i as u32,

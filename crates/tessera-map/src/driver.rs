@@ -20,6 +20,10 @@ pub use crate::heuristic::MapOptions;
 
 /// Share of the remaining time budget one II may spend before the driver moves on.
 const PER_II_TIME_SHARE: f64 = 0.35;
+/// Attempts at II = MII of a recurrence-bound kernel, as a multiple of
+/// `MapOptions::attempts_per_ii` (chosen on the Morpher corpus: more attempts there
+/// reach the MII on more kernels, and the per-II time share still bounds them).
+const MII_ATTEMPTS_FACTOR: u32 = 4;
 
 /// A successful mapping with what it took to get there.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,7 +43,7 @@ pub fn map_kernel(
     opts: &MapOptions,
 ) -> Result<MapOutcome, MapError> {
     let t0 = Instant::now();
-    let report = mii::analyze(kernel, arch)?;
+    let report = mii::analyze_with(kernel, arch, opts.replicate)?;
     kernel
         .validate()
         .map_err(|e| MapError::InvalidKernel(e.to_string()))?;
@@ -88,7 +92,21 @@ pub fn map_kernel(
                 .saturating_duration_since(now)
                 .mul_f64(PER_II_TIME_SHARE)
         };
-        match heuristic::map_at_ii_until(kernel, arch, ii, opts, Some(ii_deadline)) {
+        // At II = MII of a recurrence-bound kernel the critical recurrences have no slack
+        // and most seeded attempts fail: give that II more attempts (still within its
+        // share of the time budget), as the lower bound is usually reached there.
+        let tight = opts.fixed_ii.is_none()
+            && ii == report.mii
+            && report.rec_mii.max(report.slot_mii) > report.res_mii;
+        let ii_opts = if tight {
+            MapOptions {
+                attempts_per_ii: opts.attempts_per_ii.saturating_mul(MII_ATTEMPTS_FACTOR),
+                ..opts.clone()
+            }
+        } else {
+            opts.clone()
+        };
+        match heuristic::map_at_ii_until(kernel, arch, ii, &ii_opts, Some(ii_deadline)) {
             Ok(mut m) => match check::check(&m) {
                 Ok(()) => {
                     let time_ms = t0.elapsed().as_secs_f64() * 1e3;

@@ -11,7 +11,10 @@
 //! * one (PE, slot) per node, only PEs whose kind supports the class (memory ops: PEs
 //!   wired to a bank); one op per PE per slot;
 //! * an array-to-bank choice per array, memory ops on PEs wired to their array's bank,
-//!   and per bank and slot at most `ports` accesses to the arrays it holds;
+//!   and per bank and slot at most `ports` accesses to the arrays it holds. The exact mode
+//!   maps **without read-only array replication** (`Mapping::array_replicas` stays empty),
+//!   so its proofs of infeasibility hold for mappings without replication; compare it with
+//!   `mii::analyze_with(.., false)`;
 //! * value edges `u -> v` (distance `d`): `t_v + d * II >= t_u + L_u + ceil(h / H) - 1`,
 //!   where `h` is the hop distance between the two PEs (BFS over the topology's links) and
 //!   `H` the hops per cycle, written as neighbourhood constraints: for every PE `p` of `u`
@@ -30,12 +33,24 @@
 //!
 //! # Routing
 //!
-//! A MILP solution fixes placement and schedule; routes are then searched in the
-//! time-extended modulo routing graph (output registers, register files, links, at most
-//! `H` hops per cycle, per-slot occupancy with fan-out sharing) edge by edge, in several
-//! seeded orders. If no order routes, that placement is excluded by a no-good cut and the
+//! A MILP solution fixes placement and schedule. The schedule is first compacted: the
+//! earliest schedule with the same PEs and modulo slots that meets the MILP's own edge
+//! constraints (the MILP has no objective, so its stages can leave values waiting for
+//! hundreds of cycles). Routes are then searched in the time-extended modulo routing graph
+//! (output registers, register files, links, at most `H` hops per cycle, per-slot
+//! occupancy with fan-out sharing) edge by edge, in several seeded orders, each retried
+//! with the edge that failed moved to the front; if that fails, a PathFinder-style
+//! negotiated router (McMurchie and Ebeling, FPGA 1995) rips up and re-routes every edge
+//! with rising costs on overused resources. When the MILP returned the MIP start's
+//! placement (same PE and slot for every node) and both routers fail, the MIP start's own
+//! routes — a mapping the checker accepted — are used (provenance `exact-milp (routes of
+//! the MIP start)`). If nothing routes, that placement is excluded by a no-good cut and the
 //! MILP is solved again; from then on an infeasible MILP is no longer a proof (the cut may
 //! exclude routable schedules with other stages), and the outcome says so.
+//!
+//! The MILP also keeps one routed result per output register and slot (`t + L` of two
+//! producers on one PE in different slots of their FU may still collide): every mapping
+//! the checker accepts satisfies it (without COMPOSE, where every result is registered).
 
 // Dense per-node and per-slot tables are indexed in parallel; index loops read clearer.
 #![allow(clippy::needless_range_loop)]
@@ -134,6 +149,28 @@ pub fn map_exact(
             Solved::TimedOut => return Ok(ExactOutcome::TimedOut),
             Solved::Placed(sol) => {
                 if let Some(mut m) = model.route(&sol, opts, t0) {
+                    m.provenance.time_ms = t0.elapsed().as_secs_f64() * 1e3;
+                    m.provenance.seed = opts.seed;
+                    return Ok(ExactOutcome::Mapped(Box::new(m)));
+                }
+                // The MILP returned the MIP start's placement (same PE and modulo slot for
+                // every node): its routes, already accepted by the checker, route it.
+                if let Some(h) = hint
+                    && (0..model.n).all(|v| {
+                        !model.placed[v]
+                            || (h.placements[v].pe.map(|p| p as usize) == sol.pe[v]
+                                && h.placements[v].cycle as i64 % ii as i64
+                                    == sol.time[v].rem_euclid(ii as i64))
+                    })
+                    && model
+                        .arrays
+                        .iter()
+                        .all(|(a, _)| h.array_banks.get(*a) == sol.array_banks.get(*a))
+                    && h.array_replicas.iter().all(|r| r.is_empty())
+                    && check::check(h).is_ok()
+                {
+                    let mut m = h.clone();
+                    m.provenance.mapper = "exact-milp (routes of the MIP start)".into();
                     m.provenance.time_ms = t0.elapsed().as_secs_f64() * 1e3;
                     m.provenance.seed = opts.seed;
                     return Ok(ExactOutcome::Mapped(Box::new(m)));
@@ -414,6 +451,28 @@ impl<'a> Model<'a> {
             let e = fu.remove(&key).expect("key");
             problem.add_constraint(e.leq(1.0));
         }
+        // One result per output register per slot: a value is in its producer's output
+        // register at least in cycle t + L, so two producers on one PE may not write it in
+        // the same slot (implied by the FU rule when all latencies are equal). Only for
+        // nodes whose value is routed, and not with COMPOSE (results may stay unregistered).
+        if !arch.compose.enabled {
+            let mut produces = vec![false; self.n];
+            for e in &self.vedges {
+                produces[e.src] = true;
+            }
+            let mut outreg: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
+            for v in (0..self.n).filter(|&v| produces[v] && self.placed[v]) {
+                for (&(p, s), &var) in &x[v] {
+                    outreg
+                        .entry((p, (s + self.latency[v] as usize) % ii))
+                        .or_insert_with(|| Expression::from(0.0))
+                        .add_mul(1.0, var);
+                }
+            }
+            for (_, e) in outreg {
+                problem.add_constraint(e.leq(1.0));
+            }
+        }
         // Dependences with hop distance.
         let compose = arch.compose.enabled;
         for e in &self.vedges {
@@ -578,12 +637,67 @@ impl<'a> Model<'a> {
                 }
             }
         }
+        self.compact(&pe, &mut t);
         Ok(Solved::Placed(PlacedSolution {
             pe,
             time: t,
             chosen,
             array_banks,
         }))
+    }
+
+    /// Replace the MILP's schedule by the earliest one with the same PEs and modulo slots
+    /// that meets every constraint of the MILP (value edges with their hop distances,
+    /// order edges). The MILP has no objective, so its stages may leave values waiting
+    /// hundreds of cycles, which only makes routing harder. The least fixpoint of the
+    /// raise-to-the-next-cycle-of-the-same-slot iteration lies below the MILP's own
+    /// feasible schedule, so it exists and the iteration reaches it.
+    fn compact(&self, pe: &[Option<usize>], t: &mut [i64]) {
+        let ii = self.ii as i64;
+        let h = hop_bound(self.arch) as i64;
+        let compose = self.arch.compose.enabled;
+        let mut c: Vec<i64> = t.iter().map(|x| x.rem_euclid(ii)).collect();
+        let mut rules: Vec<(usize, usize, i64)> = Vec::new(); // t_v >= t_u + w
+        for e in &self.vedges {
+            let (Some(pu), Some(pv)) = (pe[e.src], pe[e.dst]) else {
+                continue;
+            };
+            let lat = if compose && self.latency[e.src] == 1 {
+                0
+            } else {
+                self.latency[e.src] as i64
+            };
+            let hops = self.hop_dist[pu][pv] as i64;
+            let extra = if e.src == e.dst {
+                0
+            } else {
+                ((hops + h - 1) / h - 1).max(0)
+            };
+            rules.push((e.src, e.dst, lat + extra - e.distance as i64 * ii));
+        }
+        for &(u, v, d, gap) in &self.orders {
+            if pe[u].is_some() && pe[v].is_some() {
+                rules.push((u, v, gap - d as i64 * ii));
+            }
+        }
+        for _ in 0..=(self.n * rules.len().max(1)) {
+            let mut changed = false;
+            for &(u, v, w) in &rules {
+                let need = c[u] + w;
+                if c[v] < need {
+                    c[v] += (need - c[v] + ii - 1) / ii * ii;
+                    changed = true;
+                }
+            }
+            if !changed {
+                // Keep the MILP's schedule if the iteration went above it anywhere (it
+                // cannot, but a wrong compaction must never reach the router).
+                if (0..t.len()).all(|v| pe[v].is_none() || c[v] <= t[v]) {
+                    t.copy_from_slice(&c);
+                }
+                return;
+            }
+        }
     }
 
     /// Route every value edge for a fixed placement; `None` if no order tried routes.
@@ -604,37 +718,146 @@ impl<'a> Model<'a> {
                 }
                 order.shuffle(&mut rng);
             }
-            // A routed mapping the checker rejects (e.g. a value meeting itself on a link
-            // one II later, which the router does not track) counts as not routed.
-            if let Some(m) = self.route_in_order(sol, &order)
-                && check::check(&m).is_ok()
-            {
-                return Some(m);
+            // Rip-up and re-route by order: an edge the sequential router cannot route
+            // goes to the front of the order and everything is routed again (the classic
+            // "route the failing net first" loop), a bounded number of times per order.
+            let mut promoted = 0;
+            loop {
+                match self.route_in_order(sol, &order) {
+                    // A routed mapping the checker rejects (e.g. a value meeting itself
+                    // on a link one II later, which the router does not track) counts as
+                    // not routed.
+                    Ok(m) => {
+                        if check::check(&m).is_ok() {
+                            return Some(m);
+                        }
+                        break;
+                    }
+                    Err(Some(failed)) if promoted < PROMOTIONS_PER_ORDER => {
+                        let at = order.iter().position(|&e| e == failed).unwrap_or(0);
+                        if at == 0 || t0.elapsed().as_secs_f64() > opts.time_limit_s {
+                            break;
+                        }
+                        let e = order.remove(at);
+                        order.insert(0, e);
+                        promoted += 1;
+                    }
+                    Err(_) => break,
+                }
             }
+        }
+        self.route_negotiated(sol, opts, t0)
+    }
+
+    /// PathFinder-style negotiated routing (McMurchie and Ebeling, FPGA 1995) of one
+    /// placement, tried when the sequential router failed in every order: every edge is
+    /// routed at the lowest cost in the time-extended graph, where a resource held by
+    /// another value (or another iteration of the same value) costs more the more it is
+    /// overused and the more often it was overused before; edges are ripped up and routed
+    /// again until nothing is overused or the round budget runs out.
+    fn route_negotiated(
+        &self,
+        sol: &PlacedSolution,
+        opts: &ExactOptions,
+        t0: Instant,
+    ) -> Option<Mapping> {
+        let ii = self.ii as i64;
+        let mut neg = Negotiation::new(self.arch, self.ii);
+        for v in 0..self.n {
+            if let Some(p) = sol.pe[v].filter(|_| self.vedges.iter().any(|e| e.src == v)) {
+                let c = sol.time[v] + self.latency[v] as i64;
+                neg.add(NegKey::Out(p, c.rem_euclid(ii)), (v, c));
+            }
+        }
+        let slack = |e: &VEdge| -> i64 {
+            sol.time[e.dst] + e.distance as i64 * ii - sol.time[e.src] - self.latency[e.src] as i64
+        };
+        let mut order: Vec<usize> = (0..self.vedges.len()).collect();
+        order.sort_by_key(|&i| (slack(&self.vedges[i]), i));
+        let mut routed: Vec<Option<(Vec<Step>, Vec<NegClaim>)>> = vec![None; self.vedges.len()];
+        for round in 0..NEGOTIATION_ROUNDS {
+            if t0.elapsed().as_secs_f64() > opts.time_limit_s {
+                return None;
+            }
+            for &ei in &order {
+                if let Some((_, claims)) = routed[ei].take() {
+                    for (k, o) in claims {
+                        neg.remove(k, o);
+                    }
+                }
+                let e = self.vedges[ei];
+                let pu = sol.pe[e.src]?;
+                let pv = sol.pe[e.dst]?;
+                let ready = sol.time[e.src] + self.latency[e.src] as i64;
+                let deadline = sol.time[e.dst] + e.distance as i64 * ii;
+                let (steps, claims) = neg.route(e.src, pu, ready, pv, deadline)?;
+                for &(k, o) in &claims {
+                    neg.add(k, o);
+                }
+                routed[ei] = Some((steps, claims));
+            }
+            if !neg.overused() {
+                // Replay the routes on the sequential router's tables (register
+                // assignment, output-register spans) and build the mapping.
+                let mut r = Router::new(self.arch, self.ii);
+                for v in 0..self.n {
+                    if let Some(p) = sol.pe[v].filter(|_| self.vedges.iter().any(|e| e.src == v)) {
+                        r.claim_out(p, v, sol.time[v] + self.latency[v] as i64)?;
+                    }
+                }
+                let mut paths: Vec<Option<Vec<Step>>> = Vec::with_capacity(routed.len());
+                for (ei, rt) in routed.iter().enumerate() {
+                    let e = self.vedges[ei];
+                    let (steps, _) = rt.as_ref()?;
+                    let ready = sol.time[e.src] + self.latency[e.src] as i64;
+                    r.claim(e.src, sol.pe[e.src]?, ready, steps);
+                    paths.push(Some(steps.clone()));
+                }
+                let m = self.build_mapping(sol, &r, &paths)?;
+                return check::check(&m).is_ok().then_some(m);
+            }
+            neg.next_round(round);
         }
         None
     }
 
-    fn route_in_order(&self, sol: &PlacedSolution, order: &[usize]) -> Option<Mapping> {
+    /// Route every edge in `order`; `Err(Some(edge))` names the first edge that found no
+    /// route, `Err(None)` another failure.
+    fn route_in_order(
+        &self,
+        sol: &PlacedSolution,
+        order: &[usize],
+    ) -> Result<Mapping, Option<usize>> {
         let arch = self.arch;
         let ii = self.ii as i64;
         let mut r = Router::new(arch, self.ii);
-        // Every result is written to its PE's output register at t + L.
+        // Every routed result is written to its PE's output register at t + L.
         for v in 0..self.n {
-            if let Some(p) = sol.pe[v] {
-                r.claim_out(p, v, sol.time[v] + self.latency[v] as i64)?;
+            if let Some(p) = sol.pe[v].filter(|_| self.vedges.iter().any(|e| e.src == v)) {
+                r.claim_out(p, v, sol.time[v] + self.latency[v] as i64)
+                    .ok_or(None)?;
             }
         }
         let mut paths: Vec<Option<Vec<Step>>> = vec![None; self.vedges.len()];
         for &ei in order {
             let e = self.vedges[ei];
             let pu = sol.pe[e.src].expect("placed");
-            let pv = sol.pe[e.dst]?;
+            let pv = sol.pe[e.dst].ok_or(None)?;
             let ready = sol.time[e.src] + self.latency[e.src] as i64;
             let deadline = sol.time[e.dst] + e.distance as i64 * ii;
-            let steps = r.route(e.src, pu, ready, pv, deadline)?;
+            let steps = r.route(e.src, pu, ready, pv, deadline).ok_or(Some(ei))?;
             paths[ei] = Some(steps);
         }
+        self.build_mapping(sol, &r, &paths).ok_or(None)
+    }
+
+    fn build_mapping(
+        &self,
+        sol: &PlacedSolution,
+        r: &Router,
+        paths: &[Option<Vec<Step>>],
+    ) -> Option<Mapping> {
+        let arch = self.arch;
         // Register indices per (PE, slot), keeping a value in one register when possible.
         let regs = r.assign_registers()?;
         let mut routes = Vec::new();
@@ -734,6 +957,9 @@ impl<'a> Model<'a> {
             placements,
             routes,
             array_banks: sol.array_banks.clone(),
+            // The exact mode maps without read-only array replication.
+            array_replicas: Vec::new(),
+            access_banks: Vec::new(),
             provenance: Provenance {
                 mapper: "exact-milp".into(),
                 seed: 0,
@@ -745,6 +971,250 @@ impl<'a> Model<'a> {
         })
     }
 }
+
+/// Rip-up and re-route rounds of the negotiated router per placement.
+const NEGOTIATION_ROUNDS: u32 = 60;
+
+/// A routing resource of one modulo slot: output register, directed link, register file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum NegKey {
+    Out(usize, i64),
+    Link(usize, usize, i64),
+    Rf(usize, i64),
+}
+
+/// An occupant: (value = producer node, absolute cycle). Equal occupants share.
+type NegOcc = (usize, i64);
+type NegClaim = (NegKey, NegOcc);
+/// Cheapest way found to a location: (cost, previous location, hops taken to it).
+type NegPred = (f32, usize, Vec<usize>);
+
+/// Negotiated-congestion state of the exact mode's fallback router.
+struct Negotiation<'a> {
+    arch: &'a CgraSpec,
+    ii: i64,
+    /// Occupants per resource with their use counts.
+    occ: HashMap<NegKey, Vec<(NegOcc, u32)>>,
+    history: HashMap<NegKey, f32>,
+    present_factor: f32,
+    neighbours: Vec<Vec<usize>>,
+    max_hops: usize,
+}
+
+impl<'a> Negotiation<'a> {
+    fn new(arch: &'a CgraSpec, ii: u32) -> Self {
+        Self {
+            arch,
+            ii: ii as i64,
+            occ: HashMap::new(),
+            history: HashMap::new(),
+            present_factor: 0.5,
+            neighbours: (0..arch.pe_count())
+                .map(|p| {
+                    arch.neighbours(p as PeId)
+                        .into_iter()
+                        .map(|q| q as usize)
+                        .collect()
+                })
+                .collect(),
+            max_hops: arch.interconnect.max_hops_per_cycle.max(1) as usize,
+        }
+    }
+
+    fn capacity(&self, k: NegKey) -> usize {
+        match k {
+            NegKey::Rf(..) => self.arch.rf_size as usize,
+            _ => 1,
+        }
+    }
+
+    fn add(&mut self, k: NegKey, o: NegOcc) {
+        let list = self.occ.entry(k).or_default();
+        match list.iter_mut().find(|(x, _)| *x == o) {
+            Some((_, n)) => *n += 1,
+            None => list.push((o, 1)),
+        }
+    }
+
+    fn remove(&mut self, k: NegKey, o: NegOcc) {
+        if let Some(list) = self.occ.get_mut(&k)
+            && let Some(i) = list.iter().position(|(x, _)| *x == o)
+        {
+            list[i].1 -= 1;
+            if list[i].1 == 0 {
+                list.swap_remove(i);
+            }
+        }
+    }
+
+    fn overused(&self) -> bool {
+        self.occ.iter().any(|(k, l)| l.len() > self.capacity(*k))
+    }
+
+    /// Raise the history cost of every overused resource and the present-congestion
+    /// factor (the usual PathFinder schedule).
+    fn next_round(&mut self, _round: u32) {
+        for (k, l) in &self.occ {
+            let over = l.len().saturating_sub(self.capacity(*k));
+            if over > 0 {
+                *self.history.entry(*k).or_insert(0.0) += over as f32;
+            }
+        }
+        self.present_factor *= 1.6;
+    }
+
+    /// Cost of adding occupant `o` to resource `k`: 0 when `o` already holds it (fan-out
+    /// of the same value in the same cycle), else the base cost scaled by history and by
+    /// the overuse it would cause.
+    fn cost(&self, k: NegKey, o: NegOcc, base: f32) -> f32 {
+        let list = self.occ.get(&k);
+        if list.is_some_and(|l| l.iter().any(|(x, _)| *x == o)) {
+            return 0.0;
+        }
+        let n = list.map_or(0, |l| l.len());
+        let over = (n + 1).saturating_sub(self.capacity(k));
+        let h = self.history.get(&k).copied().unwrap_or(0.0);
+        base * (1.0 + h) * (1.0 + self.present_factor * over as f32)
+    }
+
+    fn slot(&self, c: i64) -> i64 {
+        c.rem_euclid(self.ii)
+    }
+
+    /// Cheapest route of `value` from the output register of `pu` (from cycle `ready`)
+    /// to the operand on `pv` read in cycle `deadline`, with the claims it makes.
+    fn route(
+        &self,
+        value: usize,
+        pu: usize,
+        ready: i64,
+        pv: usize,
+        deadline: i64,
+    ) -> Option<(Vec<Step>, Vec<NegClaim>)> {
+        if deadline < ready {
+            return None;
+        }
+        let pes = self.arch.pe_count();
+        let out_loc = pes;
+        let span = (deadline - ready) as usize;
+        // best[ci][loc]: (cost, predecessor loc, hop path taken in the previous cycle).
+        let mut best: Vec<Vec<Option<NegPred>>> = vec![vec![None; pes + 1]; span + 1];
+        best[0][out_loc] = Some((0.0, usize::MAX, vec![]));
+        let hops_from = |at: usize, c: i64| -> Vec<Option<(f32, Vec<usize>)>> {
+            // Cheapest path with at most `max_hops` links to every PE within cycle `c`.
+            let mut reach: Vec<Option<(f32, Vec<usize>)>> = vec![None; pes];
+            reach[at] = Some((0.0, vec![]));
+            let mut frontier = vec![at];
+            for _ in 0..self.max_hops {
+                let mut next = Vec::new();
+                for &a in &frontier {
+                    let (ca, pa) = reach[a].clone().expect("reached");
+                    for &b in &self.neighbours[a] {
+                        let cb = ca + self.cost(NegKey::Link(a, b, self.slot(c)), (value, c), 1.0);
+                        if reach[b].as_ref().is_none_or(|(x, _)| cb < *x) {
+                            let mut pb = pa.clone();
+                            pb.push(b);
+                            reach[b] = Some((cb, pb));
+                            next.push(b);
+                        }
+                    }
+                }
+                frontier = next;
+            }
+            reach
+        };
+        let mut final_best: Option<NegPred> = None;
+        for ci in 0..=span {
+            let c = ready + ci as i64;
+            for loc in 0..=pes {
+                let Some((cost, _, _)) = best[ci][loc].clone() else {
+                    continue;
+                };
+                let at = if loc == out_loc { pu } else { loc };
+                let reach = hops_from(at, c);
+                if ci == span {
+                    if let Some((cl, path)) = &reach[pv]
+                        && final_best.as_ref().is_none_or(|(x, _, _)| cost + cl < *x)
+                    {
+                        final_best = Some((cost + cl, loc, path.clone()));
+                    }
+                    continue;
+                }
+                // Stay in the output register (at most II cycles: the next iteration's
+                // result arrives in it) or in the same register file.
+                let stay = if loc == out_loc {
+                    (c + 1 < ready + self.ii)
+                        .then(|| self.cost(NegKey::Out(pu, self.slot(c + 1)), (value, c + 1), 0.5))
+                } else {
+                    Some(self.cost(NegKey::Rf(loc, self.slot(c + 1)), (value, c + 1), 1.0))
+                };
+                if let Some(sc) = stay
+                    && best[ci + 1][loc]
+                        .as_ref()
+                        .is_none_or(|(x, _, _)| cost + sc < *x)
+                {
+                    best[ci + 1][loc] = Some((cost + sc, loc, vec![]));
+                }
+                // Move into a register file, held from c + 1.
+                for (q, r) in reach.iter().enumerate() {
+                    let Some((cl, path)) = r else { continue };
+                    if loc != out_loc && q == loc && path.is_empty() {
+                        continue;
+                    }
+                    let x = cost
+                        + cl
+                        + 0.1
+                        + self.cost(NegKey::Rf(q, self.slot(c + 1)), (value, c + 1), 1.0);
+                    if best[ci + 1][q].as_ref().is_none_or(|(y, _, _)| x < *y) {
+                        best[ci + 1][q] = Some((x, loc, path.clone()));
+                    }
+                }
+            }
+        }
+        let (_, mut loc, last_path) = final_best?;
+        let mut steps = vec![Step::Move {
+            cycle: deadline,
+            path: last_path.clone(),
+            to_reg: false,
+        }];
+        let mut claims: Vec<NegClaim> = Vec::new();
+        let mut a = if loc == out_loc { pu } else { loc };
+        for &b in &last_path {
+            claims.push((NegKey::Link(a, b, self.slot(deadline)), (value, deadline)));
+            a = b;
+        }
+        let mut ci = span;
+        while ci > 0 {
+            let c = ready + ci as i64;
+            let (_, from, path) = best[ci][loc].clone().expect("reached");
+            if loc == out_loc {
+                claims.push((NegKey::Out(pu, self.slot(c)), (value, c)));
+            } else {
+                steps.push(Step::Hold { pe: loc, cycle: c });
+                claims.push((NegKey::Rf(loc, self.slot(c)), (value, c)));
+                if !(from == loc && path.is_empty()) {
+                    steps.push(Step::Move {
+                        cycle: c - 1,
+                        path: path.clone(),
+                        to_reg: true,
+                    });
+                    let mut a = if from == out_loc { pu } else { from };
+                    for &b in &path {
+                        claims.push((NegKey::Link(a, b, self.slot(c - 1)), (value, c - 1)));
+                        a = b;
+                    }
+                }
+            }
+            loc = from;
+            ci -= 1;
+        }
+        steps.reverse();
+        Some((normalise(steps), claims))
+    }
+}
+
+/// Times the failing edge is moved to the front of one routing order.
+const PROMOTIONS_PER_ORDER: u32 = 40;
 
 /// One step of a route found by the router.
 #[derive(Debug, Clone)]

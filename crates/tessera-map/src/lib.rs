@@ -13,5 +13,6 @@ pub mod exact;
 pub mod heuristic;
 pub mod mapping;
 pub mod mii;
+pub mod slot_bound;
 
 pub use mapping::{Loc, Mapping, Placement, Route, Segment};

@@ -29,6 +29,21 @@
 //!   (`array_banks`). In one cycle loads read memory before stores write it. An order edge
 //!   `u -> v` with distance `d` needs `t_v + d * ii >= t_u + 1` when `u` is a store, and
 //!   `t_v + d * ii >= t_u` otherwise.
+//! * **Read-only array replication.** An array that the kernel never writes (declared
+//!   `ArrayDir::In` and named by no store) may be copied at configuration time into extra
+//!   banks (`array_replicas[a]`, never the primary `array_banks[a]`). A bank that holds a
+//!   copy must have room for it: the sizes of the arrays whose primary bank it is plus the
+//!   copies it holds stay within `size_bytes`. Only arrays some memory op names (the
+//!   kernel's declared working set) count here: an array no memory op names — an
+//!   importer's address-space filler, or data reached only through pointer accesses whose
+//!   array is not known statically — is not counted, as bank capacity was never checked
+//!   for such data (a known limitation of the model). A load of a replicated array reads
+//!   the copy in bank
+//!   `access_banks[node]`; when that entry is absent (`None`, or `access_banks` empty as in
+//!   files written before replication existed) it reads the lowest-index copy (primary or
+//!   replica) wired to its PE. That bank must hold a copy and be wired to the load's PE,
+//!   and its ports count the access. Stores never target a replicated array. Since no copy
+//!   is ever written, all copies always hold the same data.
 //! * **COMPOSE chaining.** With composition on, a segment may start at `Loc::Comb { pe }`:
 //!   the producer's result taken combinationally in the cycle it executes (same absolute
 //!   cycle; the consumer may belong to a later iteration through a loop-carried edge).
@@ -61,6 +76,14 @@ pub struct Mapping {
     pub routes: Vec<Route>,
     /// Bank holding each kernel array, indexed like `kernel.arrays`.
     pub array_banks: Vec<u16>,
+    /// Extra banks holding read-only copies of each array (see "Read-only array
+    /// replication" above), indexed like `kernel.arrays`; empty when nothing is replicated.
+    #[serde(default)]
+    pub array_replicas: Vec<Vec<u16>>,
+    /// Bank each memory op reads, indexed by node; `None` (or an empty vector) means the
+    /// default rule above. Only loads of replicated arrays need an entry.
+    #[serde(default)]
+    pub access_banks: Vec<Option<u16>>,
     /// How the mapping was obtained.
     pub provenance: Provenance,
 }
@@ -179,6 +202,45 @@ impl Mapping {
             })
             .max()
             .unwrap_or(0)
+    }
+
+    /// Every bank holding a copy of array `a` (primary first, then replicas).
+    pub fn array_copies(&self, a: usize) -> Vec<u16> {
+        let mut v: Vec<u16> = self.array_banks.get(a).copied().into_iter().collect();
+        if let Some(r) = self.array_replicas.get(a) {
+            for &b in r {
+                if !v.contains(&b) {
+                    v.push(b);
+                }
+            }
+        }
+        v
+    }
+
+    /// The bank memory op `node` on `pe` accesses when its declared array is `a`, following
+    /// the replication rule above (`access_banks`, else the lowest-index copy wired to `pe`,
+    /// else the primary bank). The checker re-derives this independently.
+    pub fn access_bank(&self, node: usize, a: usize, pe: PeId) -> Option<u16> {
+        let copies = self.array_copies(a);
+        if copies.len() <= 1 {
+            return copies.first().copied();
+        }
+        if let Some(Some(b)) = self.access_banks.get(node) {
+            return Some(*b);
+        }
+        let pos = self.arch.pe_pos(pe);
+        copies
+            .iter()
+            .copied()
+            .filter(|&b| {
+                self.arch
+                    .memory
+                    .banks
+                    .get(b as usize)
+                    .is_some_and(|x| x.pes.contains(&pos))
+            })
+            .min()
+            .or(copies.first().copied())
     }
 
     /// Total cycles to run `trip_count` iterations: `(trip - 1) * ii + schedule length`.

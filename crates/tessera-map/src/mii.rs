@@ -18,11 +18,36 @@
 //!   Bellman-Ford positive-cycle detection (polynomial, fine on hundreds of nodes and any
 //!   number of cycles); the cycle Bellman-Ford exposes just below RecMII is the critical
 //!   recurrence.
-//! * **COMPOSE** — with composition enabled, dependent ops may chain within one cycle, so a
-//!   recurrence costs time in picoseconds: each op consumes its combinational delay of the
-//!   usable budget `B = clock_period - setup - clk_to_q` per cycle (a multi-cycle op consumes
-//!   `(latency - 1) * B + min(delay, B)`), and `II >= ceil(sum delay / (B * sum d))`.
-//!   This is a lower bound (hop delays are not counted).
+//! * **Timing-aware RecMII (COMPOSE)** — with composition enabled, dependent ops may chain
+//!   within one clock period, so a recurrence costs time in picoseconds, not in ops. Under
+//!   the timing model of [`crate::mapping`], follow one recurrence in absolute time: its
+//!   ops split into *arcs*, maximal runs joined by chained (`Loc::Comb`) edges, one arc per
+//!   clock cycle (a registered edge moves to a later cycle; the recurrence spans exactly
+//!   `II * distance` cycles, so it has at most that many arcs). Two chained ops run in the
+//!   same absolute cycle, hence in the same modulo slot, hence on different PEs: every
+//!   chained edge crosses at least one hop. An arc `o_1 .. o_k` therefore needs
+//!   `clk_to_q + sum delay(o_i) + (k - 1) * hop_delay + setup <= clock_period`, i.e.
+//!   `sum (delay(o_i) + hop_delay) <= B` with the per-cycle budget
+//!   `B = clock_period - clk_to_q - setup + hop_delay` (reported as `cycle_budget_ps`).
+//!   Each recurrence edge `u -> v` gets the time weight `time(u -> v)`:
+//!   value edge from a single-cycle op: `delay(u) + hop_delay`; from an op of latency
+//!   `L > 1` (it may take chained inputs but its result is never chained; its arc has `L`
+//!   cycles and `L * clock_period - clk_to_q - setup` ps):
+//!   `delay(u) + hop_delay - (L - 1) * (clk_to_q + setup - hop_delay)`, clamped to
+//!   `0..=L * B`; order edge after a store (the next op may start at 0 ps, not at
+//!   `clk_to_q`): `delay(u) + hop_delay - clk_to_q`; other order edges (the next op may
+//!   even run in the same cycle, in parallel): `delay(u) + hop_delay - B - clk_to_q`.
+//!   Summing the arc inequalities gives `sum time <= II * distance * B`. Besides, the ops
+//!   of one arc run in one cycle on distinct PEs of one virtual PE, so an arc has at most
+//!   `V = compose.max_virtual_pe` ops: with `size(u -> v) = 1` (order edges that allow a
+//!   parallel arc: `1 - V`), `sum size <= II * distance * V`. The timing-aware RecMII is
+//!   `max over recurrences max(ceil(sum time / (distance * B)), ceil(sum size / (distance
+//!   * V)))`. Every
+//!   weight is at most `latency * B` (the spec's validation keeps single-cycle ops within
+//!   a period), so it never exceeds the baseline RecMII. It is a lower bound: packing whole
+//!   ops into cycles, the virtual-PE size and routing may need more (the mapper then tries
+//!   higher IIs). Both RecMIIs are always reported (`rec_mii_baseline`,
+//!   `rec_mii_timed`); `rec_mii` is the timing-aware one when `arch.compose.enabled`.
 //!
 //! Elementary recurrences are also enumerated (Johnson's algorithm, bounded by a step and
 //! count budget) for the listing in the report.
@@ -31,7 +56,7 @@ use crate::error::MapError;
 use petgraph::visit::EdgeRef;
 use serde::{Deserialize, Serialize};
 use tessera_arch::cgra::{CgraSpec, PeId};
-use tessera_ir::{Kernel, OpClass, Slot};
+use tessera_ir::{ArrayDir, Kernel, OpClass, Slot};
 
 /// Recurrences kept in [`MiiReport::recurrences`] (the highest-MII ones).
 pub const MAX_LISTED_RECURRENCES: usize = 32;
@@ -44,9 +69,30 @@ const MAX_ENUMERATION_STEPS: usize = 500_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MiiReport {
     pub res_mii: u32,
+    /// The RecMII in force: [`Self::rec_mii_timed`] when COMPOSE is enabled, else
+    /// [`Self::rec_mii_baseline`].
     pub rec_mii: u32,
-    /// `max(res_mii, rec_mii, 1)`.
+    /// Baseline RecMII in cycles: `max ceil(sum latency / sum distance)`.
+    #[serde(default)]
+    pub rec_mii_baseline: u32,
+    /// Timing-aware RecMII: `max ceil(sum time_ps / (sum distance * cycle_budget_ps))`
+    /// (see the module docs); computed whether or not COMPOSE is enabled.
+    #[serde(default)]
+    pub rec_mii_timed: u32,
+    /// Per-cycle time budget `B` of the timing-aware model, in ps.
+    #[serde(default)]
+    pub cycle_budget_ps: u64,
+    /// `max(res_mii, rec_mii, 1)`, raised to [`Self::slot_mii`].
     pub mii: u32,
+    /// The first II from `max(res_mii, rec_mii, 1)` up at which no zero-slack recurrence
+    /// overfills a modulo slot (see [`crate::slot_bound`]; equal to that maximum when
+    /// nothing conflicts or COMPOSE is on).
+    #[serde(default)]
+    pub slot_mii: u32,
+    /// Why each II below [`Self::slot_mii`] (and at least `max(res_mii, rec_mii)`) is
+    /// infeasible.
+    #[serde(default)]
+    pub slot_conflicts: Vec<(u32, String)>,
     /// One line per resource bound considered.
     pub per_class: Vec<ResourceLine>,
     /// Elementary recurrences, highest MII first (at most [`MAX_LISTED_RECURRENCES`]).
@@ -89,12 +135,25 @@ pub struct Recurrence {
     pub ops: Vec<String>,
     /// Sum of the edge weights in cycles (latencies; order edges 0 or 1).
     pub latency_cycles: u32,
-    /// Sum of the COMPOSE weights in ps (see the module docs).
+    /// Sum of the combinational delays of the ops along the recurrence, in ps (the
+    /// producers of its value edges and of its order edges after stores).
     pub delay_ps: u64,
+    /// Sum of the timing-aware edge weights in ps (delays plus one hop per edge, minus the
+    /// order-edge credits; see the module docs).
+    #[serde(default)]
+    pub time_ps: i64,
     /// Sum of the iteration distances.
     pub distance: u32,
-    /// The II this recurrence alone forces.
+    /// The II this recurrence alone forces under the model in force
+    /// ([`Self::mii_timed`] with COMPOSE, else [`Self::mii_baseline`]).
     pub mii: u32,
+    /// `ceil(latency_cycles / distance)`.
+    #[serde(default)]
+    pub mii_baseline: u32,
+    /// `max(ceil(time_ps / (distance * cycle_budget_ps)), ceil(ops / (distance *
+    /// max_virtual_pe)))` (see the module docs).
+    #[serde(default)]
+    pub mii_timed: u32,
 }
 
 /// Per-edge weights of the recurrence model.
@@ -104,11 +163,28 @@ struct EdgeModel {
     edge: u32,
     distance: i64,
     latency_cycles: i64,
+    /// Combinational delay of the producer counted on this edge (0 for order edges that
+    /// need no cycle).
     delay_ps: i64,
+    /// Timing-aware weight (see the module docs).
+    time_ps: i64,
+    /// Virtual-PE size weight (see the module docs).
+    size: i64,
 }
 
-/// Compute the MII breakdown.
+/// Compute the MII breakdown, allowing read-only array replication (see
+/// [`crate::mapping`]).
 pub fn analyze(kernel: &Kernel, arch: &CgraSpec) -> Result<MiiReport, MapError> {
+    analyze_with(kernel, arch, true)
+}
+
+/// [`analyze`], with read-only array replication allowed or not (`tessera map
+/// --no-replicate`, and the exact mode, which maps without replication).
+pub fn analyze_with(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    replicate: bool,
+) -> Result<MiiReport, MapError> {
     kernel
         .topo_order()
         .map_err(|e| MapError::InvalidKernel(e.to_string()))?;
@@ -205,42 +281,8 @@ pub fn analyze(kernel: &Kernel, arch: &CgraSpec) -> Result<MiiReport, MapError> 
             mii: mem_ops.div_ceil(ports.max(1)),
         });
     }
-    // An array lives in one bank (`Mapping::array_banks`), so all its accesses share that
-    // bank's ports: II >= ceil(accesses / ports of the widest bank). Listed for the busiest
-    // array.
-    let mut per_array = vec![0u32; kernel.arrays.len()];
-    for (_, node) in kernel.nodes() {
-        if let (true, Some(a)) = (node.op.is_memory(), node.array)
-            && let Some(c) = per_array.get_mut(a as usize)
-        {
-            *c += 1;
-        }
-    }
-    if let Some((a, &acc)) = per_array
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, c)| (**c, std::cmp::Reverse(*i)))
-        && acc > 0
-    {
-        let ports = arch
-            .memory
-            .banks
-            .iter()
-            .map(|b| b.ports as u32)
-            .max()
-            .unwrap_or(1)
-            .max(1);
-        per_class.push(ResourceLine {
-            resource: format!("bank ports of array `{}`", kernel.arrays[a].name),
-            classes: counts
-                .iter()
-                .map(|(c, _)| *c)
-                .filter(|c| c.is_memory())
-                .collect(),
-            ops: acc,
-            units: ports,
-            mii: acc.div_ceil(ports),
-        });
+    if let Some(l) = array_port_line(kernel, arch, replicate, &counts) {
+        per_class.push(l);
     }
     if counts.len() > 1 {
         per_class.push(line(
@@ -278,36 +320,41 @@ pub fn analyze(kernel: &Kernel, arch: &CgraSpec) -> Result<MiiReport, MapError> 
 
     // Recurrences.
     let compose = arch.compose.enabled;
-    let budget_ps = (arch.timing.clock_period_ps as i64
-        - arch.timing.setup_ps as i64
-        - arch.timing.clk_to_q_ps as i64)
-        .max(1);
+    let t = &arch.timing;
+    let (ctq, setup, hop) = (
+        t.clk_to_q_ps as i64,
+        t.setup_ps as i64,
+        t.hop_delay_ps as i64,
+    );
+    // Per-cycle budget B of the timing-aware model (module docs).
+    let budget_ps = (t.clock_period_ps as i64 - ctq - setup + hop).max(1);
+    let vpe = arch.compose.max_virtual_pe.max(1) as i64;
     let latency = |class: OpClass| -> i64 {
         arch.op_cost(class)
             .map(|c| c.latency_cycles as i64)
             .unwrap_or(1)
     };
-    let compose_cost = |class: OpClass| -> i64 {
-        let (lat, delay) = arch
-            .op_cost(class)
-            .map(|c| (c.latency_cycles.max(1) as i64, c.delay_ps as i64))
-            .unwrap_or((1, budget_ps));
-        (lat - 1) * budget_ps + delay.min(budget_ps)
-    };
+    let delay = |class: OpClass| -> i64 { arch.op_cost(class).map_or(0, |c| c.delay_ps as i64) };
     let edges: Vec<EdgeModel> = kernel
         .graph
         .edge_references()
         .map(|e| {
             let src_op = kernel.graph[e.source()].op;
             let class = src_op.class();
-            let (lat, ps) = if matches!(e.weight().slot, Slot::Order) {
+            let parallel = matches!(e.weight().slot, Slot::Order) && !src_op.is_store();
+            let size = if parallel { 1 - vpe } else { 1 };
+            let (lat, ps, time) = if matches!(e.weight().slot, Slot::Order) {
                 if src_op.is_store() {
-                    (1, compose_cost(class))
+                    let d = delay(class);
+                    (1, d, (d + hop - ctq).min(budget_ps))
                 } else {
-                    (0, 0)
+                    (0, 0, delay(class) + hop - budget_ps - ctq)
                 }
             } else {
-                (latency(class), compose_cost(class))
+                let l = latency(class).max(1);
+                let d = delay(class);
+                let time = (d + hop - (l - 1) * (ctq + setup - hop)).clamp(0, l * budget_ps);
+                (latency(class), d, time)
             };
             EdgeModel {
                 src: e.source().index(),
@@ -316,58 +363,53 @@ pub fn analyze(kernel: &Kernel, arch: &CgraSpec) -> Result<MiiReport, MapError> 
                 distance: e.weight().distance as i64,
                 latency_cycles: lat,
                 delay_ps: ps,
+                time_ps: time,
+                size,
             }
         })
         .collect();
-    let weight = |e: &EdgeModel| {
-        if compose {
-            e.delay_ps
-        } else {
-            e.latency_cycles
-        }
-    };
-    let scale = if compose { budget_ps } else { 1 };
-    let recurrence_mii = |w: i64, d: i64| -> u32 {
+    let cycles_mii = |w: i64, d: i64| -> u32 {
         if d <= 0 {
             u32::MAX
         } else {
-            (w.max(0) as u64).div_ceil((d * scale) as u64) as u32
+            (w.max(0) as u64).div_ceil(d as u64) as u32
+        }
+    };
+    let timed_mii = |w: i64, size: i64, d: i64| -> u32 {
+        if d <= 0 {
+            u32::MAX
+        } else {
+            let by_time = (w.max(0) as u64).div_ceil((d * budget_ps) as u64);
+            let by_size = (size.max(0) as u64).div_ceil((d * vpe) as u64);
+            by_time.max(by_size) as u32
         }
     };
 
     let n = kernel.node_count();
     let cyc = CycleGraph::new(n, &edges);
-    let (rec_mii, critical_edges) = if cyc.edges.is_empty() {
-        (0, None)
+    let by_cycles = |e: &EdgeModel| e.latency_cycles;
+    let by_time = |e: &EdgeModel| e.time_ps;
+    let (rec_mii_baseline, critical_baseline) = cyc.max_ratio(&edges, &by_cycles, 1);
+    let by_size = |e: &EdgeModel| e.size;
+    let (rec_mii_timed, critical_timed) = {
+        let (t, ct) = cyc.max_ratio(&edges, &by_time, budget_ps);
+        let (s, cs) = cyc.max_ratio(&edges, &by_size, vpe);
+        if s > t { (s, cs) } else { (t, ct) }
+    };
+    let (rec_mii, critical_edges) = if compose {
+        (rec_mii_timed, critical_timed)
     } else {
-        let total_w: i64 = cyc.edges.iter().map(|&i| weight(&edges[i]).max(0)).sum();
-        // Feasible(ii): no cycle with sum(w) - ii*scale*sum(d) > 0.
-        let mut lo = 0u64; // infeasible or trivially 0
-        let mut hi = (total_w as u64).div_ceil(scale as u64).max(1);
-        if cyc.positive_cycle(&edges, &weight, 0).is_none() {
-            (0, None)
-        } else {
-            while hi - lo > 1 {
-                let mid = lo + (hi - lo) / 2;
-                if cyc
-                    .positive_cycle(&edges, &weight, (mid as i64) * scale)
-                    .is_some()
-                {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            let crit = cyc.positive_cycle(&edges, &weight, (lo as i64) * scale);
-            (hi as u32, crit)
-        }
+        (rec_mii_baseline, critical_baseline)
     };
 
     let make_rec = |path: &[usize]| -> Recurrence {
         let lat: i64 = path.iter().map(|&i| edges[i].latency_cycles).sum();
         let ps: i64 = path.iter().map(|&i| edges[i].delay_ps).sum();
+        let time: i64 = path.iter().map(|&i| edges[i].time_ps).sum();
+        let size: i64 = path.iter().map(|&i| edges[i].size).sum();
         let d: i64 = path.iter().map(|&i| edges[i].distance).sum();
         let nodes: Vec<u32> = path.iter().map(|&i| edges[i].src as u32).collect();
+        let (mii_baseline, mii_timed) = (cycles_mii(lat, d), timed_mii(time, size, d));
         Recurrence {
             ops: nodes
                 .iter()
@@ -381,8 +423,11 @@ pub fn analyze(kernel: &Kernel, arch: &CgraSpec) -> Result<MiiReport, MapError> 
             edges: path.iter().map(|&i| edges[i].edge).collect(),
             latency_cycles: lat.max(0) as u32,
             delay_ps: ps.max(0) as u64,
+            time_ps: time,
             distance: d.max(0) as u32,
-            mii: recurrence_mii(if compose { ps } else { lat }, d),
+            mii: if compose { mii_timed } else { mii_baseline },
+            mii_baseline,
+            mii_timed,
         }
     };
 
@@ -393,9 +438,15 @@ pub fn analyze(kernel: &Kernel, arch: &CgraSpec) -> Result<MiiReport, MapError> 
         .iter()
         .map(|p| {
             let lat: i64 = p.iter().map(|&i| edges[i].latency_cycles).sum();
-            let ps: i64 = p.iter().map(|&i| edges[i].delay_ps).sum();
             let d: i64 = p.iter().map(|&i| edges[i].distance).sum();
-            (recurrence_mii(if compose { ps } else { lat }, d), lat, p)
+            let t: i64 = p.iter().map(|&i| edges[i].time_ps).sum();
+            let size: i64 = p.iter().map(|&i| edges[i].size).sum();
+            let m = if compose {
+                timed_mii(t, size, d)
+            } else {
+                cycles_mii(lat, d)
+            };
+            (m, lat, p)
         })
         .collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
@@ -415,10 +466,21 @@ pub fn analyze(kernel: &Kernel, arch: &CgraSpec) -> Result<MiiReport, MapError> 
         critical = recurrences.first().filter(|r| r.mii == rec_mii).cloned();
     }
 
-    let mii = res_mii.max(rec_mii).max(1);
+    let (mii, slot_conflicts) = crate::slot_bound::first_feasible(
+        kernel,
+        arch,
+        replicate,
+        res_mii.max(rec_mii).max(1),
+        arch.max_ii,
+    );
     Ok(MiiReport {
+        slot_mii: mii,
+        slot_conflicts,
         res_mii,
         rec_mii,
+        rec_mii_baseline,
+        rec_mii_timed,
+        cycle_budget_ps: budget_ps as u64,
         mii,
         per_class,
         recurrences,
@@ -427,6 +489,106 @@ pub fn analyze(kernel: &Kernel, arch: &CgraSpec) -> Result<MiiReport, MapError> 
         recurrences_truncated: truncated,
         compose,
         fu_ops,
+    })
+}
+
+/// The bank-port bound of the array whose accesses need the most cycles. An array lives in
+/// one bank (`Mapping::array_banks`), so its accesses share that bank's ports:
+/// `II >= ceil(accesses / ports)`. A read-only array (declared `In`, named by no store)
+/// may also be copied into other banks when replication is on; then its loads share the
+/// ports of up to `c` banks, where `c` is limited by the banks large enough to hold a copy
+/// and by the total capacity: every array some memory op names is resident once and
+/// each extra copy takes the array's size (`(c - 1) * size <= capacity - resident bytes`),
+/// as in the capacity rule of [`crate::mapping`]. The bound uses the `c` banks with the
+/// most ports, so it is a lower bound whatever copies the mapper makes.
+fn array_port_line(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    replicate: bool,
+    counts: &[(OpClass, u32)],
+) -> Option<ResourceLine> {
+    let arrays = kernel.arrays.len();
+    let mut accesses = vec![0u32; arrays];
+    let mut stored = vec![false; arrays];
+    let mut named = vec![false; arrays];
+    for (_, node) in kernel.nodes() {
+        if !node.op.is_memory() {
+            continue;
+        }
+        if let Some(a) = node.array.map(|a| a as usize).filter(|&a| a < arrays) {
+            accesses[a] += 1;
+            named[a] = true;
+            stored[a] |= node.op.is_store();
+        }
+    }
+    let banks = &arch.memory.banks;
+    let capacity: u64 = banks.iter().map(|b| b.size_bytes as u64).sum();
+    let resident: u64 = (0..arrays)
+        .filter(|&a| named[a])
+        .map(|a| kernel.arrays[a].size_bytes() as u64)
+        .sum();
+    let load_pes: Vec<(u16, u16)> = (0..arch.pe_count())
+        .filter(|&p| arch.supports(p as PeId, OpClass::Load))
+        .map(|p| arch.pe_pos(p as PeId))
+        .collect();
+    let max_ports = banks
+        .iter()
+        .map(|b| b.ports as u32)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    // (mii, accesses, array, units, copies)
+    let mut best: Option<(u32, u32, usize, u32, u32)> = None;
+    for a in 0..arrays {
+        let acc = accesses[a];
+        if acc == 0 {
+            continue;
+        }
+        let size = kernel.arrays[a].size_bytes() as u64;
+        let read_only = replicate && kernel.arrays[a].dir == ArrayDir::In && !stored[a];
+        let (units, copies) = if read_only {
+            let mut ports: Vec<u32> = banks
+                .iter()
+                .filter(|b| {
+                    b.size_bytes as u64 >= size && b.pes.iter().any(|p| load_pes.contains(p))
+                })
+                .map(|b| b.ports as u32)
+                .collect();
+            ports.sort_unstable_by(|x, y| y.cmp(x));
+            let spare = capacity.saturating_sub(resident);
+            let by_capacity = spare.checked_div(size).map_or(u64::MAX, |c| c + 1);
+            let c = (ports.len() as u64).min(by_capacity).min(acc as u64) as usize;
+            if c > 1 {
+                (ports.iter().take(c).sum::<u32>(), c as u32)
+            } else {
+                (max_ports, 1)
+            }
+        } else {
+            (max_ports, 1)
+        };
+        let mii = acc.div_ceil(units);
+        let key = (mii, acc, std::cmp::Reverse(a));
+        if best.is_none_or(|(m, c, b, _, _)| key > (m, c, std::cmp::Reverse(b))) {
+            best = Some((mii, acc, a, units, copies));
+        }
+    }
+    let (mii, acc, a, units, copies) = best?;
+    let name = &kernel.arrays[a].name;
+    let resource = if copies > 1 {
+        format!("bank ports of array `{name}` (read-only, {copies} copies)")
+    } else {
+        format!("bank ports of array `{name}`")
+    };
+    Some(ResourceLine {
+        resource,
+        classes: counts
+            .iter()
+            .map(|(c, _)| *c)
+            .filter(|c| c.is_memory())
+            .collect(),
+        ops: acc,
+        units,
+        mii,
     })
 }
 
@@ -462,6 +624,37 @@ impl CycleGraph {
             out[edges[i].src].push(i);
         }
         Self { n, edges: cyc, out }
+    }
+
+    /// The smallest II with no cycle of `sum(w) - II * scale * sum(d) > 0` (0 when no
+    /// cycle has positive weight), by binary search on II, and a cycle reaching it (the
+    /// one Bellman-Ford exposes just below it).
+    fn max_ratio(
+        &self,
+        edges: &[EdgeModel],
+        weight: &dyn Fn(&EdgeModel) -> i64,
+        scale: i64,
+    ) -> (u32, Option<Vec<usize>>) {
+        if self.edges.is_empty() || self.positive_cycle(edges, weight, 0).is_none() {
+            return (0, None);
+        }
+        let total_w: i64 = self.edges.iter().map(|&i| weight(&edges[i]).max(0)).sum();
+        // Infeasible at `lo`, feasible at `hi` (no cycle's weight exceeds the total).
+        let mut lo = 0u64;
+        let mut hi = (total_w as u64).div_ceil(scale.max(1) as u64).max(1);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self
+                .positive_cycle(edges, weight, (mid as i64) * scale)
+                .is_some()
+            {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let crit = self.positive_cycle(edges, weight, (lo as i64) * scale);
+        (hi as u32, crit)
     }
 
     /// A cycle with `sum(w) - offset * sum(d) > 0`, as a list of edge indices, if any
@@ -695,16 +888,23 @@ impl MiiReport {
     pub fn explain(&self, kernel: &Kernel) -> String {
         let mut s = String::new();
         s.push_str(&format!(
-            "MII = {} (ResMII {}, RecMII {}{})\n",
+            "MII = {} (ResMII {}, RecMII {} {})\n",
             self.mii,
             self.res_mii,
             self.rec_mii,
             if self.compose {
-                ", COMPOSE ps-time model"
+                "timing-aware: COMPOSE on"
             } else {
-                ""
+                "baseline: COMPOSE off"
             }
         ));
+        s.push_str(&format!(
+            "RecMII baseline {} (cycles: sum latency / distance); timing-aware {} (ceil(sum time / (distance x {} ps)), time = op delay + one hop per edge; at least ops / (distance x max_virtual_pe))\n",
+            self.rec_mii_baseline, self.rec_mii_timed, self.cycle_budget_ps
+        ));
+        for (ii, why) in &self.slot_conflicts {
+            s.push_str(&format!("Slot bound: II {ii} is infeasible: {why}\n"));
+        }
         s.push_str(&format!(
             "Resource bounds ({} FU ops; operand-less const/input nodes are immediates, not counted):\n",
             self.fu_ops
@@ -739,6 +939,7 @@ impl MiiReport {
             ));
             for r in self.recurrences.iter().take(10) {
                 s.push_str(&format!("  {}\n", r.describe(kernel, self.compose)));
+                s.push_str(&format!("      {}\n", r.both_bounds(self.cycle_budget_ps)));
             }
             if self.recurrences.len() > 10 {
                 s.push_str(&format!(
@@ -749,8 +950,9 @@ impl MiiReport {
         }
         if let Some(c) = &self.critical {
             s.push_str(&format!(
-                "Critical recurrence: {}\n",
-                c.describe(kernel, self.compose)
+                "Critical recurrence: {}\n    {}\n",
+                c.describe(kernel, self.compose),
+                c.both_bounds(self.cycle_budget_ps)
             ));
         }
         s
@@ -758,6 +960,21 @@ impl MiiReport {
 }
 
 impl Recurrence {
+    /// Both bounds of this recurrence: `baseline 3 (3 cycles / 1); timing-aware 2 (1440 ps / (1 x 995 ps))`.
+    pub fn both_bounds(&self, cycle_budget_ps: u64) -> String {
+        format!(
+            "baseline RecMII {} ({} cycles / distance {}); timing-aware RecMII {} ({} ps incl. hops / (distance {} x {} ps); op delays {} ps)",
+            self.mii_baseline,
+            self.latency_cycles,
+            self.distance,
+            self.mii_timed,
+            self.time_ps,
+            self.distance,
+            cycle_budget_ps,
+            self.delay_ps
+        )
+    }
+
     /// One line: `II>=3: n4 add -> n7 mul -> (n4) | latency 3 / distance 1`.
     pub fn describe(&self, kernel: &Kernel, compose: bool) -> String {
         let mut path: Vec<String> = self
@@ -781,7 +998,7 @@ impl Recurrence {
                 "II>={}: {} | {} ps / distance {}",
                 self.mii,
                 path.join(" -> "),
-                self.delay_ps,
+                self.time_ps,
                 self.distance
             )
         } else {

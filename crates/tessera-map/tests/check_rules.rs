@@ -132,6 +132,8 @@ fn valid() -> Mapping {
             },
         ],
         array_banks: vec![0, 1],
+        array_replicas: vec![],
+        access_banks: vec![],
         provenance: Provenance {
             mapper: "hand".into(),
             seed: 0,

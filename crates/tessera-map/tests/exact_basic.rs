@@ -105,3 +105,58 @@ fn memory_kernel_maps_with_bank_choice() {
         other => panic!("expected a mapping, got {other:?}"),
     }
 }
+
+fn corpus_kernel(name: &str) -> Option<Kernel> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/cgra/morpher-xml")
+        .join(name);
+    p.exists()
+        .then(|| tessera_ir::load::load_kernel(&p, &[]).unwrap())
+}
+
+/// CGRA-ME's conv2 at II 1 on a neighbour-only mesh: every link, output register and
+/// register slot is shared by all cycles, which the exact mode's routers (compacted
+/// schedule, then negotiated routing) must handle on the MILP's own placement.
+#[test]
+fn dense_ii_one_mesh_placement_routes_without_a_mip_start() {
+    let Some(k) =
+        corpus_kernel("cgra_me_bench__conv2__main_INNERMOST_LN1_noSemiOLOAD_PartPred_DFG.xml")
+    else {
+        return; // corpus not present on this machine
+    };
+    let arch = CgraSpec::preset("mesh-4x4").unwrap();
+    assert_eq!(analyze(&k, &arch).unwrap().mii, 1);
+    match map_exact(&k, &arch, 1, &opts()).unwrap() {
+        ExactOutcome::Mapped(m) => {
+            check(&m).unwrap();
+            assert_eq!(m.ii, 1);
+            assert_eq!(m.provenance.mapper, "exact-milp");
+        }
+        other => panic!("expected a mapping at II 1, got {other:?}"),
+    }
+}
+
+/// With the heuristic's mapping as MIP start the exact mode maps at that II, by its own
+/// routers or, when the MILP returns the MIP start's placement and they fail, by the MIP
+/// start's checked routes (the provenance says which).
+#[test]
+fn mip_start_placement_keeps_its_routes() {
+    let k = hub(3);
+    let arch = CgraSpec::preset("mesh-4x4").unwrap();
+    let mii = analyze(&k, &arch).unwrap().mii;
+    let hint = tessera_map::driver::map_kernel(&k, &arch, &Default::default())
+        .unwrap()
+        .mapping;
+    assert_eq!(hint.ii, mii);
+    let o = ExactOptions {
+        hint: Some(hint),
+        ..opts()
+    };
+    match map_exact(&k, &arch, mii, &o).unwrap() {
+        ExactOutcome::Mapped(m) => {
+            check(&m).unwrap();
+            assert!(m.provenance.mapper.starts_with("exact-milp"));
+        }
+        other => panic!("expected a mapping, got {other:?}"),
+    }
+}

@@ -109,6 +109,8 @@ struct State<'a> {
     rf_reads: u64,
     rf_writes: u64,
     out_writes: u64,
+    /// Op executions left unregistered (COMPOSE deferred registration).
+    deferred_regs: u64,
     hops: u64,
     loads: u64,
     stores: u64,
@@ -380,6 +382,8 @@ impl Program {
             let slot = ((c + o.latency as u64 - 1) & self.ring_mask) as usize;
             st.out_ring[slot].push((o.pe as u32, res));
             st.out_writes += 1;
+        } else {
+            st.deferred_regs += 1;
         }
         if o.live_out != u32::MAX && c == o.last_start {
             st.captures[o.live_out as usize] = (
@@ -425,7 +429,11 @@ impl Program {
                 format!("access at byte address {addr}{hint} lies outside every array"),
             ));
         };
-        let bank = self.array_bank[array];
+        // A load of a replicated read-only array reads the copy its PE was mapped to.
+        let bank = match (o.array, self.node_bank[o.node as usize]) {
+            (Some(d), Some(b)) if d as usize == array => b,
+            _ => self.array_bank[array],
+        };
         let banks = self.bank_ports.len();
         if !self.pe_bank_ok[o.pe as usize * banks + bank as usize] {
             return Err(self.fault(
@@ -498,6 +506,7 @@ impl Program {
             rf_reads: 0,
             rf_writes: 0,
             out_writes: 0,
+            deferred_regs: 0,
             hops: 0,
             loads: 0,
             stores: 0,
@@ -700,6 +709,7 @@ impl Program {
             rf_reads: st.rf_reads,
             rf_writes: st.rf_writes,
             out_reg_writes: st.out_writes,
+            deferred_registrations: st.deferred_regs,
             link_hops: st.hops,
             loads: st.loads,
             stores: st.stores,

@@ -24,8 +24,10 @@
 //!   output register (so `Merge` can tell), but costs no op energy and no memory access.
 //! * Energy: configuration and idle energy are charged for every PE in every cycle, stall
 //!   cycles included; a shared hop of fan-out routes (same value, same link, same cycle)
-//!   counts once; with COMPOSE on, the bypass paths add `bypass_power_overhead` x
-//!   (configuration + idle).
+//!   counts once; with COMPOSE on, the bypass paths add `bypass_power_overhead` x the PE
+//!   array's energy (everything but the memory banks). Deferred registrations (results no
+//!   consumer reads from the output register) write no register and are counted, with the
+//!   energy they save, in `SimStats::deferred_registrations` / `saved_out_reg_pj`.
 //! * Memory order: the simulator executes the schedule literally and counts accesses that
 //!   happen out of sequential (interpreter) order on the same byte; a mismatch report names
 //!   the first one, which is how a kernel without its memory dependences shows up.
@@ -178,8 +180,37 @@ impl Simulator {
                 "; the array's value was produced in cycle {} by PE {} (r{}c{}), node {} ({}), iteration {}",
                 p.cycle, p.pe, p.row, p.col, p.node, p.node_desc, p.iteration
             ),
-            (None, Divergence::Array { .. }) => {
-                "; no store of the array wrote this element".to_string()
+            (None, Divergence::Array { array, .. }) => {
+                // Name the stores that should have written it, with their PEs.
+                let ai = self.kernel.arrays.iter().position(|a| &a.name == array);
+                let stores: Vec<String> = self
+                    .kernel
+                    .nodes()
+                    .filter(|(_, n)| {
+                        n.op.is_store() && ai.is_some() && n.array.map(usize::from) == ai
+                    })
+                    .map(|(id, _)| {
+                        let i = id.index();
+                        match self.program.node_place[i] {
+                            Some((pe, _)) => {
+                                let (r, c) = self.arch.pe_pos(pe);
+                                format!(
+                                    "node {i} ({}) on PE {pe} (r{r}c{c})",
+                                    self.program.node_desc[i]
+                                )
+                            }
+                            None => format!("node {i} ({})", self.program.node_desc[i]),
+                        }
+                    })
+                    .collect();
+                if stores.is_empty() {
+                    "; no store of the array wrote this element".to_string()
+                } else {
+                    format!(
+                        "; no store of the array wrote this element (its stores: {})",
+                        stores.join(", ")
+                    )
+                }
             }
             (None, Divergence::LiveOut { .. }) => {
                 "; the live-out is an immediate or the loop ran no iteration".to_string()
@@ -234,6 +265,7 @@ impl Simulator {
                 0.0
             },
             edp_pj_ns: energy.total_pj * time_ns,
+            area_um2: self.arch.total_area_um2(),
             energy,
             stats,
             verification,

@@ -186,6 +186,9 @@ pub(crate) struct Program {
     /// Kernel nodes (sequential-order positions of memory accesses).
     pub node_count: u64,
     pub array_bank: Vec<u16>,
+    /// Per node: the bank a load of a replicated read-only array reads (the mapping's
+    /// `access_banks`, else the lowest-index copy wired to its PE; see `tessera_map::mapping`).
+    pub node_bank: Vec<Option<u16>>,
     /// Offset of each array's first byte in the per-byte writer table; one extra entry
     /// holds the table's length.
     pub array_writer_base: Vec<u32>,
@@ -361,7 +364,7 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
                         ));
                     }
                     if let Some(a) = node.array
-                        && let Some(&b) = m.array_banks.get(a as usize)
+                        && let Some(b) = m.access_bank(i, a as usize, pe)
                         && (b as usize) < banks
                         && !pe_bank_ok[pe as usize * banks + b as usize]
                     {
@@ -912,6 +915,16 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         ring_mask: max_latency.next_power_of_two() as u64 - 1,
         node_count: n.max(1) as u64,
         array_bank: m.array_banks.clone(),
+        node_bank: (0..k.node_count())
+            .map(|i| {
+                let node = &k.graph[petgraph::graph::NodeIndex::new(i)];
+                let a = node.array? as usize;
+                let pe = m.placements.get(i)?.pe?;
+                (node.op.is_memory() && m.array_copies(a).len() > 1)
+                    .then(|| m.access_bank(i, a, pe))
+                    .flatten()
+            })
+            .collect(),
         array_writer_base: std::iter::once(0)
             .chain(k.arrays.iter().scan(0u32, |acc, a| {
                 *acc += a.size_bytes();

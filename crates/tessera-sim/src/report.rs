@@ -73,6 +73,11 @@ pub struct SimReport {
     pub power_mw: f64,
     /// Energy-delay product: total energy (pJ) x run time (ns).
     pub edp_pj_ns: f64,
+    /// Silicon area of the array from the spec's area model
+    /// ([`tessera_arch::cgra::CgraSpec::total_area_um2`]: PEs with register files, memory-PE
+    /// extras, memory banks, and the COMPOSE bypass overhead when composition is on).
+    #[serde(default)]
+    pub area_um2: f64,
     pub verification: Verification,
 }
 
@@ -141,9 +146,19 @@ impl SimReport {
             },
             self.energy_per_iteration_pj
         );
+        if self.stats.deferred_registrations > 0 {
+            s += &format!(
+                "  deferred registration: {} output-register writes saved ({:.1} pJ); {} written\n",
+                self.stats.deferred_registrations, e.saved_out_reg_pj, self.stats.out_reg_writes
+            );
+        }
         s += &format!(
-            "  time {:.1} ns at {} ps/cycle; power {:.2} mW; EDP {:.4e} pJ*ns",
-            self.time_ns, self.clock_period_ps, self.power_mw, self.edp_pj_ns
+            "  time {:.1} ns at {} ps/cycle; power {:.2} mW; EDP {:.4e} pJ*ns; area {:.4} mm2",
+            self.time_ns,
+            self.clock_period_ps,
+            self.power_mw,
+            self.edp_pj_ns,
+            self.area_um2 / 1e6
         );
         s
     }

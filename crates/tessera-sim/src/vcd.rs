@@ -5,7 +5,9 @@
 //! `~` marking a squashed op, `-` an idle PE), `res` (32-bit: the result computed this
 //! cycle), `out` (32-bit: the output register), `iter` (the iteration of the issued op).
 //! At the top: `clk`, `cycle` (array cycle) and `stall` (high while the array waits for a
-//! bank). `string` variables are a GTKWave extension of VCD.
+//! bank). `string` variables are a GTKWave extension of VCD. [`check_structure`] checks a
+//! file's structure; GTKWave 3.3.118 was checked by hand to open, convert (`vcd2fst`) and
+//! read back these files (docs/PERFORMANCE.md, "VCD check with GTKWave").
 
 use crate::program::{Program, Val};
 use std::fmt::Write as _;
@@ -218,4 +220,226 @@ impl VcdTrace {
     pub fn into_string(self) -> String {
         self.out
     }
+}
+
+/// What [`check_structure`] found in a VCD text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcdInfo {
+    /// Declared variables: (scope path, name, type, width, identifier code).
+    pub vars: Vec<(String, String, String, u32, String)>,
+    /// Timestamps in the body (strictly increasing).
+    pub timestamps: usize,
+    /// Value changes in the body (the `$dumpvars` block included).
+    pub changes: usize,
+    /// Last timestamp.
+    pub end_time: u64,
+}
+
+/// Check that `text` is structurally valid VCD as IEEE 1364-2005 section 18 defines it,
+/// with GTKWave's `string` variables: header sections each closed by `$end`, a
+/// `$timescale` of 1, 10 or 100 and a unit, balanced `$scope`/`$upscope` around every
+/// `$var` (type, width, identifier code of printable ASCII 33..=126, reference), then
+/// `$enddefinitions $end`; in the body, strictly increasing `#time` stamps starting with
+/// the first value change, scalar changes `[01xz]<id>` only for 1-bit variables, vector
+/// changes `b[01xz]+ <id>` no wider than the variable, string changes `s<text> <id>` only
+/// for `string` variables, and no undeclared identifier. Returns the first problem with its
+/// line number.
+pub fn check_structure(text: &str) -> Result<VcdInfo, String> {
+    let (head, body) = text
+        .split_once("$enddefinitions")
+        .ok_or("no `$enddefinitions`")?;
+    let head_lines = head.lines().count();
+    let body = body
+        .trim_start_matches(|c: char| c.is_whitespace())
+        .strip_prefix("$end")
+        .ok_or("`$enddefinitions` is not followed by `$end`")?;
+    // Header: a token stream of sections.
+    let tokens: Vec<&str> = head.split_whitespace().collect();
+    let mut i = 0;
+    let mut scopes: Vec<String> = Vec::new();
+    let mut vars = Vec::new();
+    let mut timescale = false;
+    let mut ids: std::collections::HashMap<String, (String, u32)> = Default::default();
+    while i < tokens.len() {
+        let kw = tokens[i];
+        let end = tokens[i..]
+            .iter()
+            .position(|t| *t == "$end")
+            .map(|p| i + p)
+            .ok_or_else(|| format!("header section `{kw}` is not closed by `$end`"))?;
+        let args = &tokens[i + 1..end];
+        match kw {
+            "$version" | "$comment" | "$date" => {}
+            "$timescale" => {
+                let s: String = args.concat();
+                let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+                let unit = &s[digits.len()..];
+                if !matches!(digits.as_str(), "1" | "10" | "100")
+                    || !matches!(unit, "s" | "ms" | "us" | "ns" | "ps" | "fs")
+                {
+                    return Err(format!("bad `$timescale {s}`"));
+                }
+                timescale = true;
+            }
+            "$scope" => {
+                if args.len() != 2
+                    || !matches!(args[0], "module" | "task" | "function" | "begin" | "fork")
+                {
+                    return Err(format!("bad `$scope {}`", args.join(" ")));
+                }
+                scopes.push(args[1].to_string());
+            }
+            "$upscope" => {
+                if scopes.pop().is_none() || !args.is_empty() {
+                    return Err("`$upscope` without an open scope".into());
+                }
+            }
+            "$var" => {
+                if scopes.is_empty() {
+                    return Err("`$var` outside any `$scope`".into());
+                }
+                let [ty, width, code, name] = args else {
+                    return Err(format!(
+                        "`$var {}`: expected type, width, id, name",
+                        args.join(" ")
+                    ));
+                };
+                if !matches!(
+                    *ty,
+                    "wire" | "reg" | "integer" | "real" | "parameter" | "event" | "string"
+                ) {
+                    return Err(format!("`$var`: unknown type `{ty}`"));
+                }
+                let w: u32 = width
+                    .parse()
+                    .ok()
+                    .filter(|w| *w >= 1)
+                    .ok_or_else(|| format!("`$var`: bad width `{width}`"))?;
+                if !code.bytes().all(|b| (33..=126).contains(&b)) {
+                    return Err(format!(
+                        "`$var`: identifier `{code}` is not printable ASCII"
+                    ));
+                }
+                if ids.insert(code.to_string(), (ty.to_string(), w)).is_some() {
+                    return Err(format!("identifier `{code}` declared twice"));
+                }
+                vars.push((
+                    scopes.join("."),
+                    name.to_string(),
+                    ty.to_string(),
+                    w,
+                    code.to_string(),
+                ));
+            }
+            other => return Err(format!("unknown header keyword `{other}`")),
+        }
+        i = end + 1;
+    }
+    if !scopes.is_empty() {
+        return Err(format!("scope `{}` is not closed", scopes.join(".")));
+    }
+    if !timescale {
+        return Err("no `$timescale`".into());
+    }
+    if vars.is_empty() {
+        return Err("no `$var`".into());
+    }
+    // Body.
+    let mut last: Option<u64> = None;
+    let (mut timestamps, mut changes) = (0, 0);
+    let mut in_dump = false;
+    for (n, raw) in body.lines().enumerate() {
+        let line_no = head_lines + n + 1;
+        let line = raw.trim();
+        let at = |m: String| format!("line {line_no}: {m}: `{line}`");
+        if line.is_empty() {
+            continue;
+        }
+        match line {
+            "$dumpvars" | "$dumpall" | "$dumpon" | "$dumpoff" => {
+                if last.is_none() {
+                    return Err(at("value dump before the first timestamp".into()));
+                }
+                in_dump = true;
+                continue;
+            }
+            "$end" if in_dump => {
+                in_dump = false;
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(t) = line.strip_prefix('#') {
+            let t: u64 = t.parse().map_err(|_| at("bad timestamp".into()))?;
+            if last.is_some_and(|l| t <= l) {
+                return Err(at(format!(
+                    "timestamp not increasing after #{}",
+                    last.unwrap_or(0)
+                )));
+            }
+            last = Some(t);
+            timestamps += 1;
+            continue;
+        }
+        if last.is_none() {
+            return Err(at("value change before the first timestamp".into()));
+        }
+        let first = line.as_bytes()[0];
+        match first {
+            b'b' | b'B' | b'r' | b'R' | b's' | b'S' => {
+                let (val, code) = line[1..]
+                    .split_once(' ')
+                    .ok_or_else(|| at("vector change without an identifier".into()))?;
+                let (ty, w) = ids
+                    .get(code.trim())
+                    .ok_or_else(|| at("undeclared identifier".into()))?;
+                match first.to_ascii_lowercase() {
+                    b'b' => {
+                        if val.is_empty()
+                            || !val
+                                .chars()
+                                .all(|c| matches!(c, '0' | '1' | 'x' | 'z' | 'X' | 'Z'))
+                        {
+                            return Err(at("bad binary value".into()));
+                        }
+                        if val.len() as u32 > *w {
+                            return Err(at(format!("{} bits for a {w}-bit variable", val.len())));
+                        }
+                        if ty == "string" || ty == "real" {
+                            return Err(at(format!("binary value for a `{ty}` variable")));
+                        }
+                    }
+                    b'r' => {
+                        val.parse::<f64>()
+                            .map_err(|_| at("bad real value".into()))?;
+                    }
+                    _ => {
+                        if ty != "string" || val.is_empty() {
+                            return Err(at("string change needs a `string` variable".into()));
+                        }
+                    }
+                }
+            }
+            b'0' | b'1' | b'x' | b'X' | b'z' | b'Z' => {
+                let code = &line[1..];
+                let (_, w) = ids
+                    .get(code)
+                    .ok_or_else(|| at("undeclared identifier".into()))?;
+                if *w != 1 {
+                    return Err(at(format!("scalar change of a {w}-bit variable")));
+                }
+            }
+            _ => return Err(at("not a value change or timestamp".into())),
+        }
+        changes += 1;
+    }
+    if in_dump {
+        return Err("`$dumpvars` block not closed by `$end`".into());
+    }
+    Ok(VcdInfo {
+        vars,
+        timestamps,
+        changes,
+        end_time: last.unwrap_or(0),
+    })
 }

@@ -74,6 +74,8 @@ fn mapping(
         placements,
         routes,
         array_banks: banks,
+        array_replicas: vec![],
+        access_banks: vec![],
         provenance: Provenance {
             mapper: "hand".into(),
             seed: 0,
@@ -588,49 +590,13 @@ fn bank_conflicts_stall_the_array_without_changing_values() {
     );
 }
 
-/// A minimal structural VCD check: header, declared ids, increasing timestamps, value
-/// changes only for declared ids.
+/// Structural VCD check (`vcd::check_structure`: header, scopes, ids, increasing
+/// timestamps, typed value changes) plus the signals this simulator declares.
 fn check_vcd(vcd: &str, pes: usize) {
-    let (head, body) = vcd
-        .split_once("$enddefinitions $end")
-        .expect("definitions end");
-    assert!(head.contains("$timescale 1ps $end"));
-    let mut ids = std::collections::HashSet::new();
-    for line in head.lines() {
-        let w: Vec<&str> = line.split_whitespace().collect();
-        if w.first() == Some(&"$var") {
-            assert_eq!(w.len(), 6, "{line}");
-            assert_eq!(w[5], "$end");
-            assert!(ids.insert(w[3].to_string()), "duplicate id {line}");
-        }
-    }
-    assert_eq!(ids.len(), 3 + 4 * pes);
-    let mut last = None;
-    for line in body.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('$') {
-            continue;
-        }
-        if let Some(t) = line.strip_prefix('#') {
-            let t: u64 = t.parse().expect("timestamp");
-            if let Some(l) = last {
-                assert!(t > l, "timestamps must increase: {l} then {t}");
-            }
-            last = Some(t);
-        } else if let Some(rest) = line.strip_prefix('b').or_else(|| line.strip_prefix('s')) {
-            let (val, id) = rest
-                .split_once(' ')
-                .expect("vector change has a value and an id");
-            assert!(ids.contains(id), "undeclared id in `{line}`");
-            if line.starts_with('b') {
-                assert!(val.chars().all(|c| matches!(c, '0' | '1' | 'x')), "{line}");
-            }
-        } else {
-            let (v, id) = line.split_at(1);
-            assert!(matches!(v, "0" | "1" | "x"), "{line}");
-            assert!(ids.contains(id), "undeclared id in `{line}`");
-        }
-    }
+    let info = tessera_sim::vcd::check_structure(vcd).unwrap_or_else(|e| panic!("bad VCD: {e}"));
+    assert!(vcd.contains("$timescale 1ps $end"));
+    assert_eq!(info.vars.len(), 3 + 4 * pes);
+    assert!(info.timestamps > 0 && info.changes > info.timestamps);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Mappings from the real mapper: every workload kernel and every corpus DFG that maps must
 //! simulate to the interpreter's outputs on three seeds, and so must every mapping of a
-//! random kernel that the checker accepts.
+//! random kernel that the checker accepts. A mismatch is a failure, with no tolerance.
 
 use std::path::{Path, PathBuf};
 use tessera_arch::cgra::CgraSpec;
@@ -12,21 +12,33 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Map with a small budget; simulate on 3 seeds; return a line per kernel that failed.
-fn map_and_verify(
-    paths: &[PathBuf],
-    arch: &CgraSpec,
-    time_limit_s: f64,
-    order_mismatches: &mut usize,
-) -> (usize, usize, Vec<String>) {
-    let mut mapped = 0;
-    let mut tried = 0;
-    let mut failures = Vec::new();
+/// What happened to the kernels of one folder.
+#[derive(Default)]
+struct Tally {
+    tried: usize,
+    mapped: usize,
+    /// Mapped kernels that matched the interpreter on `SEEDS` seeds.
+    verified: usize,
+    /// Mapped kernels whose inputs the interpreter itself cannot run on any seed tried
+    /// (an address leaves the memory image: no verdict on the mapping possible).
+    reference_fails: Vec<String>,
+    failures: Vec<String>,
+}
+
+/// Seeds that must simulate and match per kernel.
+const SEEDS: usize = 3;
+/// Seeds tried to find `SEEDS` that the interpreter can run.
+const MAX_SEED: u64 = 8;
+
+/// Map with a small budget; simulate and verify on `SEEDS` seeds the interpreter can run.
+/// Any mismatch or simulator error is a failure: no tolerance.
+fn map_and_verify(paths: &[PathBuf], arch: &CgraSpec, time_limit_s: f64) -> Tally {
+    let mut t = Tally::default();
     for p in paths {
         let Ok(kernel) = tessera_ir::load_kernel(p, &[]) else {
             continue;
         };
-        tried += 1;
+        t.tried += 1;
         let opts = MapOptions {
             time_limit_s,
             ..MapOptions::default()
@@ -34,18 +46,29 @@ fn map_and_verify(
         let Ok(outcome) = map_kernel(&kernel, arch, &opts) else {
             continue;
         };
-        mapped += 1;
+        t.mapped += 1;
         let sim = match Simulator::new(&outcome.mapping) {
             Ok(s) => s,
             Err(e) => {
-                failures.push(format!("{}: refused: {e}", p.display()));
+                t.failures.push(format!("{}: refused: {e}", p.display()));
                 continue;
             }
         };
-        for seed in 0..3 {
+        let mut matched = 0;
+        let mut failed = false;
+        for seed in 0..MAX_SEED {
+            if matched == SEEDS || failed {
+                break;
+            }
             match sim.simulate_seed(seed, false) {
                 Ok((rep, _)) if rep.verification.matched => {
-                    if seed == 0 {
+                    assert_eq!(
+                        rep.stats.memory_order_violations,
+                        0,
+                        "{}: matched although accesses ran out of order",
+                        p.display()
+                    );
+                    if matched == 0 {
                         eprintln!(
                             "{}: II {} cycles {} ops {} util {:.2} hops {} rf {}/{} stalls {}",
                             kernel.name,
@@ -59,46 +82,40 @@ fn map_and_verify(
                             rep.stall_cycles
                         );
                     }
+                    matched += 1;
                 }
-                // The schedule reordered memory accesses of different iterations that the
-                // kernel does not order (a DFG without its loop-carried memory dependences):
-                // the mismatch is real, but it is the kernel's or the mapper's, not the
-                // simulator's. Listed, not failed.
-                Ok((rep, _)) if rep.stats.memory_order_violations > 0 => {
-                    eprintln!(
-                        "{} (II {}) seed {seed}: mismatch explained by memory-order violations: {}",
+                Ok((rep, _)) => {
+                    failed = true;
+                    t.failures.push(format!(
+                        "{} (II {}) seed {seed}: {}",
                         p.display(),
                         outcome.mapping.ii,
                         rep.verification
                             .mismatch
                             .map(|m| m.message)
                             .unwrap_or_default()
-                    );
-                    *order_mismatches += 1;
+                    ))
                 }
-                Ok((rep, _)) => failures.push(format!(
-                    "{} (II {}) seed {seed}: {}",
-                    p.display(),
-                    outcome.mapping.ii,
-                    rep.verification
-                        .mismatch
-                        .map(|m| m.message)
-                        .unwrap_or_default()
-                )),
-                // The interpreter itself cannot run these inputs (e.g. an index loaded from
-                // random data): no verdict on the mapping.
-                Err(tessera_sim::SimError::Reference(e)) => {
-                    eprintln!("{}: seed {seed}: reference run fails: {e}", p.display());
+                // The interpreter itself cannot run these inputs (an address leaves the
+                // image): no verdict on the mapping; try the next seed.
+                Err(tessera_sim::SimError::Reference(_)) => {}
+                Err(e) => {
+                    failed = true;
+                    t.failures.push(format!(
+                        "{} (II {}) seed {seed}: {e}",
+                        p.display(),
+                        outcome.mapping.ii
+                    ))
                 }
-                Err(e) => failures.push(format!(
-                    "{} (II {}) seed {seed}: {e}",
-                    p.display(),
-                    outcome.mapping.ii
-                )),
             }
         }
+        if matched == SEEDS {
+            t.verified += 1;
+        } else if !failed {
+            t.reference_fails.push(kernel.name.clone());
+        }
     }
-    (tried, mapped, failures)
+    t
 }
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
@@ -115,15 +132,24 @@ fn workload_kernels_that_map_simulate_and_match() {
     let arch = CgraSpec::preset("hycube-4x4").unwrap();
     let paths = files(&workspace().join("workloads/kernels"), "tk");
     assert!(!paths.is_empty());
-    let mut order = 0;
-    let (tried, mapped, failures) = map_and_verify(&paths, &arch, 2.0, &mut order);
-    eprintln!("workloads: {tried} loaded, {mapped} mapped");
-    assert_eq!(order, 0, "workload kernels state their memory dependences");
-    assert!(
-        mapped >= tried - 2,
-        "only {mapped} of {tried} workload kernels mapped"
+    let t = map_and_verify(&paths, &arch, 2.0);
+    eprintln!(
+        "workloads: {} loaded, {} mapped, {} verified",
+        t.tried, t.mapped, t.verified
     );
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        t.mapped >= t.tried - 2,
+        "only {} of {} workload kernels mapped",
+        t.mapped,
+        t.tried
+    );
+    assert!(t.failures.is_empty(), "{}", t.failures.join("\n"));
+    assert!(
+        t.reference_fails.is_empty(),
+        "workload kernels run on every seed: {:?}",
+        t.reference_fails
+    );
+    assert_eq!(t.verified, t.mapped);
 }
 
 #[test]
@@ -135,12 +161,26 @@ fn corpus_dfgs_that_map_simulate_and_match() {
         return;
     }
     let arch = CgraSpec::preset("hycube-4x4").unwrap();
-    let mut order = 0;
-    let (tried, mapped, failures) = map_and_verify(&paths, &arch, 1.0, &mut order);
+    let t = map_and_verify(&paths, &arch, 1.0);
     eprintln!(
-        "corpus: {} files, {tried} loaded, {mapped} mapped, {order} runs mismatch through memory-order violations",
-        paths.len()
+        "corpus: {} files, {} loaded, {} mapped, {} matched on {SEEDS} seeds, {} the interpreter cannot run: {:?}",
+        paths.len(),
+        t.tried,
+        t.mapped,
+        t.verified,
+        t.reference_fails.len(),
+        t.reference_fails
     );
-    assert!(mapped > 0, "no corpus DFG mapped");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(t.failures.is_empty(), "{}", t.failures.join("\n"));
+    // The importer documents the DFGs whose addresses leave the image on random inputs
+    // (docs/file-formats.md); every other mapped DFG must be verified.
+    assert!(
+        t.reference_fails.len() <= 9,
+        "more DFGs than documented cannot run on the interpreter: {:?}",
+        t.reference_fails
+    );
+    // How many map within the small budget depends on the machine (debug build); the
+    // release-build figures are in docs/PERFORMANCE.md (50 of 57 mapped verified).
+    assert!(t.verified > 0, "no corpus DFG verified");
+    assert_eq!(t.verified + t.reference_fails.len(), t.mapped);
 }

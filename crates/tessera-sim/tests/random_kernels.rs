@@ -12,8 +12,9 @@ use tessera_map::driver::{MapOptions, map_kernel};
 use tessera_sim::Simulator;
 
 /// A random valid kernel: a counter, two loads, a random DAG of compute ops over them, an
-/// optional accumulator (loop-carried), an optional predicated if/else joined by Merge, a
-/// store and live-outs.
+/// optional accumulator (loop-carried), an optional recurrence of 2 to 4 ops (which
+/// COMPOSE may chain within a cycle and across iterations), an optional predicated if/else
+/// joined by Merge, a store and live-outs.
 fn random_kernel(seed: u64) -> Kernel {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let trip: u32 = rng.random_range(1..=10);
@@ -171,16 +172,74 @@ fn random_kernel(seed: u64) -> Kernel {
             init: 0,
         });
     }
+    if rng.random_bool(0.6) {
+        // r = f_n(... f_2(f_1(r(k - d), x)) ...), d in 1..=2.
+        let len = rng.random_range(2..=4);
+        let ops = [
+            Op::Add,
+            Op::Sub,
+            Op::Xor,
+            Op::Or,
+            Op::Mul,
+            Op::Ashr,
+            Op::Shl,
+            Op::Max,
+        ];
+        let x = pool[rng.random_range(0..pool.len())];
+        let first = k.add_node(Node::new(ops[rng.random_range(0..4)]).with_label("r0"));
+        k.add_edge(x, first, Operand::data(1));
+        let mut last = first;
+        for _ in 1..len {
+            let op = ops[rng.random_range(0..ops.len())];
+            let imm = if matches!(op, Op::Ashr | Op::Shl) {
+                rng.random_range(0..=3)
+            } else {
+                rng.random_range(-7..=7)
+            };
+            let n = k.add_node(Node::new(op).with_imm(imm));
+            k.add_edge(last, n, Operand::data(0));
+            last = n;
+        }
+        let d = if rng.random_bool(0.8) { 1 } else { 2 };
+        k.add_edge(
+            last,
+            first,
+            Operand::carried(0, d, rng.random_range(-5..=5)),
+        );
+        k.live_outs.push(LiveOut {
+            name: "r".into(),
+            node: last,
+            init: 0,
+        });
+    }
     k.validate().expect("generator makes valid kernels");
     k
+}
+
+/// The architectures the property runs on: two baselines and two COMPOSE arrays (the
+/// preset, and one with two hops per cycle and virtual PEs of 3 PEs).
+fn arch(pick: usize) -> CgraSpec {
+    match pick {
+        0 => CgraSpec::preset("hycube-4x4").unwrap(),
+        1 => CgraSpec::preset("mesh-4x4").unwrap(),
+        2 => CgraSpec::preset("compose-4x4").unwrap(),
+        _ => {
+            let mut a = CgraSpec::preset("compose-4x4").unwrap();
+            a.name = "compose-4x4-2hop".into();
+            a.interconnect.max_hops_per_cycle = 2;
+            a.compose.max_virtual_pe = 3;
+            a.validate().unwrap();
+            a
+        }
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
 
     #[test]
-    fn accepted_mappings_simulate_to_interpreter_outputs(seed in any::<u64>(), arch_pick in 0usize..3) {
-        let arch = CgraSpec::preset(["hycube-4x4", "mesh-4x4", "compose-4x4"][arch_pick]).unwrap();
+    fn accepted_mappings_simulate_to_interpreter_outputs(seed in any::<u64>(), arch_pick in 0usize..4) {
+        let arch = arch(arch_pick);
         let kernel = random_kernel(seed);
         let opts = MapOptions { seed, time_limit_s: 1.0, ..MapOptions::default() };
         if let Ok(outcome) = map_kernel(&kernel, &arch, &opts) {
@@ -199,6 +258,36 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn compose_chains_some_random_kernels() {
+    // Guard against a vacuous COMPOSE property: some random kernels must map with chained
+    // (combinational) routes, and those mappings must simulate correctly.
+    let arch = arch(2);
+    let mut chained = 0;
+    for s in 0..12u64 {
+        let opts = MapOptions {
+            seed: s,
+            time_limit_s: 1.0,
+            ..MapOptions::default()
+        };
+        let Ok(out) = map_kernel(&random_kernel(s), &arch, &opts) else {
+            continue;
+        };
+        let comb = out
+            .mapping
+            .routes
+            .iter()
+            .any(|r| matches!(r.segments[0].from, tessera_map::mapping::Loc::Comb { .. }));
+        if comb {
+            chained += 1;
+            let sim = Simulator::new(&out.mapping).unwrap();
+            let (rep, _) = sim.simulate_seed(s, false).unwrap();
+            assert!(rep.verification.matched, "kernel seed {s}");
+        }
+    }
+    assert!(chained >= 2, "only {chained} of 12 random kernels chained");
 }
 
 #[test]

@@ -58,6 +58,11 @@ pub struct ImportOptions {
     /// lowest array so that small negative offsets (`a[i - 1]` with `i = 0`) stay inside the
     /// image. Assumed default 4096 bytes.
     pub relocate_bytes: u32,
+    /// Add order edges between memory accesses that may touch a common byte (within an
+    /// iteration and from one iteration to the next), so that schedules keep the
+    /// interpreter's order of conflicting accesses. On by default; off only to study the
+    /// DFG as Morpher wrote it (its mapper assumes no loop-carried memory dependences).
+    pub memory_order: bool,
 }
 
 impl Default for ImportOptions {
@@ -70,6 +75,7 @@ impl Default for ImportOptions {
             scalar_range: (i16::MIN as i32, i16::MAX as i32),
             word_bytes: None,
             relocate_bytes: 4096,
+            memory_order: true,
         }
     }
 }
@@ -895,6 +901,9 @@ pub fn import_str_with(text: &str, file: &str, opts: &ImportOptions) -> Result<K
         extra_regions,
         opts,
     );
+    if opts.memory_order {
+        add_memory_order(&mut k);
+    }
     k.validate()?;
     Ok(k)
 }
@@ -1472,4 +1481,761 @@ pub(crate) fn address_sources(k: &Kernel) -> (BTreeSet<usize>, bool, BTreeSet<us
         }
     }
     (arrays, all, scalars)
+}
+
+/// The address of a memory access as a linear form modulo 2^32: `konst + sum(coef * atom)`.
+/// An atom is the value of a node read through an edge (`node`, `distance`, `init`): two
+/// accesses that name the same atom in one iteration see the same value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Linear {
+    konst: u32,
+    terms: BTreeMap<(usize, u32, i32), u32>,
+}
+
+impl Linear {
+    fn constant(c: u32) -> Self {
+        Self {
+            konst: c,
+            terms: BTreeMap::new(),
+        }
+    }
+    fn atom(node: usize, distance: u32, init: i32) -> Self {
+        let mut terms = BTreeMap::new();
+        terms.insert((node, distance, init), 1);
+        Self { konst: 0, terms }
+    }
+    fn add(mut self, other: &Linear, sign: u32) -> Self {
+        self.konst = self.konst.wrapping_add(other.konst.wrapping_mul(sign));
+        for (a, c) in &other.terms {
+            let e = self.terms.entry(*a).or_insert(0);
+            *e = e.wrapping_add(c.wrapping_mul(sign));
+        }
+        self.terms.retain(|_, c| *c != 0);
+        self
+    }
+    fn scale(mut self, f: u32) -> Self {
+        self.konst = self.konst.wrapping_mul(f);
+        for c in self.terms.values_mut() {
+            *c = c.wrapping_mul(f);
+        }
+        self.terms.retain(|_, c| *c != 0);
+        self
+    }
+}
+
+/// Linear form of the value a node produces in the current iteration. Decomposes
+/// unpredicated `Add`, `Sub`, `Shl`/`Mul` by a constant, `Move` and `Const`; anything else
+/// (loads, merges, live-ins, predicated ops, loop-carried reads) is an atom.
+fn linear_of(k: &Kernel, node: usize, memo: &mut HashMap<usize, Linear>, depth: u32) -> Linear {
+    if let Some(l) = memo.get(&node) {
+        return l.clone();
+    }
+    let id = NodeId::new(node);
+    let n = &k.graph[id];
+    let ops = k.operands(id);
+    let predicated = ops.iter().any(|(_, o)| matches!(o.slot, Slot::Pred { .. }));
+    let data: Vec<(NodeId, Operand)> = ops
+        .into_iter()
+        .filter(|(_, o)| matches!(o.slot, Slot::Data(_)))
+        .collect();
+    let atom = Linear::atom(node, 0, 0);
+    if predicated || depth > 64 {
+        return atom;
+    }
+    // Operand `i`: a data edge (a distance-0 edge decomposes further, a carried one is an
+    // atom) or, after the data operands, the immediate.
+    let arg = |i: usize, memo: &mut HashMap<usize, Linear>| -> Option<Linear> {
+        match data.get(i) {
+            Some((src, o)) if o.distance == 0 => Some(linear_of(k, src.index(), memo, depth + 1)),
+            Some((src, o)) => Some(Linear::atom(src.index(), o.distance, o.init)),
+            None if i == data.len() => n.imm.map(|c| Linear::constant(c as u32)),
+            None => None,
+        }
+    };
+    let constant = |l: &Linear| l.terms.is_empty().then_some(l.konst);
+    let l = match n.op {
+        Op::Const => n.imm.map(|c| Linear::constant(c as u32)),
+        Op::Move => arg(0, memo),
+        Op::Add => match (arg(0, memo), arg(1, memo)) {
+            (Some(a), Some(b)) => Some(a.add(&b, 1)),
+            _ => None,
+        },
+        Op::Sub => match (arg(0, memo), arg(1, memo)) {
+            (Some(a), Some(b)) => Some(a.add(&b, u32::MAX)),
+            _ => None,
+        },
+        Op::Mul => match (arg(0, memo), arg(1, memo)) {
+            (Some(a), Some(b)) => match (constant(&a), constant(&b)) {
+                (_, Some(f)) => Some(a.scale(f)),
+                (Some(f), _) => Some(b.scale(f)),
+                _ => None,
+            },
+            _ => None,
+        },
+        Op::Shl => match (arg(0, memo), arg(1, memo)) {
+            (Some(a), Some(b)) => constant(&b).map(|s| a.scale(1u32.wrapping_shl(s & 31))),
+            _ => None,
+        },
+        _ => None,
+    };
+    let l = l.unwrap_or(atom);
+    memo.insert(node, l.clone());
+    l
+}
+
+/// One memory access of the kernel, for the dependence test.
+struct Access {
+    id: NodeId,
+    store: bool,
+    bytes: u32,
+    addr: Linear,
+    /// Bytes `[lo, hi)` the access can touch over a whole run ([`access_ranges`]).
+    range: (u32, u32),
+}
+
+/// Whether two accesses can touch a common byte. They cannot when neither is a store (no
+/// order needed), when their byte ranges over the whole run are disjoint, or, in the same
+/// iteration (`same_iteration`; then equal atoms have equal values), when their addresses
+/// differ by a constant that separates them. Array labels are not used: the corpus's
+/// address streams leave their declared arrays (see `docs/file-formats.md`).
+fn may_conflict(a: &Access, b: &Access, same_iteration: bool) -> bool {
+    if !a.store && !b.store {
+        return false;
+    }
+    if a.range.1 <= b.range.0 || b.range.1 <= a.range.0 {
+        return false;
+    }
+    let comparable = a.addr.terms == b.addr.terms && (same_iteration || a.addr.terms.is_empty());
+    if !comparable {
+        return true;
+    }
+    let d_ab = b.addr.konst.wrapping_sub(a.addr.konst);
+    let d_ba = a.addr.konst.wrapping_sub(b.addr.konst);
+    d_ab < a.bytes || d_ba < b.bytes
+}
+
+/// Add conservative memory-order edges so that any schedule that respects the kernel's
+/// edges performs conflicting accesses in the interpreter's order (the reference
+/// semantics: iterations in sequence, within one the topological order with ties by node
+/// index). For each pair of accesses that may touch a common byte with at least one store:
+/// an order edge (distance 0) from the earlier to the later of one iteration, and an order
+/// edge with distance 1 from an access of iteration `k` to one of iteration `k + 1` (which
+/// orders every later iteration too). Edges implied by a chain of other order edges are
+/// left out. The distance-0 edges follow the evaluation order, so the interpreter's order
+/// (and therefore the kernel's semantics) does not change.
+fn add_memory_order(k: &mut Kernel) {
+    let Ok(order) = k.topo_order() else {
+        // A combinational cycle: `validate` reports it.
+        return;
+    };
+    let mut memo = HashMap::new();
+    let ranges = access_ranges(k).unwrap_or_default();
+    let mut acc: Vec<Access> = Vec::new();
+    for &id in &order {
+        let n = &k.graph[id];
+        let (store, width) = match n.op {
+            Op::Load { width, .. } => (false, width),
+            Op::Store { width } => (true, width),
+            _ => continue,
+        };
+        let data: Vec<(NodeId, Operand)> = k
+            .operands(id)
+            .into_iter()
+            .filter(|(_, o)| matches!(o.slot, Slot::Data(_)))
+            .collect();
+        let has_addr = if store {
+            data.len() == 2
+        } else {
+            data.len() == 1
+        };
+        let imm = Linear::constant(n.imm.unwrap_or(0) as u32);
+        let addr = if has_addr {
+            let (src, o) = data[0];
+            let base = if o.distance == 0 {
+                linear_of(k, src.index(), &mut memo, 0)
+            } else {
+                Linear::atom(src.index(), o.distance, o.init)
+            };
+            base.add(&imm, 1)
+        } else {
+            imm
+        };
+        acc.push(Access {
+            id,
+            store,
+            bytes: width.bytes(),
+            addr,
+            range: ranges.get(&id).copied().unwrap_or((0, u32::MAX)),
+        });
+    }
+    let m = acc.len();
+    // reach[a][b]: a chain of added distance-0 order edges leads from access a to access b
+    // (reflexive). Accesses are in evaluation order, so edges go from lower to higher.
+    let mut reach = vec![vec![false; m]; m];
+    for (i, r) in reach.iter_mut().enumerate() {
+        r[i] = true;
+    }
+    let mut within: Vec<(usize, usize)> = Vec::new();
+    for b in 0..m {
+        for a in (0..b).rev() {
+            if reach[a][b] || !may_conflict(&acc[a], &acc[b], true) {
+                continue;
+            }
+            within.push((a, b));
+            // Everything that reaches a now reaches b (b has no outgoing edges yet:
+            // accesses are visited in order).
+            for row in reach.iter_mut().take(a + 1) {
+                if row[a] {
+                    row[b] = true;
+                }
+            }
+        }
+    }
+    // Iteration k -> k + 1: access u of iteration k before access v of iteration k + 1.
+    let mut carried: Vec<(usize, usize)> = Vec::new();
+    for u in (0..m).rev() {
+        for v in 0..m {
+            if u == v || reach[u][v] || !may_conflict(&acc[u], &acc[v], false) {
+                continue;
+            }
+            let implied = carried.iter().any(|&(w, x)| reach[u][w] && reach[x][v]);
+            if !implied {
+                carried.push((u, v));
+            }
+        }
+    }
+    let order_edge = |distance| Operand {
+        slot: Slot::Order,
+        distance,
+        init: 0,
+    };
+    // Pairs the file already orders by the same edge (a `PS` edge) need no second one.
+    let mut add = |from: NodeId, to: NodeId, distance: u32| {
+        let exists = k
+            .graph
+            .edges_connecting(from, to)
+            .any(|e| *e.weight() == order_edge(distance));
+        if !exists {
+            k.add_edge(from, to, order_edge(distance));
+        }
+    };
+    for (a, b) in within {
+        add(acc[a].id, acc[b].id, 0);
+    }
+    for (u, v) in carried {
+        add(acc[u].id, acc[v].id, 1);
+    }
+}
+
+/// A closed interval of i32 values (as i64, so that sums and products do not overflow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Iv {
+    lo: i64,
+    hi: i64,
+}
+
+const I32_LO: i64 = i32::MIN as i64;
+const I32_HI: i64 = i32::MAX as i64;
+
+impl Iv {
+    const TOP: Iv = Iv {
+        lo: I32_LO,
+        hi: I32_HI,
+    };
+    fn point(v: i64) -> Iv {
+        Iv { lo: v, hi: v }
+    }
+    fn new(lo: i64, hi: i64) -> Iv {
+        Iv { lo, hi }
+    }
+    fn union(self, o: Iv) -> Iv {
+        Iv::new(self.lo.min(o.lo), self.hi.max(o.hi))
+    }
+    /// The i32 values of a result computed exactly in i64: itself when no value wraps,
+    /// otherwise every i32.
+    fn wrap(self) -> Iv {
+        if self.lo >= I32_LO && self.hi <= I32_HI {
+            self
+        } else {
+            Iv::TOP
+        }
+    }
+    fn constant(self) -> Option<i64> {
+        (self.lo == self.hi).then_some(self.lo)
+    }
+    fn nonneg(self) -> bool {
+        self.lo >= 0
+    }
+}
+
+/// Values a load of `width` and `signed` can return.
+fn width_range(width: Width, signed: bool) -> Iv {
+    let bits = 8 * width.bytes();
+    if bits == 32 {
+        Iv::TOP
+    } else if signed {
+        Iv::new(-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
+    } else {
+        Iv::new(0, (1i64 << bits) - 1)
+    }
+}
+
+/// Raw contents (unsigned, `width` bytes) that storing any value of `v` leaves.
+fn raw_of(v: Iv, width: Width) -> Iv {
+    let max = (1i64 << (8 * width.bytes())) - 1;
+    if v.lo >= 0 && v.hi <= max {
+        v
+    } else {
+        Iv::new(0, max)
+    }
+}
+
+/// Value interval of a compute op from its operand intervals (`None`: every i32).
+fn eval_iv(op: Op, a: &[Iv]) -> Option<Iv> {
+    use Op::*;
+    let x = |i: usize| a.get(i).copied();
+    let shift = |i: usize| {
+        x(i).and_then(|s| s.constant())
+            .map(|s| (s as u32 & 31) as i64)
+    };
+    let corners = |p: Iv, q: Iv, f: fn(i64, i64) -> i64| {
+        let c = [f(p.lo, q.lo), f(p.lo, q.hi), f(p.hi, q.lo), f(p.hi, q.hi)];
+        Iv::new(*c.iter().min().unwrap(), *c.iter().max().unwrap()).wrap()
+    };
+    Some(match op {
+        Add => {
+            let (p, q) = (x(0)?, x(1)?);
+            Iv::new(p.lo + q.lo, p.hi + q.hi).wrap()
+        }
+        Sub => {
+            let (p, q) = (x(0)?, x(1)?);
+            Iv::new(p.lo - q.hi, p.hi - q.lo).wrap()
+        }
+        Mul => corners(x(0)?, x(1)?, |p, q| p * q),
+        Shl => {
+            let (p, s) = (x(0)?, shift(1)?);
+            Iv::new(p.lo << s, p.hi << s).wrap()
+        }
+        Ashr => {
+            let (p, s) = (x(0)?, shift(1)?);
+            Iv::new(p.lo >> s, p.hi >> s)
+        }
+        Lshr => {
+            let (p, s) = (x(0)?, shift(1)?);
+            if p.nonneg() {
+                Iv::new(p.lo >> s, p.hi >> s)
+            } else if s > 0 {
+                Iv::new(0, (u32::MAX >> s) as i64)
+            } else {
+                Iv::TOP
+            }
+        }
+        And => {
+            let (p, q) = (x(0)?, x(1)?);
+            match (p.nonneg(), q.nonneg()) {
+                (true, true) => Iv::new(0, p.hi.min(q.hi)),
+                (true, false) => Iv::new(0, p.hi),
+                (false, true) => Iv::new(0, q.hi),
+                (false, false) => Iv::TOP,
+            }
+        }
+        Or | Xor => {
+            let (p, q) = (x(0)?, x(1)?);
+            if p.nonneg() && q.nonneg() {
+                let hi = p.hi.max(q.hi) as u64;
+                Iv::new(0, (hi + 1).next_power_of_two() as i64 - 1)
+            } else {
+                Iv::TOP
+            }
+        }
+        Eq | Ne | Lt | Le | Gt | Ge | Ltu | Geu => Iv::new(0, 1),
+        Select => x(1)?.union(x(2)?),
+        Min => {
+            let (p, q) = (x(0)?, x(1)?);
+            Iv::new(p.lo.min(q.lo), p.hi.min(q.hi))
+        }
+        Max => {
+            let (p, q) = (x(0)?, x(1)?);
+            Iv::new(p.lo.max(q.lo), p.hi.max(q.hi))
+        }
+        Sext8 | Zext8 | Sext16 | Zext16 => {
+            let r = match op {
+                Sext8 => width_range(Width::Byte, true),
+                Zext8 => width_range(Width::Byte, false),
+                Sext16 => width_range(Width::Half, true),
+                _ => width_range(Width::Half, false),
+            };
+            let p = x(0)?;
+            if p.lo >= r.lo && p.hi <= r.hi { p } else { r }
+        }
+        Move => x(0)?,
+        _ => return None,
+    })
+}
+
+/// Rounds of [`access_ranges`] before values that still grow are widened to their full
+/// range (keeps the analysis fast for long trip counts; the corpus default is 32).
+const WIDEN_AFTER_ROUNDS: u32 = 64;
+
+/// Byte range `[lo, hi)` each memory access can touch in any iteration of any run on inputs
+/// within the kernel's declared ranges (`random_range` of scalars, `init_range` or the
+/// element range of arrays; what `interp::random_inputs` draws from). Computed by running
+/// the kernel on intervals for `trip_count` rounds: every node keeps the union of its values
+/// so far, every array the union of its raw contents, so round `r` covers iterations
+/// `0..r`. An address outside the memory image stops a run with an error, so the ranges
+/// are clipped to the image. `None` for a kernel without a topological order.
+fn access_ranges(k: &Kernel) -> Option<HashMap<NodeId, (u32, u32)>> {
+    let order = k.topo_order().ok()?;
+    let n = k.node_count();
+    let mem_end = k.memory_size();
+    let mut val: Vec<Option<Iv>> = vec![None; n];
+    let mut content: Vec<Iv> = k
+        .arrays
+        .iter()
+        .map(|a| {
+            let init = match a.init_range {
+                Some((lo, hi)) => Iv::new(lo as i64, hi as i64),
+                None => width_range(a.width, a.signed),
+            };
+            raw_of(init, a.width)
+        })
+        .collect();
+    let mut ranges: HashMap<NodeId, (u32, u32)> = HashMap::new();
+    let operands: Vec<Vec<(NodeId, Operand)>> =
+        (0..n).map(|i| k.operands(NodeId::new(i))).collect();
+    let arrays_in = |lo: u32, hi: u32| -> Vec<usize> {
+        (0..k.arrays.len())
+            .filter(|&a| k.arrays[a].base < hi && lo < k.arrays[a].end())
+            .collect()
+    };
+    for round in 0..k.trip_count {
+        let before = (val.clone(), content.clone());
+        for &id in &order {
+            let i = id.index();
+            let node = &k.graph[id];
+            let mut data: Vec<Iv> = Vec::new();
+            let mut predicated = false;
+            for (src, o) in &operands[i] {
+                let v = if o.distance == 0 {
+                    val[src.index()].unwrap_or(Iv::TOP)
+                } else {
+                    let init = Iv::point(o.init as i64);
+                    val[src.index()].map_or(init, |v| v.union(init))
+                };
+                match o.slot {
+                    Slot::Data(_) => data.push(v),
+                    Slot::Pred { .. } => predicated = true,
+                    Slot::Order => {}
+                }
+            }
+            let imm = node.imm.map(|c| Iv::point(c as i64));
+            // A node predicated on a comparison with a constant runs only when it holds:
+            // re-evaluate its data operands with the compared value narrowed.
+            if let Some((x, narrowed)) = guard(k, &operands[i], &val) {
+                data.clear();
+                for (src, o) in &operands[i] {
+                    if let Slot::Data(_) = o.slot {
+                        let v = if o.distance == 0 {
+                            refined(k, &operands, &val, src.index(), (x, narrowed), 0)
+                        } else {
+                            let init = Iv::point(o.init as i64);
+                            val[src.index()].map_or(init, |v| v.union(init))
+                        };
+                        data.push(v);
+                    }
+                }
+            }
+            let mut addr = |data: &[Iv], store: bool, width: Width| -> (u32, u32) {
+                let with_addr = data.len() == if store { 2 } else { 1 };
+                let a = if with_addr {
+                    let base = data[0];
+                    match imm {
+                        Some(c) => Iv::new(base.lo + c.lo, base.hi + c.lo),
+                        None => base,
+                    }
+                } else {
+                    imm.unwrap_or(Iv::point(0))
+                };
+                // Wrapped or negative addresses leave the image: such a run stops.
+                let lo = a.lo.max(0).min(mem_end as i64) as u32;
+                let hi = (a.hi.max(-1) + width.bytes() as i64).clamp(0, mem_end as i64) as u32;
+                let r = ranges.entry(id).or_insert((lo, hi.max(lo)));
+                r.0 = r.0.min(lo);
+                r.1 = r.1.max(hi);
+                (lo, hi)
+            };
+            let mut v = match node.op {
+                Op::Const => imm.unwrap_or(Iv::point(0)),
+                Op::Input(s) => match k.scalars.get(s as usize) {
+                    Some(sc) => match sc.random_range {
+                        Some((lo, hi)) => Iv::new(lo as i64, hi as i64),
+                        None => Iv::point(sc.default as i64),
+                    },
+                    None => Iv::TOP,
+                },
+                Op::Merge => data.iter().copied().reduce(Iv::union).unwrap_or(Iv::TOP),
+                Op::Load { width, signed } => {
+                    let (lo, hi) = addr(&data, false, width);
+                    let full = width_range(width, signed);
+                    let mut out: Option<Iv> = None;
+                    for a in arrays_in(lo, hi) {
+                        let arr = &k.arrays[a];
+                        let got = if arr.width == width {
+                            let raw = content[a];
+                            if raw.lo >= full.lo && raw.hi <= full.hi {
+                                raw
+                            } else {
+                                full
+                            }
+                        } else {
+                            full
+                        };
+                        out = Some(out.map_or(got, |o| o.union(got)));
+                    }
+                    out.unwrap_or(full)
+                }
+                Op::Store { width } => {
+                    let (lo, hi) = addr(&data, true, width);
+                    let value = *data.last().unwrap_or(&Iv::TOP);
+                    for a in arrays_in(lo, hi) {
+                        let arr = &k.arrays[a];
+                        let raw = if arr.width == width {
+                            raw_of(value, width)
+                        } else {
+                            raw_of(Iv::TOP, arr.width)
+                        };
+                        content[a] = content[a].union(raw);
+                    }
+                    value
+                }
+                op => {
+                    if let Some(c) = imm
+                        && data.len() < op.arity().max
+                    {
+                        data.push(c);
+                    }
+                    eval_iv(op, &data).unwrap_or(Iv::TOP)
+                }
+            };
+            if predicated {
+                // A squashed op produces 0.
+                v = v.union(Iv::point(0));
+            }
+            val[i] = Some(val[i].map_or(v, |o| o.union(v)));
+        }
+        if (val.clone(), content.clone()) == before {
+            break;
+        }
+        if round >= WIDEN_AFTER_ROUNDS {
+            // Long loops: whatever still grows jumps to its full range, so the rounds left
+            // reach a fixed point quickly (each value can jump once).
+            for (v, old) in val.iter_mut().zip(&before.0) {
+                if v != old {
+                    *v = Some(Iv::TOP);
+                }
+            }
+            for (a, (c, old)) in content.iter_mut().zip(&before.1).enumerate() {
+                if c != old {
+                    *c = raw_of(Iv::TOP, k.arrays[a].width);
+                }
+            }
+        }
+    }
+    Some(ranges)
+}
+
+/// The value a node's predicate constrains: for a predicate (distance 0) that is a
+/// comparison of a node `x` (distance 0) with a constant, `x` and the interval it lies in
+/// whenever the predicated node runs.
+fn guard(k: &Kernel, ops: &[(NodeId, Operand)], val: &[Option<Iv>]) -> Option<(usize, Iv)> {
+    let (c, negated) = ops.iter().find_map(|(s, o)| match o.slot {
+        Slot::Pred { negated } if o.distance == 0 => Some((*s, negated)),
+        _ => None,
+    })?;
+    let cmp = &k.graph[c];
+    let data: Vec<(NodeId, Operand)> = k
+        .operands(c)
+        .into_iter()
+        .filter(|(_, o)| matches!(o.slot, Slot::Data(_)))
+        .collect();
+    if k.operands(c)
+        .iter()
+        .any(|(_, o)| matches!(o.slot, Slot::Pred { .. }))
+    {
+        // A squashed comparison is 0 without having compared anything.
+        return None;
+    }
+    let [(x, ox)] = data.as_slice() else {
+        return None;
+    };
+    let b = cmp.imm? as i64;
+    if ox.distance != 0 {
+        return None;
+    }
+    let cur = val[x.index()]?;
+    // The comparison holds (`x op b`) unless the predicate is negated.
+    let holds = !negated;
+    let (lo, hi) = match (cmp.op, holds) {
+        (Op::Lt, true) | (Op::Ge, false) => (I32_LO, b - 1),
+        (Op::Le, true) | (Op::Gt, false) => (I32_LO, b),
+        (Op::Gt, true) | (Op::Le, false) => (b + 1, I32_HI),
+        (Op::Ge, true) | (Op::Lt, false) => (b, I32_HI),
+        (Op::Eq, true) | (Op::Ne, false) => (b, b),
+        _ => return None,
+    };
+    let n = Iv::new(cur.lo.max(lo), cur.hi.min(hi));
+    (n.lo <= n.hi).then_some((x.index(), n))
+}
+
+/// Interval of node `node` in the current iteration when node `x` is known to lie in an
+/// interval: pure compute ops over distance-0 operands are re-evaluated, anything else
+/// keeps its interval.
+fn refined(
+    k: &Kernel,
+    operands: &[Vec<(NodeId, Operand)>],
+    val: &[Option<Iv>],
+    node: usize,
+    x: (usize, Iv),
+    depth: u32,
+) -> Iv {
+    if node == x.0 {
+        return x.1;
+    }
+    let cur = val[node].unwrap_or(Iv::TOP);
+    let n = &k.graph[NodeId::new(node)];
+    let pure = !matches!(
+        n.op,
+        Op::Const | Op::Input(_) | Op::Load { .. } | Op::Store { .. } | Op::Merge
+    );
+    if depth > 16
+        || !pure
+        || operands[node]
+            .iter()
+            .any(|(_, o)| matches!(o.slot, Slot::Pred { .. }))
+    {
+        return cur;
+    }
+    let mut data = Vec::new();
+    for (src, o) in &operands[node] {
+        if let Slot::Data(_) = o.slot {
+            if o.distance != 0 {
+                return cur;
+            }
+            data.push(refined(k, operands, val, src.index(), x, depth + 1));
+        }
+    }
+    if let Some(c) = n.imm
+        && data.len() < n.op.arity().max
+    {
+        data.push(Iv::point(c as i64));
+    }
+    eval_iv(n.op, &data).unwrap_or(cur)
+}
+
+#[cfg(test)]
+mod memory_order_tests {
+    use super::*;
+
+    fn access(store: bool, konst: u32, atom: Option<usize>, range: (u32, u32)) -> Access {
+        let mut addr = Linear::constant(konst);
+        if let Some(a) = atom {
+            addr = addr.add(&Linear::atom(a, 0, 0), 1);
+        }
+        Access {
+            id: NodeId::new(0),
+            store,
+            bytes: 4,
+            addr,
+            range,
+        }
+    }
+
+    #[test]
+    fn conflicts_need_a_store_overlapping_ranges_and_no_separating_offset() {
+        let all = (0, 1000);
+        // Two loads never conflict.
+        assert!(!may_conflict(
+            &access(false, 0, Some(1), all),
+            &access(false, 0, Some(1), all),
+            true
+        ));
+        // Disjoint whole-run ranges: never.
+        let (a, b) = (
+            access(true, 0, Some(1), (0, 100)),
+            access(false, 0, Some(2), (100, 200)),
+        );
+        assert!(!may_conflict(&a, &b, true) && !may_conflict(&a, &b, false));
+        // Same base, offsets 4 apart, 4-byte accesses: not in one iteration, maybe across.
+        let (a, b) = (
+            access(true, 8, Some(1), all),
+            access(false, 12, Some(1), all),
+        );
+        assert!(!may_conflict(&a, &b, true));
+        assert!(may_conflict(&a, &b, false));
+        // Offsets 2 apart overlap.
+        let b2 = access(false, 10, Some(1), all);
+        assert!(may_conflict(&a, &b2, true));
+        // Different bases: maybe.
+        assert!(may_conflict(&a, &access(false, 12, Some(2), all), true));
+        // Constant addresses compare across iterations too.
+        let (c, d) = (access(true, 40, None, all), access(false, 44, None, all));
+        assert!(!may_conflict(&c, &d, false));
+        assert!(may_conflict(&c, &access(false, 42, None, all), false));
+    }
+
+    #[test]
+    fn interval_ops_are_sound_on_samples() {
+        let ivs = [
+            Iv::new(0, 15),
+            Iv::new(-3, 7),
+            Iv::point(4),
+            Iv::new(100, 4000),
+            Iv::TOP,
+        ];
+        let ops = [
+            Op::Add,
+            Op::Sub,
+            Op::Mul,
+            Op::Shl,
+            Op::Ashr,
+            Op::Lshr,
+            Op::And,
+            Op::Or,
+            Op::Xor,
+            Op::Lt,
+            Op::Min,
+            Op::Max,
+            Op::Sext8,
+            Op::Zext16,
+        ];
+        let samples = |iv: Iv| -> Vec<i32> {
+            let mut v = vec![iv.lo as i32, iv.hi as i32, ((iv.lo + iv.hi) / 2) as i32];
+            v.retain(|x| (*x as i64) >= iv.lo && (*x as i64) <= iv.hi);
+            v
+        };
+        for op in ops {
+            for &p in &ivs {
+                for &q in &ivs {
+                    let args: Vec<Iv> = if op.arity().max == 1 {
+                        vec![p]
+                    } else {
+                        vec![p, q]
+                    };
+                    let Some(r) = eval_iv(op, &args) else {
+                        continue;
+                    };
+                    for x in samples(p) {
+                        for y in samples(q) {
+                            let vals: Vec<i32> = if args.len() == 1 { vec![x] } else { vec![x, y] };
+                            let v = op.eval(&vals).unwrap() as i64;
+                            assert!(
+                                r.lo <= v && v <= r.hi,
+                                "{op:?} {args:?} -> {r:?} misses {v}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -9,6 +9,16 @@
 //!    modulo scheduling constraints of Rau's iterative modulo scheduling, MICRO 1994); a
 //!    positive cycle means II < RecMII. They give every node its time window given the nodes
 //!    already placed, so recurrences are never broken by a placement.
+//!
+//!    **compose** (between 2 and 3; only with `arch.compose.enabled`, only at an II below
+//!    the baseline recurrence bound) — plan chained edges (a consumer in its producer's
+//!    absolute cycle, also across loop-carried edges) within the clock period and the
+//!    virtual-PE size, so the bounds admit the II; chained routes are one-hop `Loc::Comb`
+//!    segments and results read only combinationally stay unregistered (see
+//!    `heuristic/compose.rs`). At or above the baseline bound nothing is chained and the
+//!    search is the baseline one, so composition never maps a kernel at a higher II than
+//!    without it.
+//!
 //! 3. **place and route** — nodes in a height/slack priority order (a topological order of
 //!    the distance-0 edges); each node tries every (PE, cycle) of its window, priced by the
 //!    cost of its functional-unit slot plus the cheapest routes from its placed producers
@@ -31,6 +41,8 @@
 // The searches index several dense per-PE tables with one PE index at a time.
 #![allow(clippy::needless_range_loop)]
 
+mod compose;
+mod priority;
 mod rrg;
 
 use crate::mapping::{Loc, MAPPING_FORMAT_VERSION, Mapping, Placement, Provenance, Route, Segment};
@@ -58,6 +70,9 @@ pub struct MapOptions {
     pub attempts_per_ii: u32,
     /// PathFinder negotiation rounds per attempt.
     pub negotiation_rounds: u32,
+    /// Copy read-only arrays into extra banks when capacity allows, so their loads spread
+    /// over more bank ports (see [`crate::mapping`]; `tessera map --no-replicate`).
+    pub replicate: bool,
 }
 
 impl Default for MapOptions {
@@ -69,6 +84,7 @@ impl Default for MapOptions {
             time_limit_s: 10.0,
             attempts_per_ii: 16,
             negotiation_rounds: 100,
+            replicate: true,
         }
     }
 }
@@ -95,10 +111,43 @@ pub fn map_at_ii_until(
     if ii == 0 {
         return Err("II 0 is not an initiation interval".into());
     }
-    let prob = prepare(kernel, arch)?;
-    // Arrays live in one bank each: accesses to one bank share its ports every cycle.
+    let prob = prepare(kernel, arch, opts.replicate)?;
+    // A zero-slack recurrence that overfills a modulo slot makes this II infeasible.
+    if let Some(why) = crate::slot_bound::conflict(kernel, arch, opts.replicate, ii) {
+        return Err(format!("no mapping exists at this II: {why}"));
+    }
+    // Arrays live in one bank each: accesses to one bank share its ports every cycle
+    // (loads of a replicated array share the ports of its copies).
+    for (a, reps) in prob.array_replicas.iter().enumerate() {
+        if reps.is_empty() {
+            continue;
+        }
+        let banks: Vec<usize> = std::iter::once(prob.array_banks[a] as usize)
+            .chain(reps.iter().map(|&b| b as usize))
+            .collect();
+        let ports: usize = banks
+            .iter()
+            .map(|&b| arch.memory.banks[b].ports as usize)
+            .sum();
+        let load = (0..prob.n)
+            .filter(|&v| {
+                prob.is_mem[v]
+                    && kernel.graph[petgraph::graph::NodeIndex::new(v)].array == Some(a as u16)
+            })
+            .count();
+        if load > ports * ii as usize {
+            return Err(format!(
+                "bank ports: read-only array `{}` has {load} loads per iteration over {} copies with {ports} port(s) (needs II >= {})",
+                kernel.arrays[a].name,
+                banks.len(),
+                load.div_ceil(ports.max(1))
+            ));
+        }
+    }
     for (b, bank) in arch.memory.banks.iter().enumerate() {
-        let load: usize = (0..prob.n).filter(|&v| prob.bank[v] == Some(b)).count();
+        let load: usize = (0..prob.n)
+            .filter(|&v| prob.bank[v] == Some(b) && prob.copies[v].is_empty())
+            .count();
         if load > bank.ports as usize * ii as usize {
             let arrays: Vec<&str> = kernel
                 .arrays
@@ -115,7 +164,27 @@ pub fn map_at_ii_until(
             ));
         }
     }
-    let bounds = Bounds::compute(&prob, ii as i64)?;
+    let provenance = || Provenance {
+        mapper: "heuristic".into(),
+        seed: opts.seed,
+        mii: 0,
+        time_ms: t0.elapsed().as_secs_f64() * 1e3,
+        failed_iis: Vec::new(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let bounds = match Bounds::compute(&prob, ii as i64) {
+        Ok(b) => b,
+        Err(why) if arch.compose.enabled => {
+            // Below the baseline recurrence bound: COMPOSE chaining may still reach this
+            // II (at or above that bound no chaining is planned and the search below is
+            // the baseline one).
+            let mut mapping = compose::map_chained(kernel, arch, &prob, ii, opts, deadline)
+                .map_err(|c| format!("{c} (without chaining: {why})"))?;
+            mapping.provenance = provenance();
+            return Ok(mapping);
+        }
+        Err(why) => return Err(why),
+    };
     let fabric = Fabric::new(arch);
     let mut last_reason = String::from("no attempt ran");
     for attempt in 0..opts.attempts_per_ii.max(1) {
@@ -157,12 +226,21 @@ struct VEdge {
 }
 
 /// Everything about the kernel and array that does not depend on II.
+#[derive(Clone)]
 struct Problem {
+    /// Value edges (by `vedges` index) the COMPOSE plan lets chain (empty: none; see
+    /// [`compose`]).
+    chain: Vec<bool>,
     n: usize,
     lat: Vec<i64>,
     immediate: Vec<bool>,
     cands: Vec<Vec<usize>>,
     bank: Vec<Option<usize>>,
+    /// Banks holding a copy of the array a load reads, when that array is replicated
+    /// (empty otherwise): the mapper picks one per access.
+    copies: Vec<Vec<usize>>,
+    /// Banks wired to each PE.
+    pe_banks: Vec<Vec<usize>>,
     is_mem: Vec<bool>,
     /// Hops allowed in the last segment into each node's operand.
     op_hops: Vec<usize>,
@@ -172,6 +250,7 @@ struct Problem {
     /// Scheduling constraints `(u, v, w, d)`: `t_v + d * II >= t_u + w`.
     constraints: Vec<(usize, usize, i64, i64)>,
     array_banks: Vec<u16>,
+    array_replicas: Vec<Vec<u16>>,
     /// Fraction of memory-PE slots memory ops need per II (reservation pressure).
     mem_ops: usize,
     mem_pes: usize,
@@ -181,7 +260,7 @@ struct Problem {
     hop_delay_ps: u32,
 }
 
-fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
+fn prepare(kernel: &Kernel, arch: &CgraSpec, replicate: bool) -> Result<Problem, String> {
     let n = kernel.node_count();
     let g = &kernel.graph;
     let mut lat = vec![1i64; n];
@@ -236,9 +315,15 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
         used_bytes[b] += size;
         array_banks[a] = b as u16;
     }
+    let array_replicas = if replicate {
+        replicate_read_only(kernel, arch, &array_banks, &accesses)
+    } else {
+        vec![Vec::new(); kernel.arrays.len()]
+    };
     let pes = arch.pe_count();
     let mut cands = vec![Vec::new(); n];
     let mut bank = vec![None; n];
+    let mut copies: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut op_hops = vec![0usize; n];
     let max_hops = arch.interconnect.max_hops_per_cycle.max(1) as usize;
     let t = &arch.timing;
@@ -251,6 +336,11 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
             && (a as usize) < array_banks.len()
         {
             bank[i] = Some(array_banks[a as usize] as usize);
+            if !array_replicas[a as usize].is_empty() {
+                copies[i] = std::iter::once(array_banks[a as usize] as usize)
+                    .chain(array_replicas[a as usize].iter().map(|&b| b as usize))
+                    .collect();
+            }
         }
         for p in 0..pes {
             let pe = p as PeId;
@@ -260,6 +350,10 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
             if class.is_memory() {
                 let wired = arch.banks_of(pe);
                 match bank[i] {
+                    _ if !copies[i].is_empty() && !copies[i].iter().any(|b| wired.contains(b)) => {
+                        continue;
+                    }
+                    _ if !copies[i].is_empty() => {}
                     Some(b) if !wired.contains(&b) => continue,
                     None if wired.is_empty() => continue,
                     _ => {}
@@ -341,18 +435,126 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec) -> Result<Problem, String> {
         immediate,
         cands,
         bank,
+        copies,
+        pe_banks: (0..pes).map(|p| arch.banks_of(p as PeId)).collect(),
         is_mem,
         op_hops,
         vedges,
         incident,
         constraints,
         array_banks,
+        array_replicas,
         mem_ops,
         mem_pes,
         mem_pe,
         clk_to_q_ps: t.clk_to_q_ps,
         hop_delay_ps: t.hop_delay_ps,
+        chain: Vec::new(),
     })
+}
+
+/// Read-only array replication (see [`crate::mapping`]): arrays declared `In` that no store
+/// names, with at least two loads, get copies in extra banks while capacity allows. First,
+/// most-loaded arrays first, copies until the array's own port bound is no higher than the
+/// bound of all memory ops over all ports; then more copies (up to one per load) while
+/// capacity remains, which gives the placer more banks to choose from per slot. A copy goes
+/// to the bank with the fewest accesses so far (then fewest bytes, lowest index) among the
+/// banks a load-capable PE reaches. Nothing is replicated unless the resident arrays (those
+/// some memory op names) fit their banks.
+fn replicate_read_only(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    array_banks: &[u16],
+    accesses: &[usize],
+) -> Vec<Vec<u16>> {
+    let arrays = kernel.arrays.len();
+    let mut replicas: Vec<Vec<u16>> = vec![Vec::new(); arrays];
+    let banks = &arch.memory.banks;
+    let mut stored = vec![false; arrays];
+    let mut named = vec![false; arrays];
+    let mut mem_ops = 0usize;
+    for v in kernel.graph.node_indices() {
+        let node = &kernel.graph[v];
+        if !node.op.is_memory() {
+            continue;
+        }
+        mem_ops += 1;
+        if let Some(a) = node.array.map(|a| a as usize).filter(|&a| a < arrays) {
+            named[a] = true;
+            stored[a] |= node.op.is_store();
+        }
+    }
+    let size = |a: usize| kernel.arrays[a].size_bytes() as u64;
+    let mut used = vec![0u64; banks.len()];
+    let mut load = vec![0usize; banks.len()];
+    for a in 0..arrays {
+        let b = array_banks[a] as usize;
+        if b < banks.len() && named[a] {
+            used[b] += size(a);
+            load[b] += accesses[a];
+        }
+    }
+    if (0..banks.len()).any(|b| used[b] > banks[b].size_bytes as u64) {
+        return replicas;
+    }
+    let reachable: Vec<bool> = banks
+        .iter()
+        .map(|bk| {
+            (0..arch.pe_count()).any(|p| {
+                arch.supports(p as PeId, OpClass::Load) && bk.pes.contains(&arch.pe_pos(p as PeId))
+            })
+        })
+        .collect();
+    let total_ports: usize = banks.iter().map(|b| b.ports as usize).sum();
+    let mem_bound = mem_ops.div_ceil(total_ports.max(1));
+    let mut order: Vec<usize> = (0..arrays)
+        .filter(|&a| {
+            kernel.arrays[a].dir == tessera_ir::ArrayDir::In
+                && !stored[a]
+                && accesses[a] >= 2
+                && (array_banks[a] as usize) < banks.len()
+        })
+        .collect();
+    order.sort_by_key(|&a| (std::cmp::Reverse(accesses[a]), a));
+    for pass in 0..2 {
+        for &a in &order {
+            loop {
+                let primary = array_banks[a] as usize;
+                let copies = 1 + replicas[a].len();
+                let ports: usize = std::iter::once(primary)
+                    .chain(replicas[a].iter().map(|&b| b as usize))
+                    .map(|b| banks[b].ports as usize)
+                    .sum();
+                let wanted = if pass == 0 {
+                    accesses[a].div_ceil(ports.max(1)) > mem_bound
+                } else {
+                    copies < accesses[a]
+                };
+                if !wanted {
+                    break;
+                }
+                let pick = (0..banks.len())
+                    .filter(|&b| {
+                        b != primary
+                            && !replicas[a].contains(&(b as u16))
+                            && reachable[b]
+                            && used[b] + size(a) <= banks[b].size_bytes as u64
+                    })
+                    .min_by_key(|&b| (load[b], used[b], b));
+                let Some(b) = pick else { break };
+                used[b] += size(a);
+                // The array's loads spread over its copies.
+                let share = accesses[a] / (copies + 1);
+                load[b] += share;
+                load[primary] = load[primary].saturating_sub(share);
+                replicas[a].push(b as u16);
+            }
+        }
+    }
+    for r in &mut replicas {
+        r.sort_unstable();
+    }
+    replicas
 }
 
 const NEG: i64 = i64::MIN / 4;
@@ -489,6 +691,9 @@ struct Routed {
     steps: Vec<Step>,
     /// Resources held, for rip-up.
     res: Vec<(usize, u64)>,
+    /// A COMPOSE chained route: one hop from the producer's combinational output in its
+    /// cycle (`steps[0]`), see [`compose`].
+    comb: bool,
 }
 
 struct Mapper<'a> {
@@ -505,6 +710,8 @@ struct Mapper<'a> {
     order: Vec<usize>,
     pe: Vec<Option<usize>>,
     time: Vec<i64>,
+    /// Bank each placed load of a replicated array reads.
+    mem_bank: Vec<Option<usize>>,
     routes: Vec<Option<Routed>>,
     placements_done: usize,
     /// No evictions for the rest of the current `place_all` call.
@@ -516,6 +723,8 @@ struct Mapper<'a> {
     allowed: Vec<bool>,
     mem_pressure: f32,
     max_layers: usize,
+    /// Placements per `place_all` call before evictions stop: `a * nodes + b`.
+    placement_budget: (usize, usize),
 }
 
 impl<'a> Mapper<'a> {
@@ -574,6 +783,9 @@ impl<'a> Mapper<'a> {
                 }
             }
         }
+        if priority::recurrence_attempt(attempt) && priority::has_tight_recurrence(b, ii as i64) {
+            order = priority::recurrence_first(p, b, &tie);
+        }
         let mut rank = vec![usize::MAX; p.n];
         for (i, &v) in order.iter().enumerate() {
             rank[v] = i;
@@ -595,6 +807,7 @@ impl<'a> Mapper<'a> {
             order,
             pe: vec![None; p.n],
             time: vec![0; p.n],
+            mem_bank: vec![None; p.n],
             routes: vec![None; p.vedges.len()],
             placements_done: 0,
             frozen: false,
@@ -603,6 +816,7 @@ impl<'a> Mapper<'a> {
             allowed: region(p, arch, ii, attempt),
             mem_pressure,
             max_layers: f.max_hops,
+            placement_budget: (10, 100),
         }
     }
 
@@ -746,7 +960,7 @@ impl<'a> Mapper<'a> {
             .collect();
         // Budgets per call: evictions (see `place_node`) and placements.
         self.placements_done = 0;
-        let budget = 10 * nodes.len() + 100;
+        let budget = self.placement_budget.0 * nodes.len() + self.placement_budget.1;
         while let Some(std::cmp::Reverse((_, v))) = heap.pop() {
             if self.pe[v].is_some() {
                 continue;
@@ -880,10 +1094,19 @@ impl<'a> Mapper<'a> {
                 let end = hi.min(lim) + ve.dist * ii;
                 let fw = Forward::run(self.f, &self.occ, ve.src, spe, start, end);
                 let hops = self.p.op_hops[v];
+                // COMPOSE: in the producer's absolute cycle, only a chained hop delivers.
+                let t_src = self.time[ve.src];
+                let comb_at = self.chainable(e).then_some(t_src - ve.dist * ii);
                 for ti in 0..width {
                     let t = lb + ti as i64;
                     if t > lim {
                         break;
+                    }
+                    if comb_at == Some(t) {
+                        for q in 0..pes {
+                            cost[ti * pes + q] += self.comb_cost(ve.src, spe, q, t_src);
+                        }
+                        continue;
                     }
                     for q in 0..pes {
                         cost[ti * pes + q] += fw.deliver(q, t + ve.dist * ii, hops);
@@ -903,10 +1126,19 @@ impl<'a> Mapper<'a> {
                     self.p.op_hops[ve.dst],
                     start,
                 );
+                // COMPOSE: running in the consumer's absolute cycle, only a chained hop
+                // delivers.
+                let comb_at = self.chainable(e).then_some(target);
                 for ti in 0..width {
                     let t = lb + ti as i64;
                     if t > lim {
                         break;
+                    }
+                    if comb_at == Some(t) {
+                        for q in 0..pes {
+                            cost[ti * pes + q] += self.comb_cost(v, q, dpe, t);
+                        }
+                        continue;
                     }
                     for q in 0..pes {
                         cost[ti * pes + q] += bw.cost_from_out(q, t + lat);
@@ -932,7 +1164,7 @@ impl<'a> Mapper<'a> {
                 }
                 c += self.occ.cost(self.occ.fu(q, t), owner(v, t));
                 c += self.occ.cost(self.occ.out(q, t + lat), owner(v, t + lat));
-                if let Some(bk) = self.p.bank[v] {
+                if let Some(bk) = self.access_bank(v, q, t) {
                     c += self.occ.cost(self.occ.bank(bk, t), owner(v, t));
                 }
                 if !self.p.is_mem[v] && self.is_mem_pe(q) {
@@ -951,6 +1183,27 @@ impl<'a> Mapper<'a> {
         best.map(|(_, q, t)| (q, t))
     }
 
+    /// The bank node `v` accesses from PE `q` at cycle `t`: its array's bank, or for a load
+    /// of a replicated array the cheapest copy wired to `q` in that slot (ties: lowest
+    /// index).
+    fn access_bank(&self, v: usize, q: usize, t: i64) -> Option<usize> {
+        if self.p.copies[v].is_empty() {
+            return self.p.bank[v];
+        }
+        let wired = &self.p.pe_banks[q];
+        self.p.copies[v]
+            .iter()
+            .copied()
+            .filter(|b| wired.contains(b))
+            .min_by(|&a, &b| {
+                let (ca, cb) = (
+                    self.occ.cost(self.occ.bank(a, t), owner(v, t)),
+                    self.occ.cost(self.occ.bank(b, t), owner(v, t)),
+                );
+                ca.total_cmp(&cb).then(a.cmp(&b))
+            })
+    }
+
     fn is_mem_pe(&self, q: usize) -> bool {
         self.p.mem_pe[q]
     }
@@ -961,7 +1214,9 @@ impl<'a> Mapper<'a> {
         let lat = self.p.lat[v];
         self.occ.add(self.occ.fu(pe, t), owner(v, t));
         self.occ.add(self.occ.out(pe, t + lat), owner(v, t + lat));
-        if let Some(bk) = self.p.bank[v] {
+        let bk = self.access_bank(v, pe, t);
+        self.mem_bank[v] = bk;
+        if let Some(bk) = bk {
             self.occ.add(self.occ.bank(bk, t), owner(v, t));
         }
         for i in 0..self.p.incident[v].len() {
@@ -986,7 +1241,7 @@ impl<'a> Mapper<'a> {
         self.occ.remove(self.occ.fu(pe, t), owner(v, t));
         self.occ
             .remove(self.occ.out(pe, t + lat), owner(v, t + lat));
-        if let Some(bk) = self.p.bank[v] {
+        if let Some(bk) = self.mem_bank[v].take() {
             self.occ.remove(self.occ.bank(bk, t), owner(v, t));
         }
         self.pe[v] = None;
@@ -1009,6 +1264,9 @@ impl<'a> Mapper<'a> {
         let ii = self.ii as i64;
         let start = self.time[ve.src] + self.p.lat[ve.src];
         let target = self.time[ve.dst] + ve.dist * ii;
+        if target == self.time[ve.src] && self.chainable(e) {
+            return self.route_comb(e);
+        }
         if target < start {
             return Err(format!(
                 "edge {} ({} -> {}): consumer reads at cycle {target} before the value exists at {start}",
@@ -1057,7 +1315,11 @@ impl<'a> Mapper<'a> {
         for &(r, w) in &res {
             self.occ.add(r, w);
         }
-        self.routes[e] = Some(Routed { steps, res });
+        self.routes[e] = Some(Routed {
+            steps,
+            res,
+            comb: false,
+        });
         Ok(())
     }
 
@@ -1101,6 +1363,21 @@ impl<'a> Mapper<'a> {
             let u = ve.src;
             let spe = self.pe[u].expect("placed") as PeId;
             let mut segments = Vec::new();
+            if r.comb {
+                let s = &r.steps[0];
+                routes.push(Route {
+                    edge: ve.edge,
+                    segments: vec![Segment {
+                        cycle: s.cycle as u32,
+                        from: Loc::Comb { pe: spe },
+                        path: s.path.iter().map(|&q| q as PeId).collect(),
+                        to: Loc::Operand {
+                            pe: self.pe[ve.dst].expect("placed") as PeId,
+                        },
+                    }],
+                });
+                continue;
+            }
             for s in &r.steps {
                 let from = match s.from {
                     Place::Out => Loc::Out { pe: spe },
@@ -1138,22 +1415,26 @@ impl<'a> Mapper<'a> {
             });
         }
         routes.sort_by_key(|r| r.edge);
-        let placements = (0..self.p.n)
-            .map(|v| match self.pe[v] {
-                Some(pe) => Placement {
-                    pe: Some(pe as PeId),
-                    cycle: self.time[v] as u32,
-                    start_ps: self.p.clk_to_q_ps + max_hops_in[v] as u32 * self.p.hop_delay_ps,
-                    registered: true,
-                },
-                None => Placement {
-                    pe: None,
-                    cycle: 0,
-                    start_ps: 0,
-                    registered: false,
-                },
-            })
-            .collect();
+        let placements = if self.p.chain.is_empty() {
+            (0..self.p.n)
+                .map(|v| match self.pe[v] {
+                    Some(pe) => Placement {
+                        pe: Some(pe as PeId),
+                        cycle: self.time[v] as u32,
+                        start_ps: self.p.clk_to_q_ps + max_hops_in[v] as u32 * self.p.hop_delay_ps,
+                        registered: true,
+                    },
+                    None => Placement {
+                        pe: None,
+                        cycle: 0,
+                        start_ps: 0,
+                        registered: false,
+                    },
+                })
+                .collect()
+        } else {
+            self.timing(kernel, arch, &max_hops_in)
+        };
         let _ = self.max_layers;
         Mapping {
             format_version: MAPPING_FORMAT_VERSION,
@@ -1163,6 +1444,24 @@ impl<'a> Mapper<'a> {
             placements,
             routes,
             array_banks: self.p.array_banks.clone(),
+            array_replicas: if self.p.array_replicas.iter().any(|r| !r.is_empty()) {
+                self.p.array_replicas.clone()
+            } else {
+                Vec::new()
+            },
+            access_banks: if self.p.copies.iter().any(|c| !c.is_empty()) {
+                (0..self.p.n)
+                    .map(|v| {
+                        if self.p.copies[v].is_empty() {
+                            None
+                        } else {
+                            self.mem_bank[v].map(|b| b as u16)
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             provenance: Provenance {
                 mapper: "heuristic".into(),
                 seed: 0,

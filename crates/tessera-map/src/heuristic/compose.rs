@@ -1,0 +1,619 @@
+//! **compose** — COMPOSE chaining for the heuristic mapper (a pass between *bounds* and
+//! *place and route*).
+//!
+//! When the array has composition enabled and an II is below the baseline recurrence bound
+//! (the longest-path bounds find a positive cycle with `latency - distance * II` weights),
+//! this pass picks value edges to *chain*: the consumer may then run in the same absolute
+//! cycle as the producer (`t_v + d * II = t_u`, also across a loop-carried edge), reading
+//! the producer's combinational result one hop away (`Loc::Comb`, see [`crate::mapping`]).
+//! A chained edge weighs 0 instead of the producer's latency in the scheduling constraints.
+//!
+//! The plan is greedy: while a positive cycle remains, chain one edge of it, the one that
+//! leaves the most timing slack; an edge is eligible when its producer is single-cycle, the
+//! chained edges stay acyclic, every connected group of chained edges (a virtual PE, as the
+//! checker counts it) has at most `compose.max_virtual_pe` nodes, and the static timing
+//! fits: with `S(v)` the planned start of `v` (`clk_to_q + hops` of its registered inputs,
+//! or `S(u) + delay(u) + hop_delay` after each chained producer `u`), every op needs
+//! `S(v) + delay(v) + setup <= latency(v) * clock_period`. Registered inputs of a chained
+//! op may then use only the hops that arrive by `S(v)`. Chain heads first get one hop for
+//! their registered inputs; a group whose timing only fits without it gets none.
+//!
+//! Chained edges keep their freedom: the placer may still put the consumer in a later
+//! cycle (a registered route) when that is cheaper, which only makes the timing easier.
+//! At extraction every op's `start_ps` is recomputed from its actual routes, and a result
+//! read only combinationally (and not a live-out) is left unregistered (deferred
+//! registration).
+
+use super::rrg::{INF, Place, Step, owner};
+use super::{Bounds, Mapper, Problem, Routed};
+use crate::mapping::Placement;
+use petgraph::visit::EdgeRef;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tessera_arch::cgra::{CgraSpec, PeId, Topology};
+use tessera_ir::Kernel;
+
+/// Seeded attempts per II below the baseline recurrence bound (fewer than the baseline's:
+/// such IIs often fail, and the mapping time with composition should stay close to the
+/// baseline's).
+const CHAINED_ATTEMPTS: u32 = 4;
+/// PathFinder rounds per chained attempt, at most.
+const CHAINED_ROUNDS: u32 = 40;
+/// Placements per `place_all` call before evictions stop (`a * nodes + b`; the baseline
+/// allows `(10, 100)`): a chained II that needs more eviction rounds rarely maps.
+const CHAINED_PLACEMENT_BUDGET: (usize, usize) = (4, 40);
+/// Randomised re-plans when the greedy chain plan finds no edge to chain.
+const PLAN_RETRIES: u32 = 8;
+
+/// Static timing numbers of the array, in ps.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    period: i64,
+    ctq: i64,
+    setup: i64,
+    hop: i64,
+    max_hops: usize,
+    max_vpe: usize,
+    /// Require the planned chained edges to form a bipartite graph. On a bipartite link
+    /// graph (mesh, even torus) ops chained to each other in one cycle sit on PEs one link
+    /// apart, so an odd cycle of chained edges cannot all chain; the placer may still
+    /// register one of its edges, so plans that break this are tried too.
+    bipartite: bool,
+}
+
+impl Timing {
+    fn of(arch: &CgraSpec) -> Self {
+        let t = &arch.timing;
+        Self {
+            period: t.clock_period_ps as i64,
+            ctq: t.clk_to_q_ps as i64,
+            setup: t.setup_ps as i64,
+            hop: t.hop_delay_ps as i64,
+            max_hops: arch.interconnect.max_hops_per_cycle.max(1) as usize,
+            max_vpe: arch.compose.max_virtual_pe as usize,
+            bipartite: match arch.interconnect.topology {
+                Topology::Mesh => true,
+                Topology::Torus => arch.rows.is_multiple_of(2) && arch.cols.is_multiple_of(2),
+                Topology::MeshDiagonal => false,
+            },
+        }
+    }
+}
+
+/// Combinational delay of every node, in ps.
+fn delays(kernel: &Kernel, arch: &CgraSpec) -> Vec<i64> {
+    kernel
+        .graph
+        .node_indices()
+        .map(|v| {
+            arch.op_cost(kernel.graph[v].op.class())
+                .map_or(0, |c| c.delay_ps as i64)
+        })
+        .collect()
+}
+
+/// For every scheduling constraint of `p`, the value edge it stands for (`None`: an order
+/// edge). Follows the edge order of `prepare`.
+fn constraint_vedges(kernel: &Kernel, p: &Problem) -> Vec<Option<usize>> {
+    let mut out = Vec::with_capacity(p.constraints.len());
+    let mut next = 0usize;
+    for e in kernel.graph.edge_references() {
+        if p.immediate[e.source().index()] {
+            continue;
+        }
+        if e.weight().carries_value() {
+            out.push(Some(next));
+            next += 1;
+        } else {
+            out.push(None);
+        }
+    }
+    debug_assert_eq!(out.len(), p.constraints.len());
+    debug_assert_eq!(next, p.vedges.len());
+    out
+}
+
+/// What planning needs of the kernel and array, computed once per II.
+struct Ctx {
+    tm: Timing,
+    /// Combinational delay of every node ([`delays`]).
+    delay: Vec<i64>,
+    /// The value edge of every scheduling constraint ([`constraint_vedges`]).
+    cv: Vec<Option<usize>>,
+}
+
+impl Ctx {
+    fn new(kernel: &Kernel, arch: &CgraSpec, p: &Problem) -> Self {
+        Self {
+            tm: Timing::of(arch),
+            delay: delays(kernel, arch),
+            cv: constraint_vedges(kernel, p),
+        }
+    }
+}
+
+/// The planned chains at one II.
+struct Plan {
+    chain: Vec<bool>,
+    head_hops: Vec<usize>,
+}
+
+/// Planned start of every node (ps), or `None` when the chained edges form a cycle.
+fn starts(p: &Problem, tm: Timing, delay: &[i64], plan: &Plan) -> Option<Vec<i64>> {
+    let n = p.n;
+    let chained: Vec<(usize, usize)> = p
+        .vedges
+        .iter()
+        .zip(&plan.chain)
+        .filter(|&(_, &c)| c)
+        .map(|(ve, _)| (ve.src, ve.dst))
+        .collect();
+    let mut s: Vec<i64> = (0..n)
+        .map(|v| tm.ctq + plan.head_hops[v] as i64 * tm.hop)
+        .collect();
+    // Longest paths over the chained edges: with no cycle they settle within one pass per
+    // edge of the longest chain (at most `chained.len()` passes); on a cycle the depth (in
+    // edges) never settles, even when its delays are 0.
+    let mut depth = vec![0usize; n];
+    for _ in 0..=chained.len() {
+        let mut changed = false;
+        for &(u, v) in &chained {
+            let at = s[u] + delay[u] + tm.hop;
+            if at > s[v] {
+                s[v] = at;
+                changed = true;
+            }
+            if depth[u] + 1 > depth[v] {
+                depth[v] = depth[u] + 1;
+                changed = true;
+            }
+        }
+        if !changed {
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// Smallest timing slack (ps) over the nodes of chained groups, or `None` when some op
+/// misses the period. Also checks the virtual-PE size of every group.
+fn slack(p: &Problem, tm: Timing, delay: &[i64], plan: &Plan, group: &[usize]) -> Option<i64> {
+    let s = starts(p, tm, delay, plan)?;
+    if tm.bipartite && !two_colourable(p, &plan.chain) {
+        return None;
+    }
+    let mut sizes = vec![0usize; p.n];
+    for v in 0..p.n {
+        sizes[group[v]] += 1;
+    }
+    let mut worst = i64::MAX;
+    for v in 0..p.n {
+        if sizes[group[v]] < 2 {
+            continue;
+        }
+        if sizes[group[v]] > tm.max_vpe {
+            return None;
+        }
+        let room = p.lat[v].max(1) * tm.period - (s[v] + delay[v] + tm.setup);
+        if room < 0 {
+            return None;
+        }
+        worst = worst.min(room);
+    }
+    Some(worst)
+}
+
+/// Can the nodes be 2-coloured so that every chained edge joins two colours? (Chained ops
+/// run in one cycle on PEs one link apart; on a bipartite link graph an odd cycle of
+/// chained edges has no placement.)
+fn two_colourable(p: &Problem, chain: &[bool]) -> bool {
+    // Union-find with the parity of every node relative to its representative.
+    let mut parent: Vec<usize> = (0..p.n).collect();
+    let mut parity = vec![0u8; p.n];
+    fn find(parent: &mut [usize], parity: &mut [u8], x: usize) -> (usize, u8) {
+        let mut root = x;
+        let mut par = 0u8;
+        while parent[root] != root {
+            par ^= parity[root];
+            root = parent[root];
+        }
+        // Path compression, keeping parities relative to the root.
+        let (mut y, mut py) = (x, par);
+        while parent[y] != root {
+            let next = parent[y];
+            let pn = py ^ parity[y];
+            parent[y] = root;
+            parity[y] = py;
+            y = next;
+            py = pn;
+        }
+        (root, par)
+    }
+    for (e, ve) in p.vedges.iter().enumerate() {
+        if !chain[e] {
+            continue;
+        }
+        let (ra, pa) = find(&mut parent, &mut parity, ve.src);
+        let (rb, pb) = find(&mut parent, &mut parity, ve.dst);
+        if ra == rb {
+            if pa == pb {
+                return false;
+            }
+        } else {
+            parent[ra] = rb;
+            parity[ra] = pa ^ pb ^ 1;
+        }
+    }
+    true
+}
+
+/// Connected groups of the chained edges (a representative per node).
+fn groups(p: &Problem, chain: &[bool]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..p.n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for (e, ve) in p.vedges.iter().enumerate() {
+        if chain[e] {
+            let (a, b) = (find(&mut parent, ve.src), find(&mut parent, ve.dst));
+            parent[a] = b;
+        }
+    }
+    (0..p.n).map(|v| find(&mut parent, v)).collect()
+}
+
+/// A cycle with positive weight `w - d * II` (constraint indices), if any.
+fn positive_cycle(p: &Problem, weights: &[i64], ii: i64) -> Option<Vec<usize>> {
+    let n = p.n;
+    let mut dist = vec![0i64; n];
+    let mut pred: Vec<Option<usize>> = vec![None; n];
+    let mut last = None;
+    for _ in 0..n {
+        last = None;
+        for (c, &(u, v, _, d)) in p.constraints.iter().enumerate() {
+            let cand = dist[u] + weights[c] - d * ii;
+            if cand > dist[v] {
+                dist[v] = cand;
+                pred[v] = Some(c);
+                last = Some(v);
+            }
+        }
+        last?;
+    }
+    let mut v = last?;
+    for _ in 0..n {
+        v = p.constraints[pred[v]?].0;
+    }
+    let start = v;
+    let mut cycle = Vec::new();
+    loop {
+        let c = pred[v]?;
+        cycle.push(c);
+        v = p.constraints[c].0;
+        if v == start || cycle.len() > n {
+            break;
+        }
+    }
+    Some(cycle)
+}
+
+/// Plan the chained edges that let `ii` meet the recurrences. `Ok(None)`: no chaining is
+/// needed at this II. `attempt > 0` breaks ties between candidate edges at random.
+fn plan(
+    ctx: &Ctx,
+    p: &Problem,
+    ii: i64,
+    attempt: u32,
+    seed: u64,
+    strict: bool,
+) -> Result<Option<Plan>, String> {
+    let mut tm = ctx.tm;
+    tm.bipartite &= strict;
+    let (delay, cv) = (&ctx.delay, &ctx.cv);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut plan = Plan {
+        chain: vec![false; p.vedges.len()],
+        head_hops: vec![1.min(tm.max_hops); p.n],
+    };
+    let mut weights: Vec<i64> = p.constraints.iter().map(|c| c.2).collect();
+    let mut any = false;
+    for _ in 0..=p.vedges.len() {
+        let Some(cycle) = positive_cycle(p, &weights, ii) else {
+            return Ok(any.then_some(plan));
+        };
+        let mut best: Option<(f64, usize, Vec<usize>)> = None;
+        for &c in &cycle {
+            let Some(e) = cv[c] else { continue };
+            let ve = p.vedges[e];
+            if plan.chain[e] || ve.src == ve.dst || p.lat[ve.src] != 1 {
+                continue;
+            }
+            plan.chain[e] = true;
+            let group = groups(p, &plan.chain);
+            let mut fit = slack(p, tm, &delay, &plan, &group).map(|s| (s, Vec::new()));
+            if fit.is_none() {
+                // Heads of this group without input hops.
+                let saved = plan.head_hops.clone();
+                let members: Vec<usize> = (0..p.n).filter(|&v| group[v] == group[ve.src]).collect();
+                for &v in &members {
+                    plan.head_hops[v] = 0;
+                }
+                fit = slack(p, tm, &delay, &plan, &group).map(|s| (s, members));
+                plan.head_hops = saved;
+            }
+            plan.chain[e] = false;
+            if let Some((s, zero)) = fit {
+                let noise = if attempt == 0 {
+                    0.0
+                } else {
+                    rng.random_range(0.0..(tm.period as f64))
+                };
+                // Small virtual PEs first (they leave room for the rest of the
+                // recurrence), then the most slack.
+                let merged = (0..p.n)
+                    .filter(|&v| group[v] == group[ve.src] || group[v] == group[ve.dst])
+                    .count();
+                let score = s as f64 + noise - (merged as f64) * 4.0 * tm.period as f64;
+                if best.as_ref().is_none_or(|b| score > b.0) {
+                    best = Some((score, e, zero));
+                }
+            }
+        }
+        let Some((_, e, zero)) = best else {
+            let nodes: Vec<usize> = cycle.iter().map(|&c| p.constraints[c].0).collect();
+            return Err(format!(
+                "II {ii} is below the recurrence bound and the recurrence through nodes {nodes:?} cannot be chained within the {} ps clock period and virtual PEs of {} PEs",
+                tm.period, tm.max_vpe
+            ));
+        };
+        plan.chain[e] = true;
+        for v in zero {
+            plan.head_hops[v] = 0;
+        }
+        for (c, ce) in cv.iter().enumerate() {
+            if *ce == Some(e) {
+                weights[c] = 0;
+            }
+        }
+        any = true;
+    }
+    Err(format!("II {ii}: chaining did not converge"))
+}
+
+/// The problem with the planned chains: chained edges weigh 0 in the scheduling
+/// constraints, and registered inputs of chained ops get only the hops that arrive by the
+/// op's planned start.
+fn chained_problem(kernel: &Kernel, arch: &CgraSpec, p: &Problem, plan: &Plan) -> Problem {
+    let tm = Timing::of(arch);
+    let delay = delays(kernel, arch);
+    let cv = constraint_vedges(kernel, p);
+    let mut q = p.clone();
+    for (c, ce) in cv.iter().enumerate() {
+        if let Some(e) = *ce
+            && plan.chain[e]
+        {
+            q.constraints[c].2 = 0;
+        }
+    }
+    let s = starts(p, tm, &delay, plan).expect("planned chains are acyclic");
+    let group = groups(p, &plan.chain);
+    let mut sizes = vec![0usize; p.n];
+    for v in 0..p.n {
+        sizes[group[v]] += 1;
+    }
+    for v in 0..p.n {
+        if sizes[group[v]] >= 2 {
+            let by_time = if tm.hop == 0 {
+                tm.max_hops
+            } else {
+                ((s[v] - tm.ctq).max(0) / tm.hop) as usize
+            };
+            q.op_hops[v] = q.op_hops[v].min(by_time);
+        }
+    }
+    q.chain = plan.chain.clone();
+    q
+}
+
+/// Map at `ii` with chaining (the II is below the baseline recurrence bound). One plan per
+/// attempt (ties broken by the attempt's seed).
+pub(super) fn map_chained(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    prob: &Problem,
+    ii: u32,
+    opts: &super::MapOptions,
+    deadline: Option<std::time::Instant>,
+) -> Result<crate::mapping::Mapping, String> {
+    let dbg_t0 = std::time::Instant::now();
+    let r = map_chained_x(kernel, arch, prob, ii, opts, deadline);
+    if std::env::var_os("TDBG").is_some() {
+        eprintln!("TDBG {} ii {ii} {:.3} ms ok={} {}", kernel.name, dbg_t0.elapsed().as_secs_f64()*1e3, r.is_ok(), r.as_ref().err().map(|s| &s[..s.len().min(60)]).unwrap_or(""));
+    }
+    r
+}
+fn map_chained_x(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    prob: &Problem,
+    ii: u32,
+    opts: &super::MapOptions,
+    deadline: Option<std::time::Instant>,
+) -> Result<crate::mapping::Mapping, String> {
+    let fabric = super::rrg::Fabric::new(arch);
+    let ctx = Ctx::new(kernel, arch, prob);
+    let mut last_reason = String::from("no attempt ran");
+    for attempt in 0..opts.attempts_per_ii.clamp(1, CHAINED_ATTEMPTS) {
+        if attempt > 0 && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            last_reason = format!("{last_reason} (time budget spent after {attempt} attempts)");
+            break;
+        }
+        let seed = opts
+            .seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(((ii as u64) << 20) ^ attempt as u64);
+        // A greedy plan that fails is retried with random tie-breaking a few times.
+        let mut planned = Err(String::new());
+        // Odd attempts first try plans whose chains can all be placed on a bipartite link
+        // graph (see `Timing::bipartite`); every attempt then tries unrestricted plans.
+        let stricts: &[bool] = if attempt % 2 == 1 {
+            &[true, false]
+        } else {
+            &[false]
+        };
+        'plans: for &strict in stricts {
+            for retry in 0..PLAN_RETRIES {
+                let k = attempt * PLAN_RETRIES + retry;
+                let s = seed ^ 0xC0_4905E ^ k as u64;
+                planned = plan(&ctx, prob, ii as i64, k, s, strict);
+                if planned.is_ok() {
+                    if std::env::var_os("TDBG").is_some() { eprintln!("TDBG   plan ok strict={strict} retry={retry}"); }
+                    break 'plans;
+                }
+            }
+        }
+        let plan = match planned {
+            Ok(Some(plan)) => plan,
+            Ok(None) => return Err(format!("II {ii} needs no chaining")),
+            Err(why) => return Err(why),
+        };
+        let q = chained_problem(kernel, arch, prob, &plan);
+        let bounds = match Bounds::compute(&q, ii as i64) {
+            Ok(b) => b,
+            Err(why) => {
+                last_reason = why;
+                continue;
+            }
+        };
+        let mut m = Mapper::new(&q, &bounds, &fabric, arch, ii as usize, seed, attempt);
+        m.placement_budget = CHAINED_PLACEMENT_BUDGET;
+        match m.run(opts.negotiation_rounds.min(CHAINED_ROUNDS), deadline) {
+            Ok(()) => { if std::env::var_os("TDBG").is_some() { eprintln!("TDBG   attempt {attempt} ok"); } return Ok(m.extract(kernel, arch)) },
+            Err(why) => { if std::env::var_os("TDBG").is_some() { eprintln!("TDBG   attempt {attempt} fail {}", &why[..why.len().min(50)]); } last_reason = format!("with chaining: {why}") },
+        }
+    }
+    Err(last_reason)
+}
+
+impl Mapper<'_> {
+    /// Is value edge `e` planned as chainable?
+    pub(super) fn chainable(&self, e: usize) -> bool {
+        self.p.chain.get(e).copied().unwrap_or(false)
+    }
+
+    /// Cost of the one-hop combinational route of value `u` from `from` to `to` in `cycle`
+    /// (`INF` when the PEs are not neighbours).
+    pub(super) fn comb_cost(&self, u: usize, from: usize, to: usize, cycle: i64) -> f32 {
+        match self.f.out_links[from].iter().find(|&&(_, q)| q == to) {
+            Some(&(l, _)) => self.occ.cost(self.occ.link(l, cycle), owner(u, cycle)),
+            None => INF,
+        }
+    }
+
+    /// Route value edge `e` combinationally (its consumer runs in the producer's cycle).
+    pub(super) fn route_comb(&mut self, e: usize) -> Result<(), String> {
+        let ve = self.p.vedges[e];
+        let (spe, dpe) = (
+            self.pe[ve.src].expect("placed"),
+            self.pe[ve.dst].expect("placed"),
+        );
+        let cycle = self.time[ve.src];
+        let Some(&(l, _)) = self.f.out_links[spe].iter().find(|&&(_, q)| q == dpe) else {
+            return Err(format!(
+                "edge {} ({} -> {}): chained ops on PEs {spe} and {dpe}, which are not neighbours",
+                ve.edge, ve.src, ve.dst
+            ));
+        };
+        let res = vec![(self.occ.link(l, cycle), owner(ve.src, cycle))];
+        for &(r, w) in &res {
+            self.occ.add(r, w);
+        }
+        self.routes[e] = Some(Routed {
+            steps: vec![Step {
+                cycle,
+                from: Place::Out,
+                path: vec![dpe],
+                to: None,
+            }],
+            res,
+            comb: true,
+        });
+        Ok(())
+    }
+
+    /// Final `start_ps` and `registered` of every node from the committed routes:
+    /// `clk_to_q + hops` of the registered inputs, `start + delay + hops * hop_delay` after
+    /// chained producers; a result whose every route is combinational (and that is no
+    /// live-out) stays unregistered.
+    pub(super) fn timing(
+        &self,
+        kernel: &Kernel,
+        arch: &CgraSpec,
+        max_hops_in: &[usize],
+    ) -> Vec<Placement> {
+        let tm = Timing::of(arch);
+        let delay = delays(kernel, arch);
+        let n = self.p.n;
+        let mut start: Vec<i64> = (0..n)
+            .map(|v| tm.ctq + max_hops_in[v] as i64 * tm.hop)
+            .collect();
+        let mut comb_in: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+        let mut has_reg_out = vec![false; n];
+        let mut has_comb_out = vec![false; n];
+        for (e, r) in self.routes.iter().enumerate() {
+            let Some(r) = r else { continue };
+            let ve = self.p.vedges[e];
+            if r.comb {
+                comb_in[ve.dst].push((ve.src, r.steps[0].path.len()));
+                has_comb_out[ve.src] = true;
+            } else {
+                has_reg_out[ve.src] = true;
+            }
+        }
+        // Chained edges are acyclic (planned so): relax until stable.
+        for _ in 0..n {
+            let mut changed = false;
+            for v in 0..n {
+                for &(u, hops) in &comb_in[v] {
+                    let at = start[u] + delay[u] + hops as i64 * tm.hop;
+                    if at > start[v] {
+                        start[v] = at;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let live_out: Vec<bool> = {
+            let mut l = vec![false; n];
+            for lo in &kernel.live_outs {
+                if lo.node.index() < n {
+                    l[lo.node.index()] = true;
+                }
+            }
+            l
+        };
+        (0..n)
+            .map(|v| match self.pe[v] {
+                Some(pe) => Placement {
+                    pe: Some(pe as PeId),
+                    cycle: self.time[v] as u32,
+                    start_ps: start[v].max(0) as u32,
+                    registered: !(has_comb_out[v] && !has_reg_out[v] && !live_out[v]),
+                },
+                None => Placement {
+                    pe: None,
+                    cycle: 0,
+                    start_ps: 0,
+                    registered: false,
+                },
+            })
+            .collect()
+    }
+}
