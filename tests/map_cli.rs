@@ -89,7 +89,10 @@ fn map_at_fixed_ii_below_mii_fails_with_reason() {
     ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     let mii = v["mii"]["mii"].as_u64().expect("mii");
-    assert!(mii >= 2, "fir needs several bank-port cycles on hycube: MII {mii}");
+    assert!(
+        mii >= 2,
+        "fir needs several bank-port cycles on hycube: MII {mii}"
+    );
     let below = (mii - 1).to_string();
     let o = tessera(&[
         "map",

@@ -21,9 +21,13 @@ pub use crate::heuristic::MapOptions;
 /// Share of the remaining time budget one II may spend before the driver moves on.
 const PER_II_TIME_SHARE: f64 = 0.35;
 /// Attempts at II = MII of a recurrence-bound kernel, as a multiple of
-/// `MapOptions::attempts_per_ii` (chosen on the Morpher corpus: more attempts there
-/// reach the MII on more kernels, and the per-II time share still bounds them).
-const MII_ATTEMPTS_FACTOR: u32 = 4;
+/// `MapOptions::attempts_per_ii` (chosen on the Morpher corpus on hycube-4x4: 4 reaches the
+/// MII of jpeg_fdct LN2, 8 also of jpeg_fdct LN1; the per-II time share still bounds them).
+const MII_ATTEMPTS_FACTOR: u32 = 8;
+/// Largest array (in PEs) that gets [`MII_ATTEMPTS_FACTOR`]: on larger arrays one attempt
+/// costs several times more (mesh-8x8 on the Morpher corpus: p95 mapping time 7.6 s with
+/// 4 x the attempts, 4.2 s without, at about the same IIs).
+const MII_ATTEMPTS_MAX_PES: usize = 16;
 
 /// A successful mapping with what it took to get there.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,8 +40,21 @@ pub struct MapOutcome {
     pub time_ms: f64,
 }
 
-/// Map `kernel` on `arch` at the lowest II the heuristic mapper reaches.
+/// Map `kernel` on `arch` at the lowest II the heuristic mapper reaches (on meshes of more
+/// than 16 PEs, starting from a mapping on the top-left quadrant: see `src/embed.rs`).
 pub fn map_kernel(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    opts: &MapOptions,
+) -> Result<MapOutcome, MapError> {
+    if let Some(out) = crate::embed::map_with_quadrant(kernel, arch, opts, map_kernel_direct) {
+        return out;
+    }
+    map_kernel_direct(kernel, arch, opts)
+}
+
+/// [`map_kernel`] on the whole array.
+fn map_kernel_direct(
     kernel: &Kernel,
     arch: &CgraSpec,
     opts: &MapOptions,
@@ -97,6 +114,7 @@ pub fn map_kernel(
         // share of the time budget), as the lower bound is usually reached there.
         let tight = opts.fixed_ii.is_none()
             && ii == report.mii
+            && arch.pe_count() <= MII_ATTEMPTS_MAX_PES
             && report.rec_mii.max(report.slot_mii) > report.res_mii;
         let ii_opts = if tight {
             MapOptions {

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod driver;
+mod embed;
 pub mod error;
 pub mod exact;
 pub mod heuristic;

@@ -115,14 +115,9 @@ pub fn conflict(kernel: &Kernel, arch: &CgraSpec, replicate: bool, ii: u32) -> O
     }
     // Strongly connected components of the tight edges (Tarjan's algorithm, iterative).
     let mut tight: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut self_tight = vec![false; n];
     for &(u, v, w) in &edges {
-        if pi[u] + w == pi[v] {
-            if u == v {
-                self_tight[u] = true;
-            } else {
-                tight[u].push(v);
-            }
+        if u != v && pi[u] + w == pi[v] {
+            tight[u].push(v);
         }
     }
     let comp = tarjan(&tight);
@@ -159,8 +154,8 @@ pub fn conflict(kernel: &Kernel, arch: &CgraSpec, replicate: bool, ii: u32) -> O
         .unwrap_or(1)
         .max(1);
     for members in groups.values() {
-        let rigid = members.len() > 1 || self_tight[members[0]];
-        if !rigid || members.len() < 2 {
+        // A lone op (at most a self-loop) shares its slot with nothing.
+        if members.len() < 2 {
             continue;
         }
         let mut by_slot: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
@@ -193,7 +188,8 @@ pub fn conflict(kernel: &Kernel, arch: &CgraSpec, replicate: bool, ii: u32) -> O
                 if let Some(a) = node.array.map(|a| a as usize).filter(|&a| a < arrays)
                     && node.op.is_memory()
                 {
-                    let replicable = replicate && kernel.arrays[a].dir == ArrayDir::In && !stored[a];
+                    let replicable =
+                        replicate && kernel.arrays[a].dir == ArrayDir::In && !stored[a];
                     if !replicable {
                         per_array.entry(a).or_default().push(v);
                     }
@@ -211,7 +207,198 @@ pub fn conflict(kernel: &Kernel, arch: &CgraSpec, replicate: bool, ii: u32) -> O
             }
         }
     }
+    // Beyond rigid components: the memory ops of one strongly connected component, each in
+    // its time window relative to one of them, by exhaustive search.
+    let mem_cap = (0..pes)
+        .filter(|&p| {
+            mem_wired[p]
+                && OpClass::ALL
+                    .iter()
+                    .any(|c| c.is_memory() && arch.supports(p as PeId, *c))
+        })
+        .count();
+    let port_array: Vec<Option<usize>> = g
+        .node_indices()
+        .map(|v| {
+            let node = &g[v];
+            node.array
+                .map(|a| a as usize)
+                .filter(|&a| a < arrays && node.op.is_memory())
+                .filter(|&a| !(replicate && kernel.arrays[a].dir == ArrayDir::In && !stored[a]))
+        })
+        .collect();
+    let mem: Vec<bool> = g
+        .node_indices()
+        .map(|v| fu[v.index()] && g[v].op.is_memory())
+        .collect();
+    windows_conflict(ii, &edges, &mem, &port_array, mem_cap, max_ports)
+}
+
+/// FU nodes at most for the window search (it needs all-pairs longest paths).
+const WINDOW_MAX_NODES: usize = 400;
+/// Search nodes per component before the window search gives up (no verdict).
+const WINDOW_MAX_STEPS: usize = 200_000;
+
+/// The window search: `edges` are the constraints `(u, v, w - d * II)`; `mem` marks memory
+/// ops, `port_array` the single-bank array each one accesses. Within a strongly connected
+/// component, node `b` lies in `[D(r, b), -D(b, r)]` relative to any member `r` (`D`: longest
+/// path), and every pair keeps `t_b - t_c >= D(c, b)`; slots hold at most `mem_cap` memory
+/// ops and `ports` accesses per array. These are necessary conditions of every mapping
+/// (slots repeat every II and capacities are the same in every slot, so fixing `t_r = 0`
+/// loses nothing); when no assignment meets them the II is infeasible.
+fn windows_conflict(
+    ii: i64,
+    edges: &[(usize, usize, i64)],
+    mem: &[bool],
+    port_array: &[Option<usize>],
+    mem_cap: usize,
+    ports: usize,
+) -> Option<String> {
+    let ops: Vec<usize> = (0..mem.len()).filter(|&v| mem[v]).collect();
+    if ops.len() <= 1 || mem.len() > WINDOW_MAX_NODES {
+        return None;
+    }
+    // All-pairs longest paths over every node (paths may pass through non-memory ops).
+    let n = mem.len();
+    const NONE: i64 = i64::MIN / 4;
+    let mut d = vec![NONE; n * n];
+    for &(u, v, w) in edges {
+        d[u * n + v] = d[u * n + v].max(w);
+    }
+    for k in 0..n {
+        for a in 0..n {
+            let ak = d[a * n + k];
+            if ak == NONE {
+                continue;
+            }
+            for b in 0..n {
+                let kb = d[k * n + b];
+                if kb != NONE && ak + kb > d[a * n + b] {
+                    d[a * n + b] = ak + kb;
+                }
+            }
+        }
+    }
+    if (0..n).any(|a| d[a * n + a] > 0) {
+        return None;
+    }
+    let dd = |a: usize, b: usize| d[a * n + b];
+    let mut done = vec![false; n];
+    for &r in &ops {
+        if done[r] {
+            continue;
+        }
+        let group: Vec<usize> = ops
+            .iter()
+            .copied()
+            .filter(|&b| b == r || (dd(r, b) != NONE && dd(b, r) != NONE))
+            .collect();
+        for &b in &group {
+            done[b] = true;
+        }
+        let mut per_array: BTreeMap<usize, usize> = BTreeMap::new();
+        for &b in &group {
+            if let Some(a) = port_array[b] {
+                *per_array.entry(a).or_default() += 1;
+            }
+        }
+        if group.len() <= mem_cap && per_array.values().all(|&c| c <= ports) {
+            continue;
+        }
+        let lo = |b: usize| if b == r { 0 } else { dd(r, b) };
+        let hi = |b: usize| if b == r { 0 } else { -dd(b, r) };
+        let mut order = group.clone();
+        order.sort_by_key(|&b| (hi(b) - lo(b), b));
+        let k = order.len();
+        let mut search = Search {
+            ii,
+            lo: order.iter().map(|&b| lo(b)).collect(),
+            hi: order.iter().map(|&b| hi(b)).collect(),
+            d: (0..k * k).map(|x| dd(order[x / k], order[x % k])).collect(),
+            array: order.iter().map(|&b| port_array[b]).collect(),
+            time: Vec::with_capacity(k),
+            mem_used: vec![0; ii as usize],
+            port_used: BTreeMap::new(),
+            steps: 0,
+            mem_cap,
+            ports,
+        };
+        if search.run() == Some(false) {
+            return Some(format!(
+                "the {} memory ops of one recurrence component (nodes {}) find no times within their windows that fit {mem_cap} memory PEs and {ports} bank port(s) per array in every modulo slot (exhaustive search)",
+                group.len(),
+                list(&group)
+            ));
+        }
+    }
     None
+}
+
+/// Backtracking state of the window search (members in search order).
+struct Search {
+    ii: i64,
+    lo: Vec<i64>,
+    hi: Vec<i64>,
+    /// Longest paths between members, `d[a * k + b]` (`i64::MIN / 4`: none).
+    d: Vec<i64>,
+    array: Vec<Option<usize>>,
+    time: Vec<i64>,
+    mem_used: Vec<usize>,
+    port_used: BTreeMap<(usize, usize), usize>,
+    steps: usize,
+    mem_cap: usize,
+    ports: usize,
+}
+
+impl Search {
+    /// `Some(true)`: an assignment exists; `Some(false)`: none; `None`: step budget spent.
+    fn run(&mut self) -> Option<bool> {
+        let i = self.time.len();
+        let k = self.lo.len();
+        if i == k {
+            return Some(true);
+        }
+        for x in self.lo[i]..=self.hi[i] {
+            self.steps += 1;
+            if self.steps > WINDOW_MAX_STEPS {
+                return None;
+            }
+            let none = i64::MIN / 4;
+            let fits = (0..i).all(|c| {
+                let (dcb, dbc) = (self.d[c * k + i], self.d[i * k + c]);
+                (dcb == none || x - self.time[c] >= dcb) && (dbc == none || self.time[c] - x >= dbc)
+            });
+            if !fits {
+                continue;
+            }
+            let slot = x.rem_euclid(self.ii) as usize;
+            if self.mem_used[slot] >= self.mem_cap {
+                continue;
+            }
+            let port = self.array[i].map(|a| (a, slot));
+            if let Some(key) = port
+                && self.port_used.get(&key).copied().unwrap_or(0) >= self.ports
+            {
+                continue;
+            }
+            self.time.push(x);
+            self.mem_used[slot] += 1;
+            if let Some(key) = port {
+                *self.port_used.entry(key).or_default() += 1;
+            }
+            let r = self.run();
+            self.time.pop();
+            self.mem_used[slot] -= 1;
+            if let Some(key) = port {
+                *self.port_used.entry(key).or_default() -= 1;
+            }
+            match r {
+                Some(false) => {}
+                other => return other,
+            }
+        }
+        Some(false)
+    }
 }
 
 fn list(nodes: &[usize]) -> String {
@@ -311,10 +498,10 @@ mod tests {
     /// at distance 1 (RecMII 2), and at II 2 all loads are rigid in one slot.
     fn fan(loads: usize, shared: bool) -> Kernel {
         let mut k = Kernel::new("fan", KernelSource::Built);
-        let out = array(&mut k, "o", 512, ArrayDir::Out);
+        let out = array(&mut k, "o", 2048, ArrayDir::Out);
         let s = k.add_node(
             Node::new(Op::Store { width: Width::Word })
-                .with_imm(512)
+                .with_imm(2048)
                 .with_array(out),
         );
         let c = k.add_node(Node::new(Op::Const).with_imm(1));
@@ -325,7 +512,8 @@ mod tests {
             None
         };
         for i in 0..loads {
-            let a = one.unwrap_or_else(|| array(&mut k, &format!("a{i}"), 64 * i as u32, ArrayDir::In));
+            let a =
+                one.unwrap_or_else(|| array(&mut k, &format!("a{i}"), 64 * i as u32, ArrayDir::In));
             let base = k.arrays[a as usize].base as i32;
             let l = k.add_node(
                 Node::new(Op::Load {
@@ -378,5 +566,34 @@ mod tests {
         arch.compose.enabled = true;
         assert_eq!(conflict(&k, &arch, true, 2), None);
         assert_eq!(first_feasible(&k, &arch, true, 2, 32), (2, Vec::new()));
+    }
+
+    #[test]
+    fn the_mii_skips_a_slot_conflict_and_the_driver_maps_there() {
+        let (k, arch) = (fan(5, false), hycube());
+        let r = crate::mii::analyze(&k, &arch).unwrap();
+        assert_eq!((r.res_mii.max(r.rec_mii), r.slot_mii, r.mii), (2, 3, 3));
+        assert_eq!(r.slot_conflicts.len(), 1);
+        assert!(r.explain(&k).contains("Slot bound: II 2"));
+        let opts = crate::driver::MapOptions::default();
+        let why = crate::heuristic::map_at_ii(&k, &arch, 2, &opts).unwrap_err();
+        assert!(why.contains("no mapping exists"), "{why}");
+        let out = crate::driver::map_kernel(&k, &arch, &opts).unwrap();
+        assert_eq!(out.mapping.ii, 3);
+        crate::check::check(&out.mapping).unwrap();
+    }
+
+    #[test]
+    fn loads_with_one_cycle_of_slack_still_overfill_the_memory_pes() {
+        // At II 3 every recurrence has 1 cycle of slack (no rigid component), but the 9
+        // loads must lie within 2 consecutive cycles of each other: 2 slots x 4 memory PEs.
+        let (k, arch) = (fan(9, false), hycube());
+        let why = conflict(&k, &arch, true, 3).expect("9 loads in 2 slots of 4 PEs");
+        assert!(why.contains("exhaustive search"), "{why}");
+        assert_eq!(conflict(&k, &arch, true, 4), None);
+        let r = crate::mii::analyze(&k, &arch).unwrap();
+        assert_eq!((r.res_mii.max(r.rec_mii), r.mii), (3, 4));
+        let out = crate::driver::map_kernel(&k, &arch, &Default::default()).unwrap();
+        assert_eq!(out.mapping.ii, 4);
     }
 }

@@ -23,6 +23,11 @@
 //! At extraction every op's `start_ps` is recomputed from its actual routes, and a result
 //! read only combinationally (and not a live-out) is left unregistered (deferred
 //! registration).
+//!
+//! Mapping time: IIs below the baseline bound often fail, so a chained II gets a smaller
+//! search than a baseline one ([`CHAINED_ATTEMPTS`], [`PLAN_RETRIES`],
+//! [`CHAINED_STAGNATION_ROUNDS`], [`CHAINED_PLACEMENT_BUDGET`]); see "COMPOSE mapping
+//! time" in `docs/PERFORMANCE.md` for the measurements behind these numbers.
 
 use super::rrg::{INF, Place, Step, owner};
 use super::{Bounds, Mapper, Problem, Routed};
@@ -35,15 +40,29 @@ use tessera_ir::Kernel;
 
 /// Seeded attempts per II below the baseline recurrence bound (fewer than the baseline's:
 /// such IIs often fail, and the mapping time with composition should stay close to the
-/// baseline's).
-const CHAINED_ATTEMPTS: u32 = 4;
+/// baseline's). On `workloads/kernels` (compose-4x4, seed 1) every chained II that maps
+/// does so by attempt 1; attempts 2 and 3 only ever failed (measured, 2026-11-25).
+const CHAINED_ATTEMPTS: u32 = 2;
 /// PathFinder rounds per chained attempt, at most.
 const CHAINED_ROUNDS: u32 = 40;
+/// Negotiation rounds without a new lowest overuse before a chained attempt gives up (the
+/// baseline waits 12). On `workloads/kernels` (compose-4x4, seed 1) every chained attempt
+/// that mapped did so with this limit, and with 3 two kernels lost their II (measured,
+/// 2026-11-25); failing attempts at hopeless IIs spent most of their time waiting out the
+/// longer limit.
+const CHAINED_STAGNATION_ROUNDS: u32 = 6;
 /// Placements per `place_all` call before evictions stop (`a * nodes + b`; the baseline
 /// allows `(10, 100)`): a chained II that needs more eviction rounds rarely maps.
 const CHAINED_PLACEMENT_BUDGET: (usize, usize) = (4, 40);
-/// Randomised re-plans when the greedy chain plan finds no edge to chain.
-const PLAN_RETRIES: u32 = 8;
+/// Plans tried per attempt (the greedy one, then randomised tie-breaking) when a plan
+/// finds no edge to chain. On `workloads/kernels` every plan that led to a mapping was the
+/// first or second one tried (measured, 2026-11-25); a plan that fails costs a few
+/// Bellman-Ford passes per chained edge, and at a hopeless II all of them fail.
+const PLAN_RETRIES: u32 = 2;
+/// Plan numbers (and so plan seeds) reserved per attempt: plan `k = attempt * stride +
+/// retry`. Kept at the earlier 8 retries per attempt so that the plans tried, and hence the
+/// mappings found, stay those of before the retries were cut.
+const PLAN_SEED_STRIDE: u32 = 8;
 
 /// Static timing numbers of the array, in ps.
 #[derive(Debug, Clone, Copy)]
@@ -334,7 +353,7 @@ fn plan(
             }
             plan.chain[e] = true;
             let group = groups(p, &plan.chain);
-            let mut fit = slack(p, tm, &delay, &plan, &group).map(|s| (s, Vec::new()));
+            let mut fit = slack(p, tm, delay, &plan, &group).map(|s| (s, Vec::new()));
             if fit.is_none() {
                 // Heads of this group without input hops.
                 let saved = plan.head_hops.clone();
@@ -342,7 +361,7 @@ fn plan(
                 for &v in &members {
                     plan.head_hops[v] = 0;
                 }
-                fit = slack(p, tm, &delay, &plan, &group).map(|s| (s, members));
+                fit = slack(p, tm, delay, &plan, &group).map(|s| (s, members));
                 plan.head_hops = saved;
             }
             plan.chain[e] = false;
@@ -429,21 +448,6 @@ pub(super) fn map_chained(
     opts: &super::MapOptions,
     deadline: Option<std::time::Instant>,
 ) -> Result<crate::mapping::Mapping, String> {
-    let dbg_t0 = std::time::Instant::now();
-    let r = map_chained_x(kernel, arch, prob, ii, opts, deadline);
-    if std::env::var_os("TDBG").is_some() {
-        eprintln!("TDBG {} ii {ii} {:.3} ms ok={} {}", kernel.name, dbg_t0.elapsed().as_secs_f64()*1e3, r.is_ok(), r.as_ref().err().map(|s| &s[..s.len().min(60)]).unwrap_or(""));
-    }
-    r
-}
-fn map_chained_x(
-    kernel: &Kernel,
-    arch: &CgraSpec,
-    prob: &Problem,
-    ii: u32,
-    opts: &super::MapOptions,
-    deadline: Option<std::time::Instant>,
-) -> Result<crate::mapping::Mapping, String> {
     let fabric = super::rrg::Fabric::new(arch);
     let ctx = Ctx::new(kernel, arch, prob);
     let mut last_reason = String::from("no attempt ran");
@@ -467,11 +471,10 @@ fn map_chained_x(
         };
         'plans: for &strict in stricts {
             for retry in 0..PLAN_RETRIES {
-                let k = attempt * PLAN_RETRIES + retry;
+                let k = attempt * PLAN_SEED_STRIDE + retry;
                 let s = seed ^ 0xC0_4905E ^ k as u64;
                 planned = plan(&ctx, prob, ii as i64, k, s, strict);
                 if planned.is_ok() {
-                    if std::env::var_os("TDBG").is_some() { eprintln!("TDBG   plan ok strict={strict} retry={retry}"); }
                     break 'plans;
                 }
             }
@@ -491,9 +494,10 @@ fn map_chained_x(
         };
         let mut m = Mapper::new(&q, &bounds, &fabric, arch, ii as usize, seed, attempt);
         m.placement_budget = CHAINED_PLACEMENT_BUDGET;
+        m.stagnation_rounds = CHAINED_STAGNATION_ROUNDS;
         match m.run(opts.negotiation_rounds.min(CHAINED_ROUNDS), deadline) {
-            Ok(()) => { if std::env::var_os("TDBG").is_some() { eprintln!("TDBG   attempt {attempt} ok"); } return Ok(m.extract(kernel, arch)) },
-            Err(why) => { if std::env::var_os("TDBG").is_some() { eprintln!("TDBG   attempt {attempt} fail {}", &why[..why.len().min(50)]); } last_reason = format!("with chaining: {why}") },
+            Ok(()) => return Ok(m.extract(kernel, arch)),
+            Err(why) => last_reason = format!("with chaining: {why}"),
         }
     }
     Err(last_reason)
@@ -615,5 +619,83 @@ impl Mapper<'_> {
                 },
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_arch::spec_io::Spec;
+    use tessera_ir::kernel::KernelSource;
+    use tessera_ir::{Node, Op, Operand};
+
+    /// A ring of `len` adds, the last carried into the first with distance 1.
+    fn ring(len: usize) -> Kernel {
+        let mut k = Kernel::new("ring", KernelSource::Built);
+        let nodes: Vec<_> = (0..len)
+            .map(|_| k.add_node(Node::new(Op::Add).with_imm(1)))
+            .collect();
+        for w in nodes.windows(2) {
+            k.add_edge(w[0], w[1], Operand::data(0));
+        }
+        k.add_edge(nodes[len - 1], nodes[0], Operand::carried(0, 1, 0));
+        k.validate().unwrap();
+        k
+    }
+
+    /// The value edge from `src` to `dst`.
+    fn vedge(p: &Problem, src: usize, dst: usize) -> usize {
+        p.vedges
+            .iter()
+            .position(|ve| ve.src == src && ve.dst == dst)
+            .unwrap()
+    }
+
+    fn setup(len: usize) -> (Kernel, CgraSpec, Problem) {
+        let arch = CgraSpec::preset("compose-4x4").unwrap();
+        let k = ring(len);
+        let p = super::super::prepare(&k, &arch, false).unwrap();
+        (k, arch, p)
+    }
+
+    #[test]
+    fn odd_chained_cycle_is_not_two_colourable_even_one_is() {
+        let (_, _, p3) = setup(3);
+        let mut chain = vec![false; p3.vedges.len()];
+        chain[vedge(&p3, 0, 1)] = true;
+        chain[vedge(&p3, 1, 2)] = true;
+        assert!(two_colourable(&p3, &chain));
+        chain[vedge(&p3, 2, 0)] = true;
+        assert!(!two_colourable(&p3, &chain));
+
+        let (_, _, p4) = setup(4);
+        let mut chain = vec![true; p4.vedges.len()];
+        assert!(two_colourable(&p4, &chain));
+        // A path of three chained edges plus an unchained one: still colourable.
+        chain[vedge(&p4, 3, 0)] = false;
+        assert!(two_colourable(&p4, &chain));
+    }
+
+    #[test]
+    fn starts_follow_chains_and_reject_chained_cycles() {
+        let (k, arch, p) = setup(3);
+        let ctx = Ctx::new(&k, &arch, &p);
+        let tm = ctx.tm;
+        let mut plan = Plan {
+            chain: vec![false; p.vedges.len()],
+            head_hops: vec![1; p.n],
+        };
+        plan.chain[vedge(&p, 0, 1)] = true;
+        plan.chain[vedge(&p, 1, 2)] = true;
+        let s = starts(&p, tm, &ctx.delay, &plan).unwrap();
+        let head = tm.ctq + tm.hop;
+        assert_eq!(s[0], head);
+        assert_eq!(s[1], head + ctx.delay[0] + tm.hop);
+        assert_eq!(s[2], s[1] + ctx.delay[1] + tm.hop);
+        plan.chain[vedge(&p, 2, 0)] = true;
+        assert!(starts(&p, tm, &ctx.delay, &plan).is_none());
+        // A chained cycle is rejected even when no delay accumulates along it.
+        let zero = Timing { hop: 0, ..tm };
+        assert!(starts(&p, zero, &[0, 0, 0], &plan).is_none());
     }
 }

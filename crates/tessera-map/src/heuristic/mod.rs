@@ -20,7 +20,9 @@
 //!    without it.
 //!
 //! 3. **place and route** — nodes in a height/slack priority order (a topological order of
-//!    the distance-0 edges); each node tries every (PE, cycle) of its window, priced by the
+//!    the distance-0 edges; on attempts 2, 3, 6, 7, ... of an II with a recurrence, the
+//!    recurrence-first order of `heuristic/priority.rs`: tightest SCCs first, swing
+//!    modulo scheduling sweeps); each node tries every (PE, cycle) of its window, priced by the
 //!    cost of its functional-unit slot plus the cheapest routes from its placed producers
 //!    (forward search) and to its placed consumers (backward search), all in one table
 //!    lookup per candidate; the best is committed with its routes. A node whose window is
@@ -36,7 +38,8 @@
 //! quarter, which keeps communicating ops close on neighbour-only meshes) run per II, one
 //! after the other; the first that succeeds wins, so the result depends only on the seed
 //! (and on the time budget only when it runs out). An II below the per-bank port bound
-//! (accesses to the arrays of one bank versus its ports) fails at once with that reason.
+//! (accesses to the arrays of one bank versus its ports) fails at once with that reason, as
+//! does an II that [`crate::slot_bound`] proves infeasible.
 
 // The searches index several dense per-PE tables with one PE index at a time.
 #![allow(clippy::needless_range_loop)]
@@ -725,6 +728,9 @@ struct Mapper<'a> {
     max_layers: usize,
     /// Placements per `place_all` call before evictions stop: `a * nodes + b`.
     placement_budget: (usize, usize),
+    /// Negotiation rounds without a new lowest overuse before `run` gives up
+    /// ([`STAGNATION_ROUNDS`]; the COMPOSE chained attempts use fewer).
+    stagnation_rounds: u32,
 }
 
 impl<'a> Mapper<'a> {
@@ -817,6 +823,7 @@ impl<'a> Mapper<'a> {
             mem_pressure,
             max_layers: f.max_hops,
             placement_budget: (10, 100),
+            stagnation_rounds: STAGNATION_ROUNDS,
         }
     }
 
@@ -834,7 +841,7 @@ impl<'a> Mapper<'a> {
                 since_best = 0;
             } else {
                 since_best += 1;
-                if since_best > STAGNATION_ROUNDS {
+                if since_best > self.stagnation_rounds {
                     break;
                 }
             }
