@@ -42,6 +42,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A closed stdout (`tessera kernel show K | head`) ends the process like other Unix
+    // tools do, instead of a panic on the failed write.
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")

@@ -42,7 +42,74 @@ pub struct MapOutcome {
 
 /// Map `kernel` on `arch` at the lowest II the heuristic mapper reaches (on meshes of more
 /// than 16 PEs, starting from a mapping on the top-left quadrant: see `src/embed.rs`).
+///
+/// With COMPOSE on, a chained mapping reaches a lower II but may have a longer schedule of
+/// one iteration; on a short loop that can cost more cycles than no chaining. So when the
+/// result chains, stays above the baseline MII or composition finds nothing (the chained
+/// search spends part of the time budget on low IIs), the kernel is also mapped without chaining
+/// and the mapping with fewer total cycles is kept (ties keep the chained one): composition
+/// never makes a kernel slower. Both mappings pass the checker with composition on.
 pub fn map_kernel(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    opts: &MapOptions,
+) -> Result<MapOutcome, MapError> {
+    let out = map_kernel_any(kernel, arch, opts);
+    if !arch.compose.enabled || opts.fixed_ii.is_some() {
+        return out;
+    }
+    let mut off = arch.clone();
+    off.compose.enabled = false;
+    // An unchained result at the baseline MII cannot be beaten without chaining.
+    if let Ok(o) = &out
+        && !is_chained(&o.mapping)
+        && mii::analyze_with(kernel, &off, opts.replicate).is_ok_and(|r| o.mapping.ii <= r.mii)
+    {
+        return out;
+    }
+    let Ok(mut base) = map_kernel_any(kernel, &off, opts) else {
+        return out;
+    };
+    base.mapping.arch = arch.clone();
+    if check::check(&base.mapping).is_err() {
+        return out;
+    }
+    match out {
+        Ok(composed) if composed.mapping.total_cycles() <= base.mapping.total_cycles() => {
+            Ok(composed)
+        }
+        Ok(composed) => {
+            let time_ms = composed.time_ms + base.time_ms;
+            base.mapping.provenance.mii = composed.mii.mii;
+            base.mapping.provenance.time_ms = time_ms;
+            base.time_ms = time_ms;
+            base.failed_iis.push((
+                composed.mapping.ii,
+                format!(
+                    "chained mapping found but slower ({} vs {} cycles without chaining)",
+                    composed.mapping.total_cycles(),
+                    base.mapping.total_cycles()
+                ),
+            ));
+            base.mapping.provenance.failed_iis = base.failed_iis.clone();
+            base.mii = composed.mii;
+            Ok(base)
+        }
+        Err(_) => Ok(base),
+    }
+}
+
+/// True when some value is taken combinationally (COMPOSE chaining).
+fn is_chained(m: &Mapping) -> bool {
+    m.placements.iter().any(|p| !p.registered)
+        || m.routes.iter().any(|r| {
+            r.segments
+                .iter()
+                .any(|s| matches!(s.from, crate::mapping::Loc::Comb { .. }))
+        })
+}
+
+fn map_kernel_any(
     kernel: &Kernel,
     arch: &CgraSpec,
     opts: &MapOptions,

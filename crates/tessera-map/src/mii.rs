@@ -818,66 +818,28 @@ fn scc_ids(n: usize, edges: &[EdgeModel], keep: impl Fn(usize) -> bool) -> Vec<u
     scc_ids_adj(n, &adj, keep)
 }
 
-/// Strongly connected component id of every node (iterative Tarjan) in the subgraph of
+/// Strongly connected component id of every node (petgraph's Tarjan) in the subgraph of
 /// nodes `keep` accepts; other nodes get unique ids.
 fn scc_ids_adj(n: usize, adj: &[Vec<(usize, usize)>], keep: impl Fn(usize) -> bool) -> Vec<usize> {
-    const NONE: usize = usize::MAX;
-    let mut index = vec![NONE; n];
-    let mut low = vec![0usize; n];
-    let mut on_stack = vec![false; n];
-    let mut comp = vec![NONE; n];
-    let mut stack = Vec::new();
-    let mut counter = 0;
-    let mut ncomp = 0;
-    for root in 0..n {
-        if index[root] != NONE || !keep(root) {
+    use petgraph::graph::{DiGraph, NodeIndex};
+    let mut g = DiGraph::<(), ()>::with_capacity(n, 0);
+    for _ in 0..n {
+        g.add_node(());
+    }
+    for (v, ws) in adj.iter().enumerate() {
+        if !keep(v) {
             continue;
         }
-        let mut call: Vec<(usize, usize)> = vec![(root, 0)];
-        index[root] = counter;
-        low[root] = counter;
-        counter += 1;
-        stack.push(root);
-        on_stack[root] = true;
-        while let Some(&mut (v, ref mut i)) = call.last_mut() {
-            if *i < adj[v].len() {
-                let w = adj[v][*i].0;
-                *i += 1;
-                if !keep(w) {
-                    continue;
-                }
-                if index[w] == NONE {
-                    index[w] = counter;
-                    low[w] = counter;
-                    counter += 1;
-                    stack.push(w);
-                    on_stack[w] = true;
-                    call.push((w, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(index[w]);
-                }
-            } else {
-                call.pop();
-                if let Some(&(p, _)) = call.last() {
-                    low[p] = low[p].min(low[v]);
-                }
-                if low[v] == index[v] {
-                    while let Some(w) = stack.pop() {
-                        on_stack[w] = false;
-                        comp[w] = ncomp;
-                        if w == v {
-                            break;
-                        }
-                    }
-                    ncomp += 1;
-                }
+        for &(w, _) in ws {
+            if keep(w) {
+                g.add_edge(NodeIndex::new(v), NodeIndex::new(w), ());
             }
         }
     }
-    for c in comp.iter_mut() {
-        if *c == NONE {
-            *c = ncomp;
-            ncomp += 1;
+    let mut comp = vec![usize::MAX; n];
+    for (id, members) in petgraph::algo::tarjan_scc(&g).into_iter().enumerate() {
+        for v in members {
+            comp[v.index()] = id;
         }
     }
     comp

@@ -409,57 +409,25 @@ fn list(nodes: &[usize]) -> String {
         .join(", ")
 }
 
-/// Component id of every node (Tarjan's SCC algorithm without recursion).
+/// Component id of every node (strongly connected components by petgraph's Tarjan).
 fn tarjan(adj: &[Vec<usize>]) -> Vec<usize> {
-    let n = adj.len();
-    let mut index = vec![usize::MAX; n];
-    let mut low = vec![0usize; n];
-    let mut on_stack = vec![false; n];
-    let mut comp = vec![usize::MAX; n];
-    let mut stack = Vec::new();
-    let mut next = 0usize;
-    let mut comps = 0usize;
-    for root in 0..n {
-        if index[root] != usize::MAX {
-            continue;
+    let mut g = petgraph::graph::DiGraph::<(), ()>::with_capacity(adj.len(), 0);
+    for _ in 0..adj.len() {
+        g.add_node(());
+    }
+    for (v, ws) in adj.iter().enumerate() {
+        for &w in ws {
+            g.add_edge(
+                petgraph::graph::NodeIndex::new(v),
+                petgraph::graph::NodeIndex::new(w),
+                (),
+            );
         }
-        // (node, next neighbour position)
-        let mut call: Vec<(usize, usize)> = vec![(root, 0)];
-        index[root] = next;
-        low[root] = next;
-        next += 1;
-        stack.push(root);
-        on_stack[root] = true;
-        while let Some(&mut (v, ref mut i)) = call.last_mut() {
-            if *i < adj[v].len() {
-                let w = adj[v][*i];
-                *i += 1;
-                if index[w] == usize::MAX {
-                    index[w] = next;
-                    low[w] = next;
-                    next += 1;
-                    stack.push(w);
-                    on_stack[w] = true;
-                    call.push((w, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(index[w]);
-                }
-            } else {
-                call.pop();
-                if let Some(&(parent, _)) = call.last() {
-                    low[parent] = low[parent].min(low[v]);
-                }
-                if low[v] == index[v] {
-                    while let Some(w) = stack.pop() {
-                        on_stack[w] = false;
-                        comp[w] = comps;
-                        if w == v {
-                            break;
-                        }
-                    }
-                    comps += 1;
-                }
-            }
+    }
+    let mut comp = vec![usize::MAX; adj.len()];
+    for (id, members) in petgraph::algo::tarjan_scc(&g).into_iter().enumerate() {
+        for v in members {
+            comp[v.index()] = id;
         }
     }
     comp

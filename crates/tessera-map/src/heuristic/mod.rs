@@ -188,6 +188,15 @@ pub fn map_at_ii_until(
         }
         Err(why) => return Err(why),
     };
+    if arch.compose.enabled {
+        // At or above the baseline recurrence bound the search is the baseline one (no
+        // chaining), so the baseline slot bound rules this II out for it.
+        let mut off = arch.clone();
+        off.compose.enabled = false;
+        if let Some(why) = crate::slot_bound::conflict(kernel, &off, opts.replicate, ii) {
+            return Err(format!("no unchained mapping exists at this II: {why}"));
+        }
+    }
     let fabric = Fabric::new(arch);
     let mut last_reason = String::from("no attempt ran");
     for attempt in 0..opts.attempts_per_ii.max(1) {
