@@ -4,49 +4,13 @@
 
 use tessera_arch::cgra::CgraSpec;
 use tessera_arch::spec_io::Spec;
-use tessera_ir::kernel::{ArrayDecl, ArrayDir, KernelSource};
+use tessera_ir::kernel::{ArrayDir, KernelSource};
 use tessera_ir::{Kernel, Node, Op, Operand, Width};
-use tessera_map::mapping::{
-    Loc, MAPPING_FORMAT_VERSION, Mapping, Placement, Provenance, Route, Segment,
-};
+use tessera_map::mapping::{Loc, MAPPING_FORMAT_VERSION, Mapping, Provenance, Route};
 use tessera_sim::Simulator;
 
-fn word_array(name: &str, len: u32, base: u32, dir: ArrayDir) -> ArrayDecl {
-    ArrayDecl {
-        name: name.into(),
-        width: Width::Word,
-        signed: true,
-        len,
-        base,
-        dir,
-        init_range: Some((-1000, 1000)),
-    }
-}
-
-fn place(pe: u16, cycle: u32) -> Placement {
-    Placement {
-        pe: Some(pe),
-        cycle,
-        start_ps: 0,
-        registered: true,
-    }
-}
-
-fn seg(cycle: u32, from: Loc, path: &[u16], to: Loc) -> Segment {
-    Segment {
-        cycle,
-        from,
-        path: path.to_vec(),
-        to,
-    }
-}
-
-fn out(pe: u16) -> Loc {
-    Loc::Out { pe }
-}
-fn opnd(pe: u16) -> Loc {
-    Loc::Operand { pe }
-}
+mod common;
+use common::*;
 
 const TRIP: u32 = 4;
 const II: u32 = 2;

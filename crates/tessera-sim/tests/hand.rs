@@ -4,33 +4,15 @@
 
 use tessera_arch::cgra::CgraSpec;
 use tessera_arch::spec_io::Spec;
-use tessera_ir::kernel::{ArrayDecl, ArrayDir, KernelSource, LiveOut, ScalarDecl};
+use tessera_ir::kernel::{ArrayDir, KernelSource, LiveOut, ScalarDecl};
 use tessera_ir::{Kernel, Node, NodeId, Op, Operand, Slot, Width};
 use tessera_map::mapping::{
     Loc, MAPPING_FORMAT_VERSION, Mapping, Placement, Provenance, Route, Segment,
 };
 use tessera_sim::{SimError, Simulator};
 
-fn word_array(name: &str, len: u32, base: u32, dir: ArrayDir) -> ArrayDecl {
-    ArrayDecl {
-        name: name.into(),
-        width: Width::Word,
-        signed: true,
-        len,
-        base,
-        dir,
-        init_range: Some((-1000, 1000)),
-    }
-}
-
-fn place(pe: u16, cycle: u32) -> Placement {
-    Placement {
-        pe: Some(pe),
-        cycle,
-        start_ps: 0,
-        registered: true,
-    }
-}
+mod common;
+use common::*;
 
 const IMM: Placement = Placement {
     pe: None,
@@ -38,25 +20,6 @@ const IMM: Placement = Placement {
     start_ps: 0,
     registered: false,
 };
-
-fn seg(cycle: u32, from: Loc, path: &[u16], to: Loc) -> Segment {
-    Segment {
-        cycle,
-        from,
-        path: path.to_vec(),
-        to,
-    }
-}
-
-fn out(pe: u16) -> Loc {
-    Loc::Out { pe }
-}
-fn opnd(pe: u16) -> Loc {
-    Loc::Operand { pe }
-}
-fn reg(pe: u16, reg: u16) -> Loc {
-    Loc::Reg { pe, reg }
-}
 
 fn mapping(
     kernel: Kernel,
