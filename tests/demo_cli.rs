@@ -17,7 +17,7 @@ fn demo_runs_and_every_run_matches_the_interpreter() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["seed"], 3);
     let runs = v["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 4);
+    assert_eq!(runs.len(), 6);
     for r in runs {
         assert_eq!(r["matched"], true, "{r}");
         assert!(

@@ -1,5 +1,5 @@
 //! `tessera demo`: the kernel flow on bundled defaults. Two bundled kernels (embedded in the
-//! binary, so the demo runs from anywhere) are mapped on two bundled CGRA presets,
+//! binary, so the demo runs from anywhere) are mapped on three bundled CGRA presets,
 //! simulated cycle by cycle on seeded inputs and checked against the reference interpreter.
 
 use super::{Outcome, bad_input, print_json};
@@ -24,7 +24,7 @@ const KERNELS: &[(&str, &str)] = &[
         include_str!("../../workloads/kernels/iir_biquad.tk"),
     ),
 ];
-const ARCHS: &[&str] = &["hycube-4x4", "mesh-4x4"];
+const ARCHS: &[&str] = &["hycube-4x4", "mesh-4x4", "compose-4x4"];
 
 #[derive(serde::Serialize)]
 struct DemoRow {
@@ -101,8 +101,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
             "\nNext: `tessera map FILE --arch PRESET --explain`, `tessera suite workloads/kernels --arch hycube-4x4`,"
         );
         println!(
-            "`tessera dram --help`, `tessera accel run workloads/networks/resnet50.ron --arch edge-os-16x16`."
+            "`tessera compare workloads/kernels --arch mesh-4x4 --arch compose-4x4`, `tessera dram --help`,"
         );
+        println!("`tessera accel run workloads/networks/resnet50.ron --arch edge-os-16x16`.");
     }
     Ok(if all_matched {
         Outcome::Ok
