@@ -4,8 +4,6 @@
 
 use tessera_arch::cgra::CgraSpec;
 use tessera_arch::spec_io::Spec;
-use tessera_ir::kernel::{ArrayDir, KernelSource};
-use tessera_ir::{Kernel, Node, Op, Operand, Width};
 use tessera_map::mapping::{Loc, MAPPING_FORMAT_VERSION, Mapping, Provenance, Route};
 use tessera_sim::Simulator;
 
@@ -20,33 +18,7 @@ const II: u32 = 2;
 /// PE 4 @3 (its address through register 0 of PE 0). With `deferred`, the add's result is
 /// not registered.
 fn chain(deferred: bool) -> Mapping {
-    let mut k = Kernel::new("chain", KernelSource::Built);
-    k.arrays.push(word_array("a", TRIP, 0, ArrayDir::In));
-    k.arrays.push(word_array("y", TRIP, 16, ArrayDir::Out));
-    k.trip_count = TRIP;
-    let i = k.add_node(Node::new(Op::Add).with_imm(4));
-    let ld = k.add_node(
-        Node::new(Op::Load {
-            width: Width::Word,
-            signed: true,
-        })
-        .with_array(0),
-    );
-    let add = k.add_node(Node::new(Op::Add).with_imm(5));
-    let mul = k.add_node(Node::new(Op::Mul).with_imm(3));
-    let st = k.add_node(
-        Node::new(Op::Store { width: Width::Word })
-            .with_imm(16)
-            .with_array(1),
-    );
-    let edges = [
-        k.add_edge(i, i, Operand::carried(0, 1, -4)),
-        k.add_edge(i, ld, Operand::data(0)),
-        k.add_edge(ld, add, Operand::data(0)),
-        k.add_edge(add, mul, Operand::data(0)),
-        k.add_edge(i, st, Operand::data(0)),
-        k.add_edge(mul, st, Operand::data(1)),
-    ];
+    let (k, edges) = affine_chain_kernel(TRIP);
     let mut placements = vec![
         place(1, 0),
         place(0, 1),

@@ -567,31 +567,7 @@ fn compose_chain_runs_combinationally_in_one_cycle() {
     // y[i] = (a[i] + 5) * 3, with the add and the multiply chained in one cycle on a composed
     // pair of PEs (PE 1 -> PE 2 via Comb), and the sum carried: s += (a[i] + 5) through a
     // loop-carried combinational read is not used; plain chain.
-    let mut k = Kernel::new("chain", KernelSource::Built);
-    k.arrays.push(word_array("a", 4, 0, ArrayDir::In));
-    k.arrays.push(word_array("y", 4, 16, ArrayDir::Out));
-    k.trip_count = 4;
-    let i = k.add_node(Node::new(Op::Add).with_imm(4));
-    let ld = k.add_node(
-        Node::new(Op::Load {
-            width: Width::Word,
-            signed: true,
-        })
-        .with_array(0),
-    );
-    let add = k.add_node(Node::new(Op::Add).with_imm(5));
-    let mul = k.add_node(Node::new(Op::Mul).with_imm(3));
-    let st = k.add_node(
-        Node::new(Op::Store { width: Width::Word })
-            .with_imm(16)
-            .with_array(1),
-    );
-    let e0 = k.add_edge(i, i, Operand::carried(0, 1, -4));
-    let e1 = k.add_edge(i, ld, Operand::data(0));
-    let e2 = k.add_edge(ld, add, Operand::data(0));
-    let e3 = k.add_edge(add, mul, Operand::data(0));
-    let e4 = k.add_edge(i, st, Operand::data(0));
-    let e5 = k.add_edge(mul, st, Operand::data(1));
+    let (k, [e0, e1, e2, e3, e4, e5]) = affine_chain_kernel(4);
     let arch = CgraSpec::preset("compose-4x4").unwrap();
     let r = |e: petgraph::graph::EdgeIndex<u32>, segs| Route {
         edge: e.index() as u32,

@@ -1,6 +1,7 @@
 //! Builders shared by the tests that assemble mappings by hand.
 #![allow(dead_code)] // each test file uses its own subset
 
+use petgraph::graph::EdgeIndex;
 use tessera_ir::Width;
 use tessera_ir::kernel::{ArrayDecl, ArrayDir};
 use tessera_map::mapping::{Loc, Placement, Segment};
@@ -47,4 +48,40 @@ pub fn opnd(pe: u16) -> Loc {
 
 pub fn reg(pe: u16, reg: u16) -> Loc {
     Loc::Reg { pe, reg }
+}
+
+/// `y[i] = (a[i] + 5) * 3` over `trip` iterations: nodes `i += 4` (0), load `a` (1), add 5
+/// (2), mul 3 (3), store `y` (4); edges in the order `i -> i` (carried), `i -> load`,
+/// `load -> add`, `add -> mul`, `i -> store` (address), `mul -> store` (data).
+pub fn affine_chain_kernel(trip: u32) -> (tessera_ir::Kernel, [EdgeIndex<u32>; 6]) {
+    use tessera_ir::kernel::KernelSource;
+    use tessera_ir::{Kernel, Node, Op, Operand};
+    let mut k = Kernel::new("chain", KernelSource::Built);
+    k.arrays.push(word_array("a", trip, 0, ArrayDir::In));
+    k.arrays.push(word_array("y", trip, 16, ArrayDir::Out));
+    k.trip_count = trip;
+    let i = k.add_node(Node::new(Op::Add).with_imm(4));
+    let ld = k.add_node(
+        Node::new(Op::Load {
+            width: Width::Word,
+            signed: true,
+        })
+        .with_array(0),
+    );
+    let add = k.add_node(Node::new(Op::Add).with_imm(5));
+    let mul = k.add_node(Node::new(Op::Mul).with_imm(3));
+    let st = k.add_node(
+        Node::new(Op::Store { width: Width::Word })
+            .with_imm(16)
+            .with_array(1),
+    );
+    let edges = [
+        k.add_edge(i, i, Operand::carried(0, 1, -4)),
+        k.add_edge(i, ld, Operand::data(0)),
+        k.add_edge(ld, add, Operand::data(0)),
+        k.add_edge(add, mul, Operand::data(0)),
+        k.add_edge(i, st, Operand::data(0)),
+        k.add_edge(mul, st, Operand::data(1)),
+    ];
+    (k, edges)
 }
