@@ -141,11 +141,14 @@ pub struct ComposeSpec {
     pub enabled: bool,
     /// Most PEs one virtual PE (one chain in one cycle) may span.
     pub max_virtual_pe: u16,
-    /// Area overhead of the bypass paths, as a fraction of PE area.
-    pub bypass_area_overhead: f64,
-    /// Power overhead of the bypass paths, as a fraction of the PE array's energy (ops,
-    /// register files, output registers, hops, configuration and idle; not the memory banks).
-    pub bypass_power_overhead: f64,
+    /// Area of the bypass hardware of one PE, in um2: the multiplexers that put the PE's
+    /// unregistered (combinational) result on its outgoing links, the write enable of its
+    /// output register (deferred registration) and their configuration bits. Counted for
+    /// every PE when composition is on (see `docs/COMPOSE.md` for the cited derivation).
+    pub bypass_area_um2_per_pe: f64,
+    /// Leakage power of that hardware per PE, in uW; charged for every PE in every cycle
+    /// (`uW x clock period`) when composition is on.
+    pub bypass_leakage_uw_per_pe: f64,
 }
 
 impl Default for ComposeSpec {
@@ -153,8 +156,8 @@ impl Default for ComposeSpec {
         Self {
             enabled: false,
             max_virtual_pe: 1,
-            bypass_area_overhead: 0.0,
-            bypass_power_overhead: 0.0,
+            bypass_area_um2_per_pe: 0.0,
+            bypass_leakage_uw_per_pe: 0.0,
         }
     }
 }
@@ -337,16 +340,16 @@ impl Spec for CgraSpec {
         }
         for (name, v) in [
             (
-                "compose.bypass_area_overhead",
-                self.compose.bypass_area_overhead,
+                "compose.bypass_area_um2_per_pe",
+                self.compose.bypass_area_um2_per_pe,
             ),
             (
-                "compose.bypass_power_overhead",
-                self.compose.bypass_power_overhead,
+                "compose.bypass_leakage_uw_per_pe",
+                self.compose.bypass_leakage_uw_per_pe,
             ),
         ] {
-            if !(0.0..=10.0).contains(&v) {
-                p.push(format!("{name} = {v} is not a fraction in 0..=10"));
+            if !v.is_finite() || v < 0.0 {
+                p.push(format!("{name} = {v} must be a finite number >= 0"));
             }
         }
         for (name, v) in [
@@ -456,7 +459,7 @@ impl CgraSpec {
             .sum();
         let pe_area = pes * (self.area.pe_um2 + self.rf_size as f64 * self.area.rf_per_reg_um2);
         let compose = if self.compose.enabled {
-            pe_area * self.compose.bypass_area_overhead
+            pes * self.compose.bypass_area_um2_per_pe
         } else {
             0.0
         };
@@ -551,6 +554,40 @@ mod tests {
                 .unwrap_err()
                 .join("\n")
                 .contains("outside the 4x4 grid")
+        );
+    }
+
+    /// The COMPOSE presets' bypass constants are the cell count of the preset's comment
+    /// times the NanGate FreePDK45 figures (MUX2_X1 1.862 um2 / 35.928390 nW, DFF_X1
+    /// 4.522 um2 / 79.112308 nW): one 2:1 mux per bit on each of 4 links and on the 32-bit
+    /// output register, and 5 configuration bits per entry of the configuration memory.
+    #[test]
+    fn compose_bypass_constants_follow_from_the_cell_count() {
+        for name in ["compose-4x4", "compose-hycube-4x4"] {
+            let a = CgraSpec::preset(name).unwrap();
+            let muxes = (4 * 32 + 32) as f64;
+            let flops = 5.0 * a.max_ii as f64;
+            let area = muxes * 1.862 + flops * 4.522;
+            let leak_uw = (muxes * 35.928390 + flops * 79.112308) / 1000.0;
+            assert!(
+                (a.compose.bypass_area_um2_per_pe - area).abs() < 0.01,
+                "{name}"
+            );
+            assert!(
+                (a.compose.bypass_leakage_uw_per_pe - leak_uw).abs() < 0.01,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn negative_bypass_constants_are_refused() {
+        let mut a = CgraSpec::preset("compose-4x4").unwrap();
+        a.compose.bypass_leakage_uw_per_pe = -1.0;
+        let err = a.validate().unwrap_err();
+        assert!(
+            format!("{err:?}").contains("compose.bypass_leakage_uw_per_pe"),
+            "{err:?}"
         );
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod export;
+pub mod footprint;
 pub mod import;
 pub mod interp;
 pub mod kernel;

@@ -16,8 +16,9 @@
 //!    (`array_replicas`, never the primary bank, no bank twice); a load of a replicated
 //!    array reads `access_banks[node]` (a bank holding a copy) or else the lowest-index
 //!    copy wired to its PE, which must exist; that bank's ports count the access. When
-//!    anything is replicated, every bank's resident bytes (arrays some memory op names
-//!    whose primary bank it is, plus the copies it holds) fit its `size_bytes`.
+//!    anything is replicated, every bank's resident bytes (the static footprints,
+//!    `tessera_ir::footprint`, of the arrays some memory op names whose primary bank it
+//!    is, plus the copies it holds) fit its `size_bytes`.
 //! 5. Storage: output registers, register-file registers and directed links are never held
 //!    by two different values (or two iterations of one value) in the same slot modulo `ii`;
 //!    one value fanning out shares them. Register indices are below `rf_size`.
@@ -540,12 +541,13 @@ fn check_into(m: &Mapping, out: &mut Vec<CheckViolation>) {
         }
         let mut bytes = vec![0u64; nbanks];
         let mut residents: Vec<Vec<String>> = vec![Vec::new(); nbanks];
+        let footprint = tessera_ir::footprint::resident_bytes(k);
         for (a, decl) in k.arrays.iter().enumerate() {
             if !named[a] {
                 continue;
             }
             for (i, &b) in holders[a].iter().enumerate() {
-                bytes[b as usize] += decl.len as u64 * decl.width.bytes() as u64;
+                bytes[b as usize] += footprint[a];
                 residents[b as usize].push(if i == 0 {
                     decl.name.clone()
                 } else {

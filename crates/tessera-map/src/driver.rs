@@ -11,6 +11,7 @@ use crate::error::MapError;
 use crate::heuristic;
 use crate::mapping::Mapping;
 use crate::mii::{self, MiiReport};
+use petgraph::visit::EdgeRef;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 use tessera_arch::cgra::CgraSpec;
@@ -43,70 +44,203 @@ pub struct MapOutcome {
 /// Map `kernel` on `arch` at the lowest II the heuristic mapper reaches (on meshes of more
 /// than 16 PEs, starting from a mapping on the top-left quadrant: see `src/embed.rs`).
 ///
-/// With COMPOSE on, a chained mapping reaches a lower II but may have a longer schedule of
-/// one iteration; on a short loop that can cost more cycles than no chaining. So when the
-/// result chains, stays above the baseline MII or composition finds nothing (the chained
-/// search spends part of the time budget on low IIs), the kernel is also mapped without chaining
-/// and the mapping with fewer total cycles is kept (ties keep the chained one): composition
-/// never makes a kernel slower. Both mappings pass the checker with composition on.
+/// With COMPOSE on, see [`map_composed`]: composition never makes a kernel slower (in static
+/// cycles) than mapping it without chaining.
 pub fn map_kernel(
     kernel: &Kernel,
     arch: &CgraSpec,
     opts: &MapOptions,
 ) -> Result<MapOutcome, MapError> {
-    let out = map_kernel_any(kernel, arch, opts);
     if !arch.compose.enabled || opts.fixed_ii.is_some() {
-        return out;
+        return map_kernel_any(kernel, arch, opts);
     }
+    map_composed(kernel, arch, opts)
+}
+
+/// COMPOSE search. Chaining can only lower the II below the baseline MII (at or above the
+/// baseline recurrence bound the composed search is the baseline one), and a chained II
+/// that fails costs more than a baseline mapping, so the chained IIs are probed, not
+/// climbed one by one:
+///
+/// 1. the timing-aware MII first (chained): when it maps in no more cycles than any
+///    unchained mapping can take (`(trip - 1) x baseline MII + the critical path of one
+///    iteration`, a lower bound), it is returned at once;
+/// 2. otherwise the kernel is mapped without chaining (II_b), and chained IIs between the
+///    timing-aware MII and `min(II_b, baseline MII) - 1` are probed from the top: a failure
+///    there ends the search; a success starts a bisection between the lowest failed and the
+///    lowest mapped II (feasibility is close to monotone in the II; a non-monotone kernel may
+///    end one II above its best);
+/// 3. the mapping with fewer total cycles is kept (ties keep the chained one).
+///
+/// Every mapping returned passes the checker with composition on. `failed_iis` lists the
+/// IIs probed that failed, and why.
+pub fn map_composed(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    opts: &MapOptions,
+) -> Result<MapOutcome, MapError> {
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs_f64(opts.time_limit_s.max(0.0));
     let mut off = arch.clone();
     off.compose.enabled = false;
-    // An unchained result at the baseline MII cannot be beaten without chaining.
-    if let Ok(o) = &out
-        && !is_chained(&o.mapping)
-        && mii::analyze_with(kernel, &off, opts.replicate).is_ok_and(|r| o.mapping.ii <= r.mii)
-    {
-        return out;
+    let report = mii::analyze_with(kernel, arch, opts.replicate)?;
+    let base_mii = mii::analyze_with(kernel, &off, opts.replicate)?.mii;
+    let max_ii = opts.max_ii.unwrap_or(arch.max_ii).min(arch.max_ii).max(1);
+    let lo = report.mii.max(1);
+    let top = base_mii.saturating_sub(1).min(max_ii);
+    if lo > top {
+        // Nothing to chain: the composed search is the baseline one.
+        return map_kernel_any(kernel, arch, opts);
     }
-    let Ok(mut base) = map_kernel_any(kernel, &off, opts) else {
-        return out;
+    let left = |share: f64| {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .mul_f64(share)
+            .as_secs_f64()
     };
-    base.mapping.arch = arch.clone();
-    if check::check(&base.mapping).is_err() {
-        return out;
-    }
-    match out {
-        Ok(composed) if composed.mapping.total_cycles() <= base.mapping.total_cycles() => {
-            Ok(composed)
+    let mut failed: Vec<(u32, String)> = Vec::new();
+    let probe = |ii: u32, failed: &mut Vec<(u32, String)>| -> Option<MapOutcome> {
+        let o = MapOptions {
+            fixed_ii: Some(ii),
+            time_limit_s: left(PER_II_TIME_SHARE),
+            ..opts.clone()
+        };
+        match map_kernel_any(kernel, arch, &o) {
+            Ok(out) => Some(out),
+            Err(MapError::Infeasible { reasons, .. }) => {
+                failed.extend(reasons);
+                None
+            }
+            Err(e) => {
+                failed.push((ii, e.to_string()));
+                None
+            }
         }
-        Ok(composed) => {
-            let time_ms = composed.time_ms + base.time_ms;
-            base.mapping.provenance.mii = composed.mii.mii;
-            base.mapping.provenance.time_ms = time_ms;
-            base.time_ms = time_ms;
-            base.failed_iis.push((
-                composed.mapping.ii,
+    };
+    let floor = unchained_cycles_lower_bound(kernel, &off, base_mii);
+    let mut best = None;
+    for ii in lo..=top {
+        if Instant::now() >= deadline {
+            failed.push((ii, "time limit reached before this II was tried".into()));
+            break;
+        }
+        if let Some(c) = probe(ii, &mut failed) {
+            best = Some(c);
+            break;
+        }
+    }
+    if let Some(c) = &best
+        && c.mapping.total_cycles() <= floor
+    {
+        return Ok(finish(best.take().unwrap(), report, failed, t0));
+    }
+    let base = map_kernel_any(
+        kernel,
+        &off,
+        &MapOptions {
+            time_limit_s: left(1.0),
+            ..opts.clone()
+        },
+    )
+    .ok()
+    .and_then(|mut b| {
+        b.mapping.arch = arch.clone();
+        check::check(&b.mapping).is_ok().then_some(b)
+    });
+    match (best, base) {
+        (Some(c), Some(b)) if c.mapping.total_cycles() > b.mapping.total_cycles() => {
+            failed.push((
+                c.mapping.ii,
                 format!(
                     "chained mapping found but slower ({} vs {} cycles without chaining)",
-                    composed.mapping.total_cycles(),
-                    base.mapping.total_cycles()
+                    c.mapping.total_cycles(),
+                    b.mapping.total_cycles()
                 ),
             ));
-            base.mapping.provenance.failed_iis = base.failed_iis.clone();
-            base.mii = composed.mii;
-            Ok(base)
+            Ok(finish(b, report, failed, t0))
         }
-        Err(_) => Ok(base),
+        (Some(c), _) => Ok(finish(c, report, failed, t0)),
+        (None, Some(b)) => Ok(finish(b, report, failed, t0)),
+        (None, None) => {
+            // Neither found a mapping in the probes: the full composed search decides.
+            map_kernel_any(
+                kernel,
+                arch,
+                &MapOptions {
+                    time_limit_s: left(1.0),
+                    ..opts.clone()
+                },
+            )
+        }
     }
 }
 
-/// True when some value is taken combinationally (COMPOSE chaining).
-fn is_chained(m: &Mapping) -> bool {
-    m.placements.iter().any(|p| !p.registered)
-        || m.routes.iter().any(|r| {
-            r.segments
-                .iter()
-                .any(|s| matches!(s.from, crate::mapping::Loc::Comb { .. }))
-        })
+/// The outcome with the composed MII report, the failed IIs and the whole search's time.
+fn finish(
+    mut out: MapOutcome,
+    report: MiiReport,
+    failed: Vec<(u32, String)>,
+    t0: Instant,
+) -> MapOutcome {
+    // The probes' failures and the final search's own, below the II reached.
+    let mut failed: Vec<(u32, String)> = failed
+        .into_iter()
+        .chain(out.failed_iis.iter().cloned())
+        .filter(|(ii, _)| *ii < out.mapping.ii)
+        .collect();
+    failed.sort_by_key(|(ii, _)| *ii);
+    failed.dedup();
+    let time_ms = t0.elapsed().as_secs_f64() * 1e3;
+    out.mapping.provenance.mii = report.mii;
+    out.mapping.provenance.time_ms = time_ms;
+    out.mapping.provenance.failed_iis = failed.clone();
+    out.failed_iis = failed;
+    out.mii = report;
+    out.time_ms = time_ms;
+    out
+}
+
+/// A lower bound on the total cycles of any mapping without chaining: `(trip - 1) x MII`
+/// plus the critical path of one iteration (each value edge of distance 0 waits for its
+/// producer's latency; operand-less `Const`/`Input` nodes may be immediates and count 0).
+pub fn unchained_cycles_lower_bound(kernel: &Kernel, arch: &CgraSpec, mii: u32) -> u64 {
+    let trip = kernel.trip_count as u64;
+    if trip == 0 {
+        return 0;
+    }
+    let Ok(order) = kernel.topo_order() else {
+        return 0;
+    };
+    let g = &kernel.graph;
+    let n = kernel.node_count();
+    let source = |v: tessera_ir::NodeId| {
+        matches!(g[v].op, tessera_ir::Op::Const | tessera_ir::Op::Input(_))
+            && g.edges_directed(v, petgraph::Direction::Incoming)
+                .next()
+                .is_none()
+    };
+    let lat = |v: tessera_ir::NodeId| {
+        if source(v) {
+            0
+        } else {
+            arch.op_cost(g[v].op.class())
+                .map_or(1, |c| c.latency_cycles as u64)
+        }
+    };
+    let mut start = vec![0u64; n];
+    let mut len = 0u64;
+    for &v in &order {
+        let end = start[v.index()] + lat(v);
+        len = len.max(end);
+        for e in g.edges_directed(v, petgraph::Direction::Outgoing) {
+            let w = e.weight();
+            if w.distance == 0 && w.carries_value() {
+                let t = e.target().index();
+                start[t] = start[t].max(end);
+            }
+        }
+    }
+    (trip - 1) * mii as u64 + len
 }
 
 fn map_kernel_any(

@@ -33,7 +33,11 @@
 //!   `ArrayDir::In` and named by no store) may be copied at configuration time into extra
 //!   banks (`array_replicas[a]`, never the primary `array_banks[a]`). A bank that holds a
 //!   copy must have room for it: the sizes of the arrays whose primary bank it is plus the
-//!   copies it holds stay within `size_bytes`. Only arrays some memory op names (the
+//!   copies it holds stay within `size_bytes`. An array takes its *footprint*
+//!   (`tessera_ir::footprint::resident_spans`): the span of its bytes that the kernel's
+//!   memory ops can reach in any run, from an interval analysis of the addresses (the whole
+//!   array when an op that names it has an unbounded address); the simulator refuses an
+//!   access outside it. Only arrays some memory op names (the
 //!   kernel's declared working set) count here: an array no memory op names — an
 //!   importer's address-space filler, or data reached only through pointer accesses whose
 //!   array is not known statically — is not counted, as bank capacity was never checked

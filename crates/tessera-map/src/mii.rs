@@ -498,7 +498,8 @@ pub fn analyze_with(
 /// may also be copied into other banks when replication is on; then its loads share the
 /// ports of up to `c` banks, where `c` is limited by the banks large enough to hold a copy
 /// and by the total capacity: every array some memory op names is resident once and
-/// each extra copy takes the array's size (`(c - 1) * size <= capacity - resident bytes`),
+/// each extra copy takes the array's footprint (`tessera_ir::footprint`: the bytes its
+/// memory ops can reach; `(c - 1) * footprint <= capacity - resident bytes`),
 /// as in the capacity rule of [`crate::mapping`]. The bound uses the `c` banks with the
 /// most ports, so it is a lower bound whatever copies the mapper makes.
 fn array_port_line(
@@ -523,9 +524,10 @@ fn array_port_line(
     }
     let banks = &arch.memory.banks;
     let capacity: u64 = banks.iter().map(|b| b.size_bytes as u64).sum();
+    let footprint = tessera_ir::footprint::resident_bytes(kernel);
     let resident: u64 = (0..arrays)
         .filter(|&a| named[a])
-        .map(|a| kernel.arrays[a].size_bytes() as u64)
+        .map(|a| footprint[a])
         .sum();
     let load_pes: Vec<(u16, u16)> = (0..arch.pe_count())
         .filter(|&p| arch.supports(p as PeId, OpClass::Load))
@@ -544,7 +546,7 @@ fn array_port_line(
         if acc == 0 {
             continue;
         }
-        let size = kernel.arrays[a].size_bytes() as u64;
+        let size = footprint[a];
         let read_only = replicate && kernel.arrays[a].dir == ArrayDir::In && !stored[a];
         let (units, copies) = if read_only {
             let mut ports: Vec<u32> = banks

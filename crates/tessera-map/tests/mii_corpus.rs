@@ -64,20 +64,54 @@ fn aes_encrypt_sample_matches_morphers_mii_of_9() {
 }
 
 #[test]
-fn aes_encrypt_partpred_table_sits_in_one_single_port_bank() {
-    // The 16 look-ups of `ft_tab` all go to the one bank holding the table, 1 port:
-    // ResMII 16, above the 34 memory ops / 4 PEs = 9.
+fn aes_encrypt_partpred_table_is_copied_by_its_footprint() {
+    // The 16 look-ups of `ft_tab` go to the bank holding the table, 1 port: without copies
+    // ResMII 16, above the 34 memory ops / 4 PEs = 9. The table is read-only; its loads
+    // reach the four 1 KiB T-tables at 4096, 5120, 6144 and 7168 with an index of at most
+    // 255 (`& 255` or `>> 24`) and 4-byte words: bytes 4096 ..= 7168 + 255 + 3, 3331 bytes.
+    // The 11 pointer cells (constant-address loads and stores in 1 KiB regions the importer
+    // reserves) need 4 bytes each. So a copy of the table fits every 4 KiB bank, its loads
+    // spread over 4 banks (16 / 4 = 4 per II) and the MII is the memory-op bound, 9.
     let Some(k) = corpus("aes_encrypt__encrypt_INNERMOST_LN1_PartPred_DFG.xml") else {
         return;
     };
-    let tab = k.array_index("ft_tab").unwrap() as u16;
-    assert_eq!(count(&k, |n| n.op.is_memory() && n.array == Some(tab)), 16);
-    let r = analyze(&k, &CgraSpec::preset("hycube-4x4").unwrap()).unwrap();
-    assert_eq!(r.res_mii, 16);
+    let tab = k.array_index("ft_tab").unwrap();
+    assert_eq!(
+        count(&k, |n| n.op.is_memory() && n.array == Some(tab as u16)),
+        16
+    );
+    let resident = tessera_ir::footprint::resident_bytes(&k);
+    assert_eq!(resident[tab], 7168 + 255 + 4 - 4096);
+    for cell in [
+        "xor",
+        "xor12",
+        "xor8",
+        "xor4",
+        "add.ptr14",
+        "Nrnd",
+        "xor90",
+        "xor38",
+    ] {
+        let a = k.array_index(cell).unwrap();
+        assert_eq!(k.arrays[a].size_bytes(), 1024, "{cell}");
+        assert_eq!(resident[a], 4, "{cell}");
+    }
+    let arch = CgraSpec::preset("hycube-4x4").unwrap();
+    let single = tessera_map::mii::analyze_with(&k, &arch, false).unwrap();
+    assert_eq!(single.res_mii, 16);
+    let r = analyze(&k, &arch).unwrap();
+    assert_eq!(r.res_mii, 9);
     let mem = r
         .per_class
         .iter()
         .find(|l| l.resource == "memory (load+store)")
         .unwrap();
     assert_eq!((mem.ops, mem.mii), (34, 9));
+    let table = r
+        .per_class
+        .iter()
+        .find(|l| l.resource.contains("ft_tab"))
+        .unwrap();
+    assert!(table.resource.contains("4 copies"), "{}", table.resource);
+    assert_eq!((table.ops, table.units, table.mii), (16, 4, 4));
 }

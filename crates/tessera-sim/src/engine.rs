@@ -429,6 +429,26 @@ impl Program {
                 format!("access at byte address {addr}{hint} lies outside every array"),
             ));
         };
+        // The bank holds only the array's static footprint: an access the analysis bounded
+        // must fall inside it (this checks the analysis on every simulated access).
+        if self.node_bounded[o.node as usize] {
+            let inside = self.resident[array].is_some_and(|(lo, hi)| {
+                addr >= lo && addr as u64 + width.bytes() as u64 <= hi as u64 + 1
+            });
+            if !inside {
+                return Err(self.fault(
+                    kernel,
+                    st.wall,
+                    o.pe,
+                    o.node,
+                    c,
+                    format!(
+                        "access at byte address {addr} lies outside the resident bytes {:?} of array `{}` (static footprint analysis)",
+                        self.resident[array], kernel.arrays[array].name
+                    ),
+                ));
+            }
+        }
         // A load of a replicated read-only array reads the copy its PE was mapped to.
         let bank = match (o.array, self.node_bank[o.node as usize]) {
             (Some(d), Some(b)) if d as usize == array => b,

@@ -24,8 +24,8 @@
 //!   output register (so `Merge` can tell), but costs no op energy and no memory access.
 //! * Energy: configuration and idle energy are charged for every PE in every cycle, stall
 //!   cycles included; a shared hop of fan-out routes (same value, same link, same cycle)
-//!   counts once; with COMPOSE on, the bypass paths add `bypass_power_overhead` x the PE
-//!   array's energy (everything but the memory banks). Deferred registrations (results no
+//!   counts once; with COMPOSE on, the bypass hardware leaks
+//!   `compose.bypass_leakage_uw_per_pe` in every PE in every cycle. Deferred registrations (results no
 //!   consumer reads from the output register) write no register and are counted, with the
 //!   energy they save, in `SimStats::deferred_registrations` / `saved_out_reg_pj`.
 //! * Memory order: the simulator executes the schedule literally and counts accesses that

@@ -186,6 +186,11 @@ pub(crate) struct Program {
     /// Kernel nodes (sequential-order positions of memory accesses).
     pub node_count: u64,
     pub array_bank: Vec<u16>,
+    /// Per array: the bytes its bank holds (`tessera_ir::footprint::resident_spans`).
+    pub resident: Vec<Option<(u32, u32)>>,
+    /// Per node: whether the footprint analysis bounded its address (then every access it
+    /// makes must fall inside the resident span of the array it touches).
+    pub node_bounded: Vec<bool>,
     /// Per node: the bank a load of a replicated read-only array reads (the mapping's
     /// `access_banks`, else the lowest-index copy wired to its PE; see `tessera_map::mapping`).
     pub node_bank: Vec<Option<u16>>,
@@ -915,6 +920,17 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         ring_mask: max_latency.next_power_of_two() as u64 - 1,
         node_count: n.max(1) as u64,
         array_bank: m.array_banks.clone(),
+        resident: tessera_ir::footprint::resident_spans(k),
+        node_bounded: {
+            let ranges = tessera_ir::footprint::value_ranges(k);
+            (0..k.node_count())
+                .map(|i| {
+                    ranges
+                        .as_ref()
+                        .is_some_and(|r| tessera_ir::footprint::access_bytes(k, r, i).is_some())
+                })
+                .collect()
+        },
         node_bank: (0..k.node_count())
             .map(|i| {
                 let node = &k.graph[petgraph::graph::NodeIndex::new(i)];

@@ -313,15 +313,17 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec, replicate: bool) -> Result<Problem,
     let mut load = vec![0usize; banks];
     let mut used_bytes = vec![0u64; banks];
     let mut array_banks = vec![0u16; kernel.arrays.len()];
+    // A bank holds the bytes of an array that memory ops can reach (its static footprint).
+    let resident = tessera_ir::footprint::resident_bytes(kernel);
     for a in order {
-        let size = kernel.arrays[a].size_bytes() as u64;
+        let size = resident[a];
         let fits = |b: usize| {
             used_bytes[b] + size <= arch.memory.banks.get(b).map_or(0, |x| x.size_bytes as u64)
         };
         let any_fits = (0..banks).any(fits);
         let b = (0..banks)
             .filter(|&b| !any_fits || fits(b))
-            .min_by_key(|&b| (load[b], used_bytes[b], b))
+            .min_by_key(|&b| (load[b], b))
             .unwrap_or(0);
         load[b] += accesses[a];
         used_bytes[b] += size;
@@ -496,7 +498,8 @@ fn replicate_read_only(
             stored[a] |= node.op.is_store();
         }
     }
-    let size = |a: usize| kernel.arrays[a].size_bytes() as u64;
+    let resident = tessera_ir::footprint::resident_bytes(kernel);
+    let size = |a: usize| resident[a];
     let mut used = vec![0u64; banks.len()];
     let mut load = vec![0usize; banks.len()];
     for a in 0..arrays {
