@@ -6,7 +6,7 @@
 use std::path::Path;
 use tessera_arch::cgra::CgraSpec;
 use tessera_arch::spec_io::Spec;
-use tessera_map::driver::{MapOptions, map_kernel};
+use tessera_map::driver::{MapOptions, map_kernel, unchained_cycles_lower_bound};
 use tessera_map::mapping::Loc;
 use tessera_sim::Simulator;
 
@@ -45,6 +45,15 @@ fn composition_never_raises_the_ii_and_lowers_recurrence_bound_ones() {
             "{}: {} cycles with composition, {} without",
             k.name,
             a.mapping.total_cycles(),
+            b.mapping.total_cycles()
+        );
+        // The driver skips the unchained search when a chained mapping runs in no more
+        // cycles than this lower bound: it must hold for the unchained mapping found.
+        let floor = unchained_cycles_lower_bound(&k, &off, b.mii.mii);
+        assert!(
+            floor <= b.mapping.total_cycles(),
+            "{}: bound {floor} above the unchained mapping's {} cycles",
+            k.name,
             b.mapping.total_cycles()
         );
         // The timing-aware bound never exceeds the baseline one.
@@ -91,6 +100,7 @@ fn short_loops_never_run_longer_with_composition() {
             k.trip_count = trip;
             let a = map_kernel(&k, &on, &opts).unwrap();
             let b = map_kernel(&k, &off, &opts).unwrap();
+            assert!(unchained_cycles_lower_bound(&k, &off, b.mii.mii) <= b.mapping.total_cycles());
             assert!(
                 a.mapping.total_cycles() <= b.mapping.total_cycles(),
                 "{name} x{trip}: {} cycles with composition, {} without",

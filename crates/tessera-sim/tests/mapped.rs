@@ -47,6 +47,16 @@ fn map_and_verify(paths: &[PathBuf], arch: &CgraSpec, time_limit_s: f64) -> Tall
             continue;
         };
         t.mapped += 1;
+        // The COMPOSE driver's lower bound on unchained cycles holds for every mapping.
+        let floor =
+            tessera_map::driver::unchained_cycles_lower_bound(&kernel, arch, outcome.mii.mii);
+        if floor > outcome.mapping.total_cycles() {
+            t.failures.push(format!(
+                "{}: unchained cycle bound {floor} above the mapping's {}",
+                p.display(),
+                outcome.mapping.total_cycles()
+            ));
+        }
         let sim = match Simulator::new(&outcome.mapping) {
             Ok(s) => s,
             Err(e) => {
