@@ -71,8 +71,11 @@ pub fn map_kernel(
 ///    fail there too, and a failure costs far more than a success); when it maps, the IIs
 ///    from the timing-aware MII + 1 up are tried until one maps (chained feasibility is not
 ///    monotone in the II: crc32 maps at 12 and 15 but not at 13, 14 or 16);
-/// 4. the mapping with fewer total cycles is kept (ties keep the chained one), so
-///    composition never makes a kernel slower in static cycles.
+/// 4. the mapping with fewer cycles is kept (ties keep the chained one), so composition
+///    never makes a kernel slower in static cycles. Cycles count at least
+///    [`unknown_bank_ii`] per iteration: memory ops of unknown bank (pointer accesses) may
+///    all hit one bank at run time, which a lower II cannot beat; between two mappings
+///    both held to that bound, the shorter schedule wins.
 ///
 /// Every mapping returned passes the checker with composition on. `failed_iis` lists the
 /// IIs tried that failed, and why.
@@ -121,11 +124,17 @@ pub fn map_composed(
             }
         }
     };
-    let floor = unchained_cycles_lower_bound(kernel, &off, base_mii);
+    // Memory ops of unknown bank (no array named, or an address the footprint analysis
+    // cannot bound) may all hit one bank at run time and serialise there. Mappings are compared by
+    // cycles with the II raised to that serialisation bound (`unknown_ii`), so a lower II
+    // that such accesses would stall away does not win over a shorter schedule.
+    let unknown_ii = unknown_bank_ii(kernel, arch);
+    let cost = |m: &Mapping| (effective_cycles(m, unknown_ii), m.total_cycles());
+    let floor = unchained_cycles_lower_bound(kernel, &off, base_mii.max(unknown_ii));
     // 1. The timing-aware MII: the best chaining can do.
     let mut best = probe(lo, &mut failed);
     if let Some(c) = &best
-        && c.mapping.total_cycles() <= floor
+        && effective_cycles(&c.mapping, unknown_ii) <= floor
     {
         return Ok(finish(best.take().unwrap(), report, failed, t0));
     }
@@ -164,14 +173,22 @@ pub fn map_composed(
         }
     }
     match (best, base) {
-        (Some(c), Some(b)) if c.mapping.total_cycles() > b.mapping.total_cycles() => {
+        (Some(c), Some(b)) if cost(&c.mapping) > cost(&b.mapping) => {
             failed.push((
                 c.mapping.ii,
-                format!(
-                    "chained mapping found but slower ({} vs {} cycles without chaining)",
-                    c.mapping.total_cycles(),
-                    b.mapping.total_cycles()
-                ),
+                if unknown_ii > c.mapping.ii {
+                    format!(
+                        "chained mapping found but not faster ({} vs {} cycles without chaining, counting at least {unknown_ii} cycles per iteration for the memory ops of unknown bank)",
+                        effective_cycles(&c.mapping, unknown_ii),
+                        effective_cycles(&b.mapping, unknown_ii)
+                    )
+                } else {
+                    format!(
+                        "chained mapping found but slower ({} vs {} cycles without chaining)",
+                        c.mapping.total_cycles(),
+                        b.mapping.total_cycles()
+                    )
+                },
             ));
             Ok(finish(b, report, failed, t0))
         }
@@ -214,6 +231,44 @@ fn finish(
     out.mii = report;
     out.time_ms = time_ms;
     out
+}
+
+/// Cycles of `m` with the II raised to `unknown_ii` (see [`unknown_bank_ii`]):
+/// `(trip - 1) x max(II, unknown_ii) + schedule length`.
+pub fn effective_cycles(m: &Mapping, unknown_ii: u32) -> u64 {
+    let trip = m.kernel.trip_count as u64;
+    if trip == 0 {
+        return 0;
+    }
+    (trip - 1) * m.ii.max(unknown_ii) as u64 + m.schedule_length() as u64
+}
+
+/// Cycles per iteration that the memory ops of unknown bank need if they all hit one bank:
+/// `ceil(count / most ports of a bank)` (0 when there are none). A memory op's bank is
+/// unknown when no array is named, or when `tessera_ir::footprint` cannot bound its address
+/// (a pointer or an index read from memory: the array an imported DFG names is then only a
+/// hint, and on the simulator's inputs such accesses do leave it).
+pub fn unknown_bank_ii(kernel: &Kernel, arch: &CgraSpec) -> u32 {
+    let ranges = tessera_ir::footprint::value_ranges(kernel);
+    let unknown = kernel
+        .nodes()
+        .filter(|(id, n)| {
+            n.op.is_memory()
+                && (n.array.is_none()
+                    || ranges.as_ref().is_none_or(|r| {
+                        tessera_ir::footprint::access_bytes(kernel, r, id.index()).is_none()
+                    }))
+        })
+        .count() as u32;
+    let ports = arch
+        .memory
+        .banks
+        .iter()
+        .map(|b| b.ports as u32)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    unknown.div_ceil(ports)
 }
 
 /// A lower bound on the total cycles of any mapping without chaining: `(trip - 1) x MII`
