@@ -402,6 +402,17 @@ impl CgraSpec {
             .is_some_and(|k| k.classes.contains(&class))
     }
 
+    /// Most accesses one bank serves per cycle (1 when there are no banks).
+    pub fn max_bank_ports(&self) -> u32 {
+        self.memory
+            .banks
+            .iter()
+            .map(|b| b.ports as u32)
+            .max()
+            .unwrap_or(1)
+            .max(1)
+    }
+
     /// Banks wired to a PE.
     pub fn banks_of(&self, pe: PeId) -> Vec<usize> {
         let pos = self.pe_pos(pe);

@@ -260,15 +260,7 @@ pub fn unknown_bank_ii(kernel: &Kernel, arch: &CgraSpec) -> u32 {
                     }))
         })
         .count() as u32;
-    let ports = arch
-        .memory
-        .banks
-        .iter()
-        .map(|b| b.ports as u32)
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    unknown.div_ceil(ports)
+    unknown.div_ceil(arch.max_bank_ports())
 }
 
 /// A lower bound on the total cycles of any mapping without chaining: `(trip - 1) x MII`

@@ -533,12 +533,7 @@ fn array_port_line(
         .filter(|&p| arch.supports(p as PeId, OpClass::Load))
         .map(|p| arch.pe_pos(p as PeId))
         .collect();
-    let max_ports = banks
-        .iter()
-        .map(|b| b.ports as u32)
-        .max()
-        .unwrap_or(1)
-        .max(1);
+    let max_ports = arch.max_bank_ports();
     // (mii, accesses, array, units, copies)
     let mut best: Option<(u32, u32, usize, u32, u32)> = None;
     for a in 0..arrays {

@@ -145,14 +145,7 @@ pub fn conflict(kernel: &Kernel, arch: &CgraSpec, replicate: bool, ii: u32) -> O
             stored[a] = true;
         }
     }
-    let max_ports = arch
-        .memory
-        .banks
-        .iter()
-        .map(|b| b.ports as usize)
-        .max()
-        .unwrap_or(1)
-        .max(1);
+    let max_ports = arch.max_bank_ports() as usize;
     for members in groups.values() {
         // A lone op (at most a self-loop) shares its slot with nothing.
         if members.len() < 2 {
