@@ -249,7 +249,7 @@ pub fn effective_cycles(m: &Mapping, unknown_ii: u32) -> u64 {
 /// (a pointer or an index read from memory: the array an imported DFG names is then only a
 /// hint, and on the simulator's inputs such accesses do leave it).
 pub fn unknown_bank_ii(kernel: &Kernel, arch: &CgraSpec) -> u32 {
-    let ranges = tessera_ir::footprint::value_ranges(kernel);
+    let ranges = tessera_ir::footprint::address_ranges(kernel);
     let unknown = kernel
         .nodes()
         .filter(|(id, n)| {

@@ -922,7 +922,7 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         array_bank: m.array_banks.clone(),
         resident: tessera_ir::footprint::resident_spans(k),
         node_bounded: {
-            let ranges = tessera_ir::footprint::value_ranges(k);
+            let ranges = tessera_ir::footprint::address_ranges(k);
             (0..k.node_count())
                 .map(|i| {
                     ranges

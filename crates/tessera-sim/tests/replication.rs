@@ -63,14 +63,14 @@ fn replicated_loads_hit_their_copies_without_conflicts() {
 /// into all four 4 KiB banks.
 #[test]
 fn aes_encrypt_maps_at_ii_11_or_lower_on_hycube_and_matches() {
-    let path = std::path::Path::new(
-        "/work/shared/corpus/cgra/morpher-xml/aes_encrypt__encrypt_INNERMOST_LN1_PartPred_DFG.xml",
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../../shared/corpus/cgra/morpher-xml/aes_encrypt__encrypt_INNERMOST_LN1_PartPred_DFG.xml",
     );
     if !path.exists() {
         eprintln!("corpus not present; skipped");
         return;
     }
-    let k = tessera_ir::load_kernel(path, &[]).unwrap();
+    let k = tessera_ir::load_kernel(&path, &[]).unwrap();
     let arch = CgraSpec::preset("hycube-4x4").unwrap();
     // A generous budget: the debug build is several times slower than the release build
     // the figures are measured with (about 0.3 s there).

@@ -330,7 +330,7 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec, replicate: bool) -> Result<Problem,
         array_banks[a] = b as u16;
     }
     let array_replicas = if replicate {
-        replicate_read_only(kernel, arch, &array_banks, &accesses)
+        replicate_read_only(kernel, arch, &array_banks, &accesses, &resident)
     } else {
         vec![Vec::new(); kernel.arrays.len()]
     };
@@ -474,12 +474,14 @@ fn prepare(kernel: &Kernel, arch: &CgraSpec, replicate: bool) -> Result<Problem,
 /// capacity remains, which gives the placer more banks to choose from per slot. A copy goes
 /// to the bank with the fewest accesses so far (then fewest bytes, lowest index) among the
 /// banks a load-capable PE reaches. Nothing is replicated unless the resident arrays (those
-/// some memory op names) fit their banks.
+/// some memory op names) fit their banks. `resident`: each array's footprint in bytes
+/// (`tessera_ir::footprint::resident_bytes`), what a copy takes in a bank.
 fn replicate_read_only(
     kernel: &Kernel,
     arch: &CgraSpec,
     array_banks: &[u16],
     accesses: &[usize],
+    resident: &[u64],
 ) -> Vec<Vec<u16>> {
     let arrays = kernel.arrays.len();
     let mut replicas: Vec<Vec<u16>> = vec![Vec::new(); arrays];
@@ -498,7 +500,6 @@ fn replicate_read_only(
             stored[a] |= node.op.is_store();
         }
     }
-    let resident = tessera_ir::footprint::resident_bytes(kernel);
     let size = |a: usize| resident[a];
     let mut used = vec![0u64; banks.len()];
     let mut load = vec![0usize; banks.len()];
