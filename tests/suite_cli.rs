@@ -118,3 +118,26 @@ fn corpus_dfgs_verify_in_the_suite() {
     let v = json(&o);
     assert_eq!(v["summary"]["sim_ok"], 2, "{v}");
 }
+
+/// `--no-replicate` maps without read-only copies, and the MII column follows: fir reads
+/// `x` and `c` eight times each per iteration, and without copies each array sits in one
+/// single-port bank (MII 8 on hycube-4x4, 5 with copies).
+#[test]
+fn suite_no_replicate_maps_without_copies() {
+    let dir = folder("no-replicate", &["fir"]);
+    let d = dir.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["suite", d, "--arch", "hycube-4x4", "--no-sim", "--json"];
+        args.extend_from_slice(extra);
+        let o = tessera(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v = json(&o);
+        let r = v["rows"][0].clone();
+        (r["mii"].as_u64().unwrap(), r["ii"].as_u64().unwrap())
+    };
+    let (mii_copies, ii_copies) = run(&[]);
+    let (mii_single, ii_single) = run(&["--no-replicate"]);
+    assert!(mii_copies < mii_single, "{mii_copies} vs {mii_single}");
+    assert!(ii_copies < ii_single);
+    assert!(ii_single >= mii_single);
+}

@@ -56,6 +56,10 @@ pub struct SuiteArgs {
     /// Do not simulate (mapping only).
     #[arg(long)]
     pub no_sim: bool,
+    /// Do not copy read-only arrays into extra banks (as `tessera map --no-replicate`; the
+    /// MII column is then the bound without copies).
+    #[arg(long = "no-replicate")]
+    pub no_replicate: bool,
     /// Print the table and summary as JSON.
     #[arg(long)]
     pub json: bool,
@@ -157,6 +161,7 @@ pub fn run(a: SuiteArgs) -> anyhow::Result<Outcome> {
     let opts = MapOptions {
         seed: a.seed,
         time_limit_s: a.time_limit_s,
+        replicate: !a.no_replicate,
         ..MapOptions::default()
     };
     let map_one =
@@ -188,7 +193,7 @@ pub fn run(a: SuiteArgs) -> anyhow::Result<Outcome> {
                 }
             };
             let t0 = std::time::Instant::now();
-            let report = tessera_map::mii::analyze(kernel, &arch);
+            let report = tessera_map::mii::analyze_with(kernel, &arch, opts.replicate);
             let mut row = SuiteRow {
                 file,
                 kernel: kernel.name.clone(),
