@@ -61,8 +61,11 @@ use serde::{Deserialize, Serialize};
 use tessera_arch::cgra::{CgraSpec, PeId};
 use tessera_ir::Kernel;
 
-/// Version of the `mapping.json` format.
-pub const MAPPING_FORMAT_VERSION: u32 = 1;
+/// Version of the `mapping.json` format. 2 (2026-12-06): the embedded architecture's
+/// `compose` section gives the bypass overhead as `bypass_area_um2_per_pe` and
+/// `bypass_leakage_uw_per_pe` (absolute, counted from standard cells) instead of the
+/// fractions of version 1; a version-1 file is refused with the version, not a parse error.
+pub const MAPPING_FORMAT_VERSION: u32 = 2;
 
 /// A complete mapping of a kernel onto a CGRA.
 #[derive(Debug, Clone, Serialize, Deserialize)]
