@@ -427,10 +427,18 @@ pub fn access_bytes(kernel: &Kernel, ranges: &[Interval], node: usize) -> Option
 /// the whole array for an op that names it with an unbounded address. `None`: nothing
 /// reaches the array (or only ops with no array named and an unbounded address).
 pub fn resident_spans(kernel: &Kernel) -> Vec<Option<(u32, u32)>> {
+    resident_spans_with(kernel, address_ranges(kernel).as_deref())
+}
+
+/// [`resident_spans`] from ranges already computed ([`address_ranges`]; `None`: no analysis).
+pub fn resident_spans_with(
+    kernel: &Kernel,
+    ranges: Option<&[Interval]>,
+) -> Vec<Option<(u32, u32)>> {
     let arrays = &kernel.arrays;
     let mut spans: Vec<Option<(u32, u32)>> = vec![None; arrays.len()];
     let whole = |a: usize| (arrays[a].base, arrays[a].end().saturating_sub(1));
-    let Some(ranges) = address_ranges(kernel) else {
+    let Some(ranges) = ranges else {
         // No analysis: every array a memory op names is wholly resident.
         for (_, node) in kernel.nodes() {
             if let Some(a) = node.array.map(|a| a as usize).filter(|&a| a < arrays.len())

@@ -125,9 +125,9 @@ pub fn map_composed(
         }
     };
     // Memory ops of unknown bank (no array named, or an address the footprint analysis
-    // cannot bound) may all hit one bank at run time and serialise there. Mappings are compared by
-    // cycles with the II raised to that serialisation bound (`unknown_ii`), so a lower II
-    // that such accesses would stall away does not win over a shorter schedule.
+    // cannot bound) may all hit one bank at run time and serialise there. Mappings are
+    // compared by cycles with the II raised to that serialisation bound (`unknown_ii`), so
+    // a lower II that such accesses would stall away does not win over a shorter schedule.
     let unknown_ii = unknown_bank_ii(kernel, arch);
     let cost = |m: &Mapping| (effective_cycles(m, unknown_ii), m.total_cycles());
     let floor = unchained_cycles_lower_bound(kernel, &off, base_mii.max(unknown_ii));

@@ -905,6 +905,9 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         })
         .collect();
 
+    // The static footprint: which bytes each array's bank holds, and which accesses the
+    // analysis bounded (those must land inside).
+    let ranges = tessera_ir::footprint::address_ranges(k);
     Ok(Program {
         ii,
         trip,
@@ -920,17 +923,14 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         ring_mask: max_latency.next_power_of_two() as u64 - 1,
         node_count: n.max(1) as u64,
         array_bank: m.array_banks.clone(),
-        resident: tessera_ir::footprint::resident_spans(k),
-        node_bounded: {
-            let ranges = tessera_ir::footprint::address_ranges(k);
-            (0..k.node_count())
-                .map(|i| {
-                    ranges
-                        .as_ref()
-                        .is_some_and(|r| tessera_ir::footprint::access_bytes(k, r, i).is_some())
-                })
-                .collect()
-        },
+        resident: tessera_ir::footprint::resident_spans_with(k, ranges.as_deref()),
+        node_bounded: (0..k.node_count())
+            .map(|i| {
+                ranges
+                    .as_ref()
+                    .is_some_and(|r| tessera_ir::footprint::access_bytes(k, r, i).is_some())
+            })
+            .collect(),
         node_bank: (0..k.node_count())
             .map(|i| {
                 let node = &k.graph[petgraph::graph::NodeIndex::new(i)];
