@@ -459,7 +459,7 @@ pub fn resident_spans_with(
         if !node.op.is_memory() {
             continue;
         }
-        match access_bytes(kernel, &ranges, id.index()) {
+        match access_bytes(kernel, ranges, id.index()) {
             Some((lo, hi)) => {
                 for (a, decl) in arrays.iter().enumerate() {
                     if decl.size_bytes() == 0 || hi < decl.base || lo >= decl.end() {
