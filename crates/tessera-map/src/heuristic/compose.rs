@@ -54,6 +54,12 @@ const CHAINED_STAGNATION_ROUNDS: u32 = 6;
 /// Placements per `place_all` call before evictions stop (`a * nodes + b`; the baseline
 /// allows `(10, 100)`): a chained II that needs more eviction rounds rarely maps.
 const CHAINED_PLACEMENT_BUDGET: (usize, usize) = (4, 40);
+/// Chained attempts give up when an op would start more than this many IIs after the
+/// latest ASAP start (the critical path): on the Morpher corpus and `workloads/kernels`
+/// (both COMPOSE presets, seed 1) no chained attempt that mapped placed an op more than
+/// 2.5 IIs past it, while failing attempts drifted up to 48 IIs, evicting and re-placing
+/// ops ever later (measured 2026-12-06; docs/PERFORMANCE.md, "COMPOSE mapping time").
+const CHAINED_DRIFT_IIS: i64 = 6;
 /// Plans tried per attempt (the greedy one, then randomised tie-breaking) when a plan
 /// finds no edge to chain. On `workloads/kernels` every plan that led to a mapping was the
 /// first or second one tried (measured, 2026-11-25); a plan that fails costs a few
@@ -195,7 +201,9 @@ fn starts(p: &Problem, tm: Timing, delay: &[i64], plan: &Plan) -> Option<Vec<i64
 }
 
 /// Smallest timing slack (ps) over the nodes of chained groups, or `None` when some op
-/// misses the period. Also checks the virtual-PE size of every group.
+/// misses the period. Also checks the virtual-PE size of every group. (The planner uses
+/// the group-local [`StepState::slack_with`]; debug builds check it against this.)
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
 fn slack(p: &Problem, tm: Timing, delay: &[i64], plan: &Plan, group: &[usize]) -> Option<i64> {
     let s = starts(p, tm, delay, plan)?;
     if tm.bipartite && !two_colourable(p, &plan.chain) {
@@ -225,6 +233,7 @@ fn slack(p: &Problem, tm: Timing, delay: &[i64], plan: &Plan, group: &[usize]) -
 /// Can the nodes be 2-coloured so that every chained edge joins two colours? (Chained ops
 /// run in one cycle on PEs one link apart; on a bipartite link graph an odd cycle of
 /// chained edges has no placement.)
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
 fn two_colourable(p: &Problem, chain: &[bool]) -> bool {
     // Union-find with the parity of every node relative to its representative.
     let mut parent: Vec<usize> = (0..p.n).collect();
@@ -320,6 +329,186 @@ fn positive_cycle(p: &Problem, weights: &[i64], ii: i64) -> Option<Vec<usize>> {
     Some(cycle)
 }
 
+/// The plan's virtual PEs and their timing before one planning step. A candidate edge
+/// changes only the group(s) of its two ends, so [`StepState::slack_with`] evaluates the
+/// plan with that edge chained on the merged group alone; the result equals [`slack`] on the
+/// whole plan (checked in debug builds), at a fraction of the cost.
+struct StepState {
+    /// Representative of every node's group.
+    group: Vec<usize>,
+    /// Nodes of each group, by representative.
+    members: Vec<Vec<usize>>,
+    /// Chained value edges inside each group, by representative.
+    chained: Vec<Vec<usize>>,
+    /// Groups of two or more nodes by their smallest timing slack (ps), ascending.
+    worst: Vec<(i64, usize)>,
+}
+
+/// Per-node buffers of [`StepState::slack_with`] (only the merged group's entries are used).
+struct Scratch {
+    start: Vec<i64>,
+    depth: Vec<usize>,
+    parent: Vec<usize>,
+    parity: Vec<u8>,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Self {
+        Self {
+            start: vec![0; n],
+            depth: vec![0; n],
+            parent: (0..n).collect(),
+            parity: vec![0; n],
+        }
+    }
+}
+
+impl StepState {
+    fn new(p: &Problem, tm: Timing, delay: &[i64], plan: &Plan) -> Self {
+        let group = groups(p, &plan.chain);
+        let mut members = vec![Vec::new(); p.n];
+        for v in 0..p.n {
+            members[group[v]].push(v);
+        }
+        let mut chained = vec![Vec::new(); p.n];
+        for (e, ve) in p.vedges.iter().enumerate() {
+            if plan.chain[e] {
+                chained[group[ve.src]].push(e);
+            }
+        }
+        // Every accepted step kept the plan acyclic and within the period.
+        let s = starts(p, tm, delay, plan).expect("planned chains are acyclic");
+        let mut worst = Vec::new();
+        for (g, m) in members.iter().enumerate() {
+            if m.len() >= 2 {
+                let w = m
+                    .iter()
+                    .map(|&v| p.lat[v].max(1) * tm.period - (s[v] + delay[v] + tm.setup))
+                    .min()
+                    .unwrap_or(i64::MAX);
+                worst.push((w, g));
+            }
+        }
+        worst.sort_unstable();
+        Self {
+            group,
+            members,
+            chained,
+            worst,
+        }
+    }
+
+    /// The nodes of groups `a` and `b`.
+    fn merged_members(&self, a: usize, b: usize) -> Vec<usize> {
+        let mut m = self.members[a].clone();
+        if b != a {
+            m.extend_from_slice(&self.members[b]);
+        }
+        m
+    }
+
+    /// [`slack`] of the plan with value edge `e` chained too (`zero_heads`: the merged
+    /// group's nodes get no input hops).
+    #[allow(clippy::too_many_arguments)]
+    fn slack_with(
+        &self,
+        p: &Problem,
+        tm: Timing,
+        delay: &[i64],
+        plan: &Plan,
+        e: usize,
+        zero_heads: bool,
+        sc: &mut Scratch,
+    ) -> Option<i64> {
+        let ve = p.vedges[e];
+        let (a, b) = (self.group[ve.src], self.group[ve.dst]);
+        let other: &[usize] = if b != a { &self.members[b] } else { &[] };
+        let nodes = || self.members[a].iter().chain(other.iter()).copied();
+        let other_edges: &[usize] = if b != a { &self.chained[b] } else { &[] };
+        let edges = || {
+            self.chained[a]
+                .iter()
+                .chain(other_edges.iter())
+                .copied()
+                .chain(std::iter::once(e))
+        };
+        if nodes().count() > tm.max_vpe {
+            return None;
+        }
+        // Longest paths over the group's chained edges, as in `starts`.
+        for v in nodes() {
+            let hops = if zero_heads { 0 } else { plan.head_hops[v] };
+            sc.start[v] = tm.ctq + hops as i64 * tm.hop;
+            sc.depth[v] = 0;
+        }
+        let n_edges = edges().count();
+        let mut settled = false;
+        for _ in 0..=n_edges {
+            let mut changed = false;
+            for x in edges() {
+                let (u, v) = (p.vedges[x].src, p.vedges[x].dst);
+                let at = sc.start[u] + delay[u] + tm.hop;
+                if at > sc.start[v] {
+                    sc.start[v] = at;
+                    changed = true;
+                }
+                if sc.depth[u] + 1 > sc.depth[v] {
+                    sc.depth[v] = sc.depth[u] + 1;
+                    changed = true;
+                }
+            }
+            if !changed {
+                settled = true;
+                break;
+            }
+        }
+        if !settled {
+            return None;
+        }
+        if tm.bipartite {
+            // Two-colouring of the group's chained edges (the other groups already are).
+            for v in nodes() {
+                sc.parent[v] = v;
+                sc.parity[v] = 0;
+            }
+            fn find(parent: &[usize], parity: &[u8], x: usize) -> (usize, u8) {
+                let (mut root, mut par) = (x, 0u8);
+                while parent[root] != root {
+                    par ^= parity[root];
+                    root = parent[root];
+                }
+                (root, par)
+            }
+            for x in edges() {
+                let (u, v) = (p.vedges[x].src, p.vedges[x].dst);
+                let (ru, pu) = find(&sc.parent, &sc.parity, u);
+                let (rv, pv) = find(&sc.parent, &sc.parity, v);
+                if ru == rv {
+                    if pu == pv {
+                        return None;
+                    }
+                } else {
+                    sc.parent[ru] = rv;
+                    sc.parity[ru] = pu ^ pv ^ 1;
+                }
+            }
+        }
+        let mut worst = self
+            .worst
+            .iter()
+            .find(|&&(_, g)| g != a && g != b)
+            .map_or(i64::MAX, |w| w.0);
+        for v in nodes() {
+            let room = p.lat[v].max(1) * tm.period - (sc.start[v] + delay[v] + tm.setup);
+            if room < 0 {
+                return None;
+            }
+            worst = worst.min(room);
+        }
+        Some(worst)
+    }
+}
+
 /// Plan the chained edges that let `ii` meet the recurrences. `Ok(None)`: no chaining is
 /// needed at this II. `attempt > 0` breaks ties between candidate edges at random.
 fn plan(
@@ -340,31 +529,65 @@ fn plan(
     };
     let mut weights: Vec<i64> = p.constraints.iter().map(|c| c.2).collect();
     let mut any = false;
+    let mut scratch = Scratch::new(p.n);
     for _ in 0..=p.vedges.len() {
         let Some(cycle) = positive_cycle(p, &weights, ii) else {
             return Ok(any.then_some(plan));
         };
         let mut best: Option<(f64, usize, Vec<usize>)> = None;
+        let state = StepState::new(p, tm, delay, &plan);
         for &c in &cycle {
             let Some(e) = cv[c] else { continue };
             let ve = p.vedges[e];
             if plan.chain[e] || ve.src == ve.dst || p.lat[ve.src] != 1 {
                 continue;
             }
-            plan.chain[e] = true;
-            let group = groups(p, &plan.chain);
-            let mut fit = slack(p, tm, delay, &plan, &group).map(|s| (s, Vec::new()));
+            // Virtual-PE size first: an edge whose two groups together exceed the limit is
+            // refused without the timing computation.
+            let (gs, gd) = (state.group[ve.src], state.group[ve.dst]);
+            let merged = if gs == gd {
+                state.members[gs].len()
+            } else {
+                state.members[gs].len() + state.members[gd].len()
+            };
+            if merged > tm.max_vpe {
+                continue;
+            }
+            let mut fit = state
+                .slack_with(p, tm, delay, &plan, e, false, &mut scratch)
+                .map(|s| (s, Vec::new()));
             if fit.is_none() {
                 // Heads of this group without input hops.
-                let saved = plan.head_hops.clone();
-                let members: Vec<usize> = (0..p.n).filter(|&v| group[v] == group[ve.src]).collect();
-                for &v in &members {
-                    plan.head_hops[v] = 0;
-                }
-                fit = slack(p, tm, delay, &plan, &group).map(|s| (s, members));
-                plan.head_hops = saved;
+                fit = state
+                    .slack_with(p, tm, delay, &plan, e, true, &mut scratch)
+                    .map(|s| (s, state.merged_members(gs, gd)));
             }
-            plan.chain[e] = false;
+            #[cfg(debug_assertions)]
+            {
+                // The group-local evaluation equals `slack` on the whole plan.
+                let mut whole = Plan {
+                    chain: plan.chain.clone(),
+                    head_hops: plan.head_hops.clone(),
+                };
+                whole.chain[e] = true;
+                let group = groups(p, &whole.chain);
+                let mut expect = slack(p, tm, delay, &whole, &group).map(|s| (s, Vec::new()));
+                if expect.is_none() {
+                    let members: Vec<usize> =
+                        (0..p.n).filter(|&v| group[v] == group[ve.src]).collect();
+                    for &v in &members {
+                        whole.head_hops[v] = 0;
+                    }
+                    expect = slack(p, tm, delay, &whole, &group).map(|s| (s, members));
+                }
+                let sorted = |f: &Option<(i64, Vec<usize>)>| {
+                    f.clone().map(|(s, mut m)| {
+                        m.sort_unstable();
+                        (s, m)
+                    })
+                };
+                debug_assert_eq!(sorted(&fit), sorted(&expect), "edge {e}");
+            }
             if let Some((s, zero)) = fit {
                 let noise = if attempt == 0 {
                     0.0
@@ -373,9 +596,6 @@ fn plan(
                 };
                 // Small virtual PEs first (they leave room for the rest of the
                 // recurrence), then the most slack.
-                let merged = (0..p.n)
-                    .filter(|&v| group[v] == group[ve.src] || group[v] == group[ve.dst])
-                    .count();
                 let score = s as f64 + noise - (merged as f64) * 4.0 * tm.period as f64;
                 if best.as_ref().is_none_or(|b| score > b.0) {
                     best = Some((score, e, zero));
@@ -495,6 +715,8 @@ pub(super) fn map_chained(
         let mut m = Mapper::new(&q, &bounds, &fabric, arch, ii as usize, seed, attempt);
         m.placement_budget = CHAINED_PLACEMENT_BUDGET;
         m.stagnation_rounds = CHAINED_STAGNATION_ROUNDS;
+        let critical = bounds.asap.iter().copied().max().unwrap_or(0);
+        m.latest_start = Some(critical + CHAINED_DRIFT_IIS * ii as i64);
         match m.run(opts.negotiation_rounds.min(CHAINED_ROUNDS), deadline) {
             Ok(()) => return Ok(m.extract(kernel, arch)),
             Err(why) => last_reason = format!("with chaining: {why}"),

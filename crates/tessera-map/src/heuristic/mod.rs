@@ -744,6 +744,10 @@ struct Mapper<'a> {
     /// Negotiation rounds without a new lowest overuse before `run` gives up
     /// ([`STAGNATION_ROUNDS`]; the COMPOSE chained attempts use fewer).
     stagnation_rounds: u32,
+    /// Latest cycle an op may be placed at (`None`: no limit). COMPOSE chained attempts
+    /// set it a few IIs past the critical path ([`compose`]): placements pushed later by
+    /// cascading evictions almost never lead to a mapping.
+    latest_start: Option<i64>,
 }
 
 impl<'a> Mapper<'a> {
@@ -802,7 +806,13 @@ impl<'a> Mapper<'a> {
                 }
             }
         }
-        if priority::recurrence_attempt(attempt) && priority::has_tight_recurrence(b, ii as i64) {
+        // COMPOSE chained attempts run below the baseline recurrence bound, where the plan
+        // leaves the chained recurrences without slack: they always take the
+        // recurrence-first order.
+        let chained = p.chain.iter().any(|&c| c);
+        if (chained || priority::recurrence_attempt(attempt))
+            && priority::has_tight_recurrence(b, ii as i64)
+        {
             order = priority::recurrence_first(p, b, &tie);
         }
         let mut rank = vec![usize::MAX; p.n];
@@ -837,6 +847,7 @@ impl<'a> Mapper<'a> {
             max_layers: f.max_hops,
             placement_budget: (10, 100),
             stagnation_rounds: STAGNATION_ROUNDS,
+            latest_start: None,
         }
     }
 
@@ -1065,6 +1076,13 @@ impl<'a> Mapper<'a> {
                 "node {v}: no PE and cycle from {lb} on can receive its operands"
             ));
         };
+        if let Some(latest) = self.latest_start
+            && t > latest
+        {
+            return Err(format!(
+                "placement drifted: node {v} would start at cycle {t}, past the limit of {latest}"
+            ));
+        }
         let mut evicted = Vec::new();
         for &(u, lim) in &limits {
             if lim < t && self.pe[u].is_some() {
