@@ -26,8 +26,11 @@
 //!
 //! Mapping time: IIs below the baseline bound often fail, so a chained II gets a smaller
 //! search than a baseline one ([`CHAINED_ATTEMPTS`], [`PLAN_RETRIES`],
-//! [`CHAINED_STAGNATION_ROUNDS`], [`CHAINED_PLACEMENT_BUDGET`]); see "COMPOSE mapping
-//! time" in `docs/PERFORMANCE.md` for the measurements behind these numbers.
+//! [`CHAINED_STAGNATION_ROUNDS`], [`CHAINED_PLACEMENT_BUDGET`], [`CHAINED_DRIFT_IIS`]).
+//! Chained attempts always place in the recurrence-first order (`priority`): the plan
+//! leaves the chained recurrences without slack, the case that order is for. The planner
+//! evaluates a candidate edge on the virtual PE it would grow only ([`StepState`]). See
+//! "COMPOSE mapping time" in `docs/PERFORMANCE.md` for the measurements behind these.
 
 use super::rrg::{INF, Place, Step, owner};
 use super::{Bounds, Mapper, Problem, Routed};
@@ -55,10 +58,13 @@ const CHAINED_STAGNATION_ROUNDS: u32 = 6;
 /// allows `(10, 100)`): a chained II that needs more eviction rounds rarely maps.
 const CHAINED_PLACEMENT_BUDGET: (usize, usize) = (4, 40);
 /// Chained attempts give up when an op would start more than this many IIs after the
-/// latest ASAP start (the critical path): on the Morpher corpus and `workloads/kernels`
-/// (both COMPOSE presets, seed 1) no chained attempt that mapped placed an op more than
-/// 2.5 IIs past it, while failing attempts drifted up to 48 IIs, evicting and re-placing
-/// ops ever later (measured 2026-12-06; docs/PERFORMANCE.md, "COMPOSE mapping time").
+/// latest ASAP start (the critical path). Measured without the limit on the Morpher corpus
+/// and `workloads/kernels` (both COMPOSE presets, seed 1, 2026-12-06): of 64 chained
+/// attempts that mapped, 63 placed no op more than 3 IIs past it and one went 17 IIs
+/// past (`histogram`, 6 ops, II 2 on compose-4x4: with the limit it maps at II 3, as
+/// without composition); of 218 that failed, half went past 3 IIs and a tenth past 16
+/// (up to 47), evicting and re-placing ops ever later. See docs/PERFORMANCE.md, "COMPOSE
+/// mapping time".
 const CHAINED_DRIFT_IIS: i64 = 6;
 /// Plans tried per attempt (the greedy one, then randomised tie-breaking) when a plan
 /// finds no edge to chain. On `workloads/kernels` every plan that led to a mapping was the
@@ -919,5 +925,76 @@ mod tests {
         // A chained cycle is rejected even when no delay accumulates along it.
         let zero = Timing { hop: 0, ..tm };
         assert!(starts(&p, zero, &[0, 0, 0], &plan).is_none());
+    }
+
+    /// The group-local evaluation of the planner equals [`slack`] on the whole plan for
+    /// every candidate edge, with and without input hops on the merged group, strict
+    /// (bipartite) or not, while the plan grows edge by edge on rings of 3 to 9 ops.
+    #[test]
+    fn step_state_slack_equals_whole_plan_slack() {
+        let mut compared = 0;
+        for len in 3..=9 {
+            let (k, arch, p) = setup(len);
+            let ctx = Ctx::new(&k, &arch, &p);
+            for strict in [false, true] {
+                let mut tm = ctx.tm;
+                tm.bipartite &= strict;
+                let mut plan = Plan {
+                    chain: vec![false; p.vedges.len()],
+                    head_hops: vec![1; p.n],
+                };
+                let mut scratch = Scratch::new(p.n);
+                for e in 0..p.vedges.len() {
+                    let state = StepState::new(&p, tm, &ctx.delay, &plan);
+                    let ve = p.vedges[e];
+                    let (ga, gb) = (state.group[ve.src], state.group[ve.dst]);
+                    let mut whole = Plan {
+                        chain: plan.chain.clone(),
+                        head_hops: plan.head_hops.clone(),
+                    };
+                    whole.chain[e] = true;
+                    let group = groups(&p, &whole.chain);
+                    let expect = slack(&p, tm, &ctx.delay, &whole, &group);
+                    let got = state.slack_with(&p, tm, &ctx.delay, &plan, e, false, &mut scratch);
+                    assert_eq!(got, expect, "ring {len}, edge {e}, strict {strict}");
+                    for v in state.merged_members(ga, gb) {
+                        whole.head_hops[v] = 0;
+                    }
+                    let expect0 = slack(&p, tm, &ctx.delay, &whole, &group);
+                    let got0 = state.slack_with(&p, tm, &ctx.delay, &plan, e, true, &mut scratch);
+                    assert_eq!(
+                        got0, expect0,
+                        "ring {len}, edge {e}, strict {strict}, no hops"
+                    );
+                    compared += 2;
+                    if got.is_some() {
+                        plan.chain[e] = true;
+                    }
+                }
+                // Groups grew up to the virtual-PE limit, so some candidates were refused.
+                assert!(plan.chain.iter().any(|&c| c));
+            }
+        }
+        assert_eq!(compared, 2 * 2 * (3..=9).sum::<usize>());
+    }
+
+    /// A chained attempt's placement limit: an op may not start later than
+    /// `latest_start`; with the limit below the critical path nothing can be placed, and
+    /// with the driver's limit the same ring maps.
+    #[test]
+    fn placement_past_the_drift_limit_gives_up() {
+        let (_, arch, p) = setup(3);
+        let fabric = super::super::rrg::Fabric::new(&arch);
+        let ii = 3;
+        let bounds = Bounds::compute(&p, ii).unwrap();
+        let critical = bounds.asap.iter().copied().max().unwrap();
+        assert!(critical > 0);
+        let mut m = Mapper::new(&p, &bounds, &fabric, &arch, ii as usize, 1, 0);
+        m.latest_start = Some(critical - 1);
+        let err = m.run(40, None).unwrap_err();
+        assert!(err.contains("placement drifted"), "{err}");
+        let mut m = Mapper::new(&p, &bounds, &fabric, &arch, ii as usize, 1, 0);
+        m.latest_start = Some(critical + CHAINED_DRIFT_IIS * ii);
+        m.run(40, None).unwrap();
     }
 }
