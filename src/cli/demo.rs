@@ -5,7 +5,7 @@
 use super::{Outcome, bad_input, print_json};
 use tessera_arch::Spec;
 use tessera_arch::cgra::CgraSpec;
-use tessera_map::driver::{MapOptions, map_kernel};
+use tessera_map::driver::{MapOptions, map_kernel_judged};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -50,7 +50,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
                 seed: args.seed,
                 ..MapOptions::default()
             };
-            let mapped = map_kernel(&kernel, &arch, &opts)?;
+            let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, args.seed);
+            let mapped = map_kernel_judged(&kernel, &arch, &opts, Some(&judge))?;
             let report = tessera_sim::simulate(&mapped.mapping, args.seed)?;
             rows.push(DemoRow {
                 kernel: kernel.name.clone(),

@@ -114,7 +114,10 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
             replicate,
             ..MapOptions::default()
         };
-        match driver::map_kernel(&kernel, &arch, &opts) {
+        // COMPOSE with memory ops of unknown bank: chained or not is decided by simulated
+        // cycles on input seed 1 (`map_kernel_judged`).
+        let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, 1);
+        match driver::map_kernel_judged(&kernel, &arch, &opts, Some(&judge)) {
             Ok(o) => Ok(Found {
                 mapping: o.mapping,
                 failed_iis: o.failed_iis,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use tessera_arch::Spec;
 use tessera_arch::cgra::CgraSpec;
-use tessera_map::driver::{MapOptions, map_kernel};
+use tessera_map::driver::{MapOptions, map_kernel_judged};
 use tessera_sim::Simulator;
 
 #[derive(clap::Args)]
@@ -88,7 +88,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
         mapping_file: None,
         simulation: None,
     };
-    let outcome = match map_kernel(&kernel, &arch, &opts) {
+    // COMPOSE with memory ops of unknown bank: chained or not is decided by simulated
+    // cycles on the first input seed (`map_kernel_judged`).
+    let judge_seed = seed_list(&a.seed, a.seeds)[0];
+    let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, judge_seed);
+    let outcome = match map_kernel_judged(&kernel, &arch, &opts, Some(&judge)) {
         Ok(o) => o,
         Err(e) => {
             report.map_error = Some(e.to_string());

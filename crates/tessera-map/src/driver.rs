@@ -52,10 +52,27 @@ pub fn map_kernel(
     arch: &CgraSpec,
     opts: &MapOptions,
 ) -> Result<MapOutcome, MapError> {
+    map_kernel_judged(kernel, arch, opts, None)
+}
+
+/// Measures a mapping: its cycles on some inputs (for example a cycle-level simulation),
+/// or `None` when it cannot tell. See [`map_kernel_judged`].
+pub type Judge<'a> = &'a dyn Fn(&Mapping) -> Option<u64>;
+
+/// [`map_kernel`], with COMPOSE choosing between a chained and an unchained mapping by
+/// `judge` when the kernel has memory ops of unknown bank ([`unknown_bank_ii`]): their
+/// run-time bank conflicts are not in the static cycle count, so a lower II may still run
+/// longer. (`tessera-map` does not simulate; the CLI passes the simulator here.)
+pub fn map_kernel_judged(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    opts: &MapOptions,
+    judge: Option<Judge>,
+) -> Result<MapOutcome, MapError> {
     if !arch.compose.enabled || opts.fixed_ii.is_some() {
         return map_kernel_any(kernel, arch, opts);
     }
-    map_composed(kernel, arch, opts)
+    map_composed(kernel, arch, opts, judge)
 }
 
 /// COMPOSE search. Chaining can only lower the II below the baseline MII (at or above the
@@ -75,7 +92,10 @@ pub fn map_kernel(
 ///    from the timing-aware MII + 1 up are tried until one maps (chained feasibility is not
 ///    monotone in the II: crc32 maps at 12 and 15 but not at 13, 14 or 16);
 /// 4. the mapping with fewer cycles is kept (ties keep the chained one), so composition
-///    never makes a kernel slower in static cycles. Cycles count at least
+///    never makes a kernel slower in static cycles. With a `judge`
+///    ([`map_kernel_judged`]) and memory ops of unknown bank, the judge's cycles decide
+///    instead (and step 1 compares the judged chained cycles with the unchained bound),
+///    because those ops' run-time bank conflicts are not in the static count. Cycles count at least
 ///    [`unknown_bank_ii`] per iteration: memory ops of unknown bank (pointer accesses) may
 ///    all hit one bank at run time, which a lower II cannot beat; between two mappings
 ///    both held to that bound, the shorter schedule wins.
@@ -86,6 +106,7 @@ pub fn map_composed(
     kernel: &Kernel,
     arch: &CgraSpec,
     opts: &MapOptions,
+    judge: Option<Judge>,
 ) -> Result<MapOutcome, MapError> {
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs_f64(opts.time_limit_s.max(0.0));
@@ -167,8 +188,18 @@ pub fn map_composed(
     } else {
         probe(lo, &mut failed)
     };
+    // With a judge and memory ops of unknown bank, the chained mapping's judged cycles
+    // are compared with a lower bound on any unchained mapping's run (stalls only add to
+    // its static cycles, so the bound leaves out the unknown-bank serialisation).
+    let judged = judge.filter(|_| unknown_ii > 0);
+    let beats_floor = |c: &MapOutcome| match judged {
+        Some(j) => {
+            j(&c.mapping).is_some_and(|x| x <= unchained_cycles_lower_bound(kernel, &off, base_mii))
+        }
+        None => effective_cycles(&c.mapping, unknown_ii) <= floor,
+    };
     if let Some(c) = &best
-        && effective_cycles(&c.mapping, unknown_ii) <= floor
+        && beats_floor(c)
     {
         return Ok(finish(best.take().unwrap(), report, failed, t0));
     }
@@ -204,8 +235,23 @@ pub fn map_composed(
             }
         }
     }
+    // Judged cycles of both mappings, when the judge can measure both.
+    let measured = match (&best, &base, judged) {
+        (Some(c), Some(b), Some(j)) => j(&c.mapping).zip(j(&b.mapping)),
+        _ => None,
+    };
     match (best, base) {
-        (Some(c), Some(b)) if cost(&c.mapping) > cost(&b.mapping) => {
+        (Some(c), Some(b)) if measured.is_some_and(|(jc, jb)| jc > jb) => {
+            let (jc, jb) = measured.unwrap_or_default();
+            failed.push((
+                c.mapping.ii,
+                format!(
+                    "chained mapping found but slower when run ({jc} vs {jb} cycles without chaining: bank conflicts of the memory ops of unknown bank)"
+                ),
+            ));
+            Ok(finish(b, report, failed, t0))
+        }
+        (Some(c), Some(b)) if measured.is_none() && cost(&c.mapping) > cost(&b.mapping) => {
             failed.push((
                 c.mapping.ii,
                 if unknown_ii > c.mapping.ii {

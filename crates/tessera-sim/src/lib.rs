@@ -307,3 +307,12 @@ impl Simulator {
 pub fn simulate(mapping: &Mapping, seed: u64) -> Result<SimReport, SimError> {
     Ok(Simulator::new(mapping)?.simulate_seed(seed, false)?.0)
 }
+
+/// Simulated cycles of a mapping on one seed's inputs, when the run matches the
+/// interpreter (`None` otherwise). The CLI passes this to
+/// `tessera_map::driver::map_kernel_judged`, so that COMPOSE compares a chained and an
+/// unchained mapping by their cycles when run.
+pub fn judged_cycles(mapping: &Mapping, seed: u64) -> Option<u64> {
+    let report = simulate(mapping, seed).ok()?;
+    report.verification.matched.then_some(report.total_cycles)
+}
