@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use tessera_arch::Spec;
 use tessera_arch::cgra::CgraSpec;
 use tessera_ir::Kernel;
-use tessera_map::driver::{MapOptions, map_kernel_judged};
+use tessera_map::driver::{Judge, MapOptions, map_kernel_judged};
 use tessera_sim::{SimError, Simulator};
 
 /// Version of the JSON written by `--json`.
@@ -292,7 +292,15 @@ fn run_cell(kernel: &Kernel, arch: &CgraSpec, label: &str, opts: &MapOptions, se
     // COMPOSE with memory ops of unknown bank: chained or not is decided by simulated
     // cycles on this cell's inputs (`map_kernel_judged`).
     let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, seed);
-    let outcome = match map_kernel_judged(kernel, arch, opts, Some(&judge)) {
+    let outcome = match map_kernel_judged(
+        kernel,
+        arch,
+        opts,
+        Some(Judge {
+            seed,
+            cycles: &judge,
+        }),
+    ) {
         Ok(o) => o,
         Err(e) => {
             cell.map_time_ms = t0.elapsed().as_secs_f64() * 1e3;

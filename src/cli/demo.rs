@@ -5,7 +5,7 @@
 use super::{Outcome, bad_input, print_json};
 use tessera_arch::Spec;
 use tessera_arch::cgra::CgraSpec;
-use tessera_map::driver::{MapOptions, map_kernel_judged};
+use tessera_map::driver::{Judge, MapOptions, map_kernel_judged};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -51,7 +51,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
                 ..MapOptions::default()
             };
             let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, args.seed);
-            let mapped = map_kernel_judged(&kernel, &arch, &opts, Some(&judge))?;
+            let mapped = map_kernel_judged(
+                &kernel,
+                &arch,
+                &opts,
+                Some(Judge {
+                    seed: args.seed,
+                    cycles: &judge,
+                }),
+            )?;
             let report = tessera_sim::simulate(&mapped.mapping, args.seed)?;
             rows.push(DemoRow {
                 kernel: kernel.name.clone(),

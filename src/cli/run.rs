@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use tessera_arch::Spec;
 use tessera_arch::cgra::CgraSpec;
-use tessera_map::driver::{MapOptions, map_kernel_judged};
+use tessera_map::driver::{Judge, MapOptions, map_kernel_judged};
 use tessera_sim::Simulator;
 
 #[derive(clap::Args)]
@@ -92,7 +92,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
     // cycles on the first input seed (`map_kernel_judged`).
     let judge_seed = seed_list(&a.seed, a.seeds)[0];
     let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, judge_seed);
-    let outcome = match map_kernel_judged(&kernel, &arch, &opts, Some(&judge)) {
+    let outcome = match map_kernel_judged(
+        &kernel,
+        &arch,
+        &opts,
+        Some(Judge {
+            seed: judge_seed,
+            cycles: &judge,
+        }),
+    ) {
         Ok(o) => o,
         Err(e) => {
             report.map_error = Some(e.to_string());

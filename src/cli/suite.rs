@@ -221,7 +221,15 @@ pub fn run(a: SuiteArgs) -> anyhow::Result<Outcome> {
             // COMPOSE with memory ops of unknown bank: chained or not is decided by
             // simulated cycles on input seed 1 (`map_kernel_judged`).
             let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, 1);
-            match driver::map_kernel_judged(kernel, &arch, &opts, Some(&judge)) {
+            match driver::map_kernel_judged(
+                kernel,
+                &arch,
+                &opts,
+                Some(driver::Judge {
+                    seed: 1,
+                    cycles: &judge,
+                }),
+            ) {
                 Ok(o) => {
                     row.ii = Some(o.mapping.ii);
                     heuristic_mapping = Some(o.mapping.clone());

@@ -55,9 +55,14 @@ pub fn map_kernel(
     map_kernel_judged(kernel, arch, opts, None)
 }
 
-/// Measures a mapping: its cycles on some inputs (for example a cycle-level simulation),
-/// or `None` when it cannot tell. See [`map_kernel_judged`].
-pub type Judge<'a> = &'a dyn Fn(&Mapping) -> Option<u64>;
+/// Measures a mapping: its cycles on the inputs of seed `seed` (for example a cycle-level
+/// simulation), or `None` when it cannot tell. See [`map_kernel_judged`]; the seed is
+/// recorded in the chosen mapping's provenance (`judge_seed`) when the judge decided.
+#[derive(Clone, Copy)]
+pub struct Judge<'a> {
+    pub seed: u64,
+    pub cycles: &'a dyn Fn(&Mapping) -> Option<u64>,
+}
 
 /// [`map_kernel`], with COMPOSE choosing between a chained and an unchained mapping by
 /// `judge` when the kernel has memory ops of unknown bank ([`unknown_bank_ii`]): their
@@ -193,15 +198,16 @@ pub fn map_composed(
     // its static cycles, so the bound leaves out the unknown-bank serialisation).
     let judged = judge.filter(|_| unknown_ii > 0);
     let beats_floor = |c: &MapOutcome| match judged {
-        Some(j) => {
-            j(&c.mapping).is_some_and(|x| x <= unchained_cycles_lower_bound(kernel, &off, base_mii))
-        }
+        Some(j) => (j.cycles)(&c.mapping)
+            .is_some_and(|x| x <= unchained_cycles_lower_bound(kernel, &off, base_mii)),
         None => effective_cycles(&c.mapping, unknown_ii) <= floor,
     };
     if let Some(c) = &best
         && beats_floor(c)
     {
-        return Ok(finish(best.take().unwrap(), report, failed, t0));
+        let mut out = finish(best.take().unwrap(), report, failed, t0);
+        out.mapping.provenance.judge_seed = judged.map(|j| j.seed);
+        return Ok(out);
     }
     let base = baseline(left(1.0)).ok();
     if unknown_bound
@@ -237,10 +243,11 @@ pub fn map_composed(
     }
     // Judged cycles of both mappings, when the judge can measure both.
     let measured = match (&best, &base, judged) {
-        (Some(c), Some(b), Some(j)) => j(&c.mapping).zip(j(&b.mapping)),
+        (Some(c), Some(b), Some(j)) => (j.cycles)(&c.mapping).zip((j.cycles)(&b.mapping)),
         _ => None,
     };
-    match (best, base) {
+    let judge_seed = measured.and(judged).map(|j| j.seed);
+    let chosen = match (best, base) {
         (Some(c), Some(b)) if measured.is_some_and(|(jc, jb)| jc > jb) => {
             let (jc, jb) = measured.unwrap_or_default();
             failed.push((
@@ -283,7 +290,11 @@ pub fn map_composed(
                 },
             )
         }
-    }
+    };
+    chosen.map(|mut out| {
+        out.mapping.provenance.judge_seed = judge_seed;
+        out
+    })
 }
 
 /// The MII report of `off` (the array with composition off) from the composed one: the

@@ -967,6 +967,7 @@ impl<'a> Model<'a> {
                 time_ms: 0.0,
                 failed_iis: Vec::new(),
                 tool_version: env!("CARGO_PKG_VERSION").into(),
+                judge_seed: None,
             },
         })
     }

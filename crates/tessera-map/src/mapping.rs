@@ -169,6 +169,11 @@ pub struct Provenance {
     pub failed_iis: Vec<(u32, String)>,
     /// Tessera version that wrote the mapping.
     pub tool_version: String,
+    /// Input seed of the simulation that chose between a chained and an unchained mapping
+    /// (COMPOSE with memory ops of unknown bank: `driver::map_kernel_judged`); absent when
+    /// no simulation took part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_seed: Option<u64>,
 }
 
 /// Errors reading or writing mapping files.

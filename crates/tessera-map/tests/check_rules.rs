@@ -141,6 +141,7 @@ fn valid() -> Mapping {
             time_ms: 0.0,
             failed_iis: vec![],
             tool_version: "test".into(),
+            judge_seed: None,
         },
     }
 }

@@ -97,6 +97,7 @@ fn mapping(add_delay_ps: u32) -> Mapping {
             time_ms: 0.0,
             failed_iis: vec![],
             tool_version: "test".into(),
+            judge_seed: None,
         },
     }
 }

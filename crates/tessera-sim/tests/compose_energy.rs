@@ -61,6 +61,7 @@ fn chain(deferred: bool) -> Mapping {
             time_ms: 0.0,
             failed_iis: vec![],
             tool_version: "test".into(),
+            judge_seed: None,
         },
     }
 }

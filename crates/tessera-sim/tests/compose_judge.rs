@@ -5,7 +5,7 @@
 use std::path::Path;
 use tessera_arch::Spec;
 use tessera_arch::cgra::CgraSpec;
-use tessera_map::driver::{MapOptions, map_kernel, map_kernel_judged, unknown_bank_ii};
+use tessera_map::driver::{Judge, MapOptions, map_kernel, map_kernel_judged, unknown_bank_ii};
 
 /// Polybench `bicg_unroll3` (Morpher corpus) has 12 memory ops whose address the footprint
 /// analysis cannot bound; eight of its loads read another array than the one they name,
@@ -33,9 +33,21 @@ fn a_judge_keeps_the_mapping_that_runs_faster() {
     let base = map_kernel(&k, &off, &opts).unwrap();
     let statically = map_kernel(&k, &on, &opts).unwrap();
     let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, 1);
-    let judged = map_kernel_judged(&k, &on, &opts, Some(&judge)).unwrap();
-    // With the judge, composition is never slower when run.
+    let judged = map_kernel_judged(
+        &k,
+        &on,
+        &opts,
+        Some(Judge {
+            seed: 1,
+            cycles: &judge,
+        }),
+    )
+    .unwrap();
+    // With the judge, composition is never slower when run, and the judging seed is
+    // recorded; without it, none is.
     assert!(cycles(&judged.mapping) <= cycles(&base.mapping));
+    assert_eq!(judged.mapping.provenance.judge_seed, Some(1));
+    assert_eq!(statically.mapping.provenance.judge_seed, None);
     // Without it (measured 2026-12-06: II 8 in 368 cycles against II 9 in 337) the lower
     // II wins and runs longer; the judge then turned the chained mapping down.
     if cycles(&statically.mapping) > cycles(&base.mapping) {

@@ -46,6 +46,7 @@ fn mapping(
             time_ms: 0.0,
             failed_iis: vec![],
             tool_version: "test".into(),
+            judge_seed: None,
         },
     }
 }

@@ -174,6 +174,7 @@ pub fn map_at_ii_until(
         time_ms: t0.elapsed().as_secs_f64() * 1e3,
         failed_iis: Vec::new(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
+        judge_seed: None,
     };
     let bounds = match Bounds::compute(&prob, ii as i64) {
         Ok(b) => b,
@@ -219,6 +220,7 @@ pub fn map_at_ii_until(
                     time_ms: t0.elapsed().as_secs_f64() * 1e3,
                     failed_iis: Vec::new(),
                     tool_version: env!("CARGO_PKG_VERSION").into(),
+                    judge_seed: None,
                 };
                 return Ok(mapping);
             }
@@ -1507,6 +1509,7 @@ impl<'a> Mapper<'a> {
                 time_ms: 0.0,
                 failed_iis: Vec::new(),
                 tool_version: String::new(),
+                judge_seed: None,
             },
         }
     }
