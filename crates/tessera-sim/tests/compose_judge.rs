@@ -2,7 +2,8 @@
 //! bank conflicts, so the CLI lets the simulator choose between the chained and the
 //! unchained mapping (`map_kernel_judged`).
 
-use std::path::Path;
+mod common;
+
 use tessera_arch::Spec;
 use tessera_arch::cgra::CgraSpec;
 use tessera_map::driver::{Judge, MapOptions, map_kernel, map_kernel_judged, unknown_bank_ii};
@@ -14,13 +15,9 @@ use tessera_map::driver::{Judge, MapOptions, map_kernel, map_kernel_judged, unkn
 /// cycles, the driver keeps the faster mapping.
 #[test]
 fn a_judge_keeps_the_mapping_that_runs_faster() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/cgra/morpher-xml/polybench__bicg_unroll3.xml");
-    if !path.exists() {
-        eprintln!("corpus not present; skipped");
+    let Some(k) = common::corpus_kernel("polybench__bicg_unroll3.xml") else {
         return;
-    }
-    let k = tessera_ir::load_kernel(&path, &[]).unwrap();
+    };
     let on = CgraSpec::preset("compose-hycube-4x4").unwrap();
     let mut off = on.clone();
     off.compose.enabled = false;

@@ -1,6 +1,8 @@
 //! Loads of a replicated read-only array (see `tessera_map::mapping`) read the copy the
 //! mapping assigned them: values stay correct and the bank accesses spread over the copies.
 
+mod common;
+
 use tessera_arch::Spec;
 use tessera_arch::cgra::CgraSpec;
 use tessera_map::driver::{MapOptions, map_kernel};
@@ -63,14 +65,10 @@ fn replicated_loads_hit_their_copies_without_conflicts() {
 /// into all four 4 KiB banks.
 #[test]
 fn aes_encrypt_maps_at_ii_11_or_lower_on_hycube_and_matches() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../../../shared/corpus/cgra/morpher-xml/aes_encrypt__encrypt_INNERMOST_LN1_PartPred_DFG.xml",
-    );
-    if !path.exists() {
-        eprintln!("corpus not present; skipped");
+    let Some(k) = common::corpus_kernel("aes_encrypt__encrypt_INNERMOST_LN1_PartPred_DFG.xml")
+    else {
         return;
-    }
-    let k = tessera_ir::load_kernel(&path, &[]).unwrap();
+    };
     let arch = CgraSpec::preset("hycube-4x4").unwrap();
     // A generous budget: the debug build is several times slower than the release build
     // the figures are measured with (about 0.3 s there).

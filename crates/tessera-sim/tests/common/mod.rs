@@ -1,4 +1,4 @@
-//! Builders shared by the tests that assemble mappings by hand.
+//! Builders shared by the tests that assemble mappings by hand, and corpus loading.
 #![allow(dead_code)] // each test file uses its own subset
 
 use petgraph::graph::EdgeIndex;
@@ -84,4 +84,17 @@ pub fn affine_chain_kernel(trip: u32) -> (tessera_ir::Kernel, [EdgeIndex<u32>; 6
         k.add_edge(mul, st, Operand::data(1)),
     ];
     (k, edges)
+}
+
+/// A DFG of the Morpher corpus (`../shared/corpus/cgra/morpher-xml`, present in CI), or
+/// `None` (with a note on stderr) when the corpus is not checked out next to the project.
+pub fn corpus_kernel(file: &str) -> Option<tessera_ir::Kernel> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/cgra/morpher-xml")
+        .join(file);
+    if !path.exists() {
+        eprintln!("corpus not present; skipped");
+        return None;
+    }
+    Some(tessera_ir::load_kernel(&path, &[]).unwrap())
 }
