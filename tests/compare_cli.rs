@@ -331,3 +331,32 @@ fn a_simulation_mismatch_exits_1() {
     assert_eq!(cell["status"], "mismatch", "{cell}");
     assert_eq!(v["kernels"][0]["compared"], false);
 }
+
+/// `--map-repeat N` maps every cell N times and reports the median mapping time: the
+/// mappings (II, cycles) are those of a single run, the report records N, and 0 is refused.
+#[test]
+fn map_repeat_reports_the_same_mappings_and_records_the_count() {
+    let one = json(&compare(&["--json"]));
+    let o = compare(&["--json", "--map-repeat", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let three = json(&o);
+    assert_eq!(three["map_repeat"], 3);
+    assert_eq!(one["map_repeat"], 1);
+    let cells = |v: &Value| -> Vec<(String, Value, Value)> {
+        v["kernels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|k| k["results"].as_array().unwrap().clone())
+            .map(|c| (c["arch"].to_string(), c["ii"].clone(), c["cycles"].clone()))
+            .collect()
+    };
+    assert_eq!(cells(&one), cells(&three));
+    assert_eq!(cells(&one).len(), 2 * ARCHS.len());
+    let s = stdout(&compare(&["--map-repeat", "3"]));
+    assert!(s.contains("mapping times: median of 3 runs"), "{s}");
+
+    let o = compare(&["--map-repeat", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("--map-repeat"), "{}", stderr(&o));
+}

@@ -20,6 +20,15 @@ use tessera_ir::Kernel;
 
 pub use crate::heuristic::MapOptions;
 
+/// COMPOSE: a chained II is tried only when the kernel's FU ops leave at least one FU slot
+/// free (`fu_ops < PEs x II`). A chained op must run in its producer's cycle on a
+/// neighbouring PE, which a full modulo schedule leaves no room to arrange. Measured on
+/// `workloads/kernels` and the Morpher corpus, both COMPOSE presets, mapper seeds 1-3
+/// (825 chained attempts, 2026-12-06): none of the 184 that mapped filled more than 92 % of
+/// the FU slots, and the 16 above 95 % all failed (`adpcm_decode` at II 2 fills all 32: 2 ms
+/// of failed attempts per preset).
+pub const CHAIN_FU_SLACK: u32 = 1;
+
 /// Share of the remaining time budget one II may spend before the driver moves on.
 const PER_II_TIME_SHARE: f64 = 0.35;
 /// Attempts at II = MII of a recurrence-bound kernel, as a multiple of
@@ -40,6 +49,10 @@ pub struct MapOutcome {
     pub failed_iis: Vec<(u32, String)>,
     /// Wall time of MII analysis plus mapping, in milliseconds.
     pub time_ms: f64,
+    /// COMPOSE: whether the search without chaining ran too ([`map_composed`] skips it
+    /// when a chained mapping takes no more cycles than any unchained one can). `false`
+    /// with composition off.
+    pub unchained_searched: bool,
 }
 
 /// Map `kernel` on `arch` at the lowest II the heuristic mapper reaches (on meshes of more
@@ -87,15 +100,17 @@ pub fn map_kernel_judged(
 /// 1. the timing-aware MII, chained: when it maps in no more cycles than any unchained
 ///    mapping can take ([`unchained_cycles_lower_bound`]), it is returned at once and the
 ///    unchained search is skipped;
-/// 2. otherwise the kernel is mapped without chaining (II_b). When the memory ops of
-///    unknown bank ([`unknown_bank_ii`]) bound every II below the baseline MII and II_b
-///    meets that bound, no chained mapping can be faster and II_b is returned (step 1 is
-///    then taken after this one, only when II_b misses the bound);
-/// 3. the highest chained II below `min(II_b, baseline MII)` is tried: when it fails,
+/// 2. otherwise the highest chained II below the baseline MII is tried: when it fails,
 ///    chaining is given up (on the Morpher corpus most kernels whose chained IIs all fail
 ///    fail there too, and a failure costs far more than a success); when it maps, the IIs
 ///    from the timing-aware MII + 1 up are tried until one maps (chained feasibility is not
-///    monotone in the II: crc32 maps at 12 and 15 but not at 13, 14 or 16);
+///    monotone in the II: crc32 maps at 12 and 15 but not at 13, 14 or 16). A chained
+///    mapping found here that beats the same bound as in step 1 is returned without the
+///    unchained search;
+/// 3. otherwise the kernel is mapped without chaining (II_b). When the memory ops of
+///    unknown bank ([`unknown_bank_ii`]) bound every II below the baseline MII, steps 1
+///    and 2 are taken only after this one, and only when II_b misses that bound (otherwise
+///    no chained mapping can be faster and II_b is returned);
 /// 4. the mapping with fewer cycles is kept (ties keep the chained one), so composition
 ///    never makes a kernel slower in static cycles. With a `judge`
 ///    ([`map_kernel_judged`]) and memory ops of unknown bank, the judge's cycles decide
@@ -126,8 +141,24 @@ pub fn map_composed(
     // compared by cycles with the II raised to that serialisation bound (`unknown_ii`), so
     // a lower II that such accesses would stall away does not win over a shorter schedule.
     let unknown_ii = unknown_bank_ii(kernel, arch);
-    let lo = report.mii.max(1);
+    // Chained IIs whose ops would fill every FU slot are not tried (`CHAIN_FU_SLACK`).
+    let pes = arch.pe_count() as u64;
+    let full = |ii: u32| u64::from(report.fu_ops) + u64::from(CHAIN_FU_SLACK) > pes * u64::from(ii);
+    let mut skipped: Vec<(u32, String)> = Vec::new();
+    let mut lo = report.mii.max(1);
     let top = base_mii.saturating_sub(1).min(max_ii);
+    while lo <= top && full(lo) {
+        skipped.push((
+            lo,
+            format!(
+                "not tried with chaining: its {} ops would fill all {} FU slots ({} PEs x II {lo}), and no chained II that full has mapped (see CHAIN_FU_SLACK)",
+                report.fu_ops,
+                pes * u64::from(lo),
+                pes
+            ),
+        ));
+        lo += 1;
+    }
     // The search without chaining, checked with composition on.
     let baseline = |time_limit_s: f64| -> Result<MapOutcome, MapError> {
         let o = MapOptions {
@@ -153,7 +184,11 @@ pub fn map_composed(
     };
     if lo > top {
         // Nothing to chain: the composed search is the baseline one.
-        return baseline(opts.time_limit_s).map(|b| finish(b, report, Vec::new(), t0));
+        return baseline(opts.time_limit_s).map(|b| {
+            let mut out = finish(b, report, skipped, t0);
+            out.unchained_searched = true;
+            out
+        });
     }
     let left = |share: f64| {
         deadline
@@ -161,7 +196,7 @@ pub fn map_composed(
             .mul_f64(share)
             .as_secs_f64()
     };
-    let mut failed: Vec<(u32, String)> = Vec::new();
+    let mut failed: Vec<(u32, String)> = skipped;
     let probe = |ii: u32, failed: &mut Vec<(u32, String)>| -> Option<MapOutcome> {
         let o = MapOptions {
             fixed_ii: Some(ii),
@@ -202,44 +237,57 @@ pub fn map_composed(
             .is_some_and(|x| x <= unchained_cycles_lower_bound(kernel, &off, base_mii)),
         None => effective_cycles(&c.mapping, unknown_ii) <= floor,
     };
+    let early = |c: MapOutcome, failed: Vec<(u32, String)>| {
+        let mut out = finish(c, report.clone(), failed, t0);
+        out.mapping.provenance.judge_seed = judged.map(|j| j.seed);
+        out
+    };
     if let Some(c) = &best
         && beats_floor(c)
     {
-        let mut out = finish(best.take().unwrap(), report, failed, t0);
-        out.mapping.provenance.judge_seed = judged.map(|j| j.seed);
-        return Ok(out);
+        return Ok(early(best.take().unwrap(), failed));
     }
-    let base = baseline(left(1.0)).ok();
-    if unknown_bound
-        && let Some(b) = &base
-        && b.mapping.ii <= unknown_ii
-    {
-        // Every chained II would run at the unknown-bank bound, which the baseline meets.
-        return Ok(finish(base.unwrap(), report, failed, t0));
-    }
-    // 3. Chained IIs below the baseline's: only when the highest of them maps, search
+    // 2. Chained IIs below the baseline MII: only when the highest of them maps, search
     //    upwards from the lowest for the first that maps.
-    let top = match &base {
-        Some(b) => top.min(b.mapping.ii.saturating_sub(1)),
-        None => top,
-    };
-    if unknown_bound && best.is_none() {
-        best = probe(lo, &mut failed);
-    }
-    if best.is_none()
-        && top > lo
-        && let Some(c) = probe(top, &mut failed)
-    {
-        best = Some(c);
-        for ii in lo + 1..top {
-            if Instant::now() >= deadline {
-                break;
-            }
-            if let Some(c) = probe(ii, &mut failed) {
-                best = Some(c);
-                break;
+    let climb = |best: &mut Option<MapOutcome>, failed: &mut Vec<(u32, String)>| {
+        if best.is_some() || top <= lo {
+            return;
+        }
+        if let Some(c) = probe(top, failed) {
+            *best = Some(c);
+            for ii in lo + 1..top {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                if let Some(c) = probe(ii, failed) {
+                    *best = Some(c);
+                    break;
+                }
             }
         }
+    };
+    if !unknown_bound {
+        climb(&mut best, &mut failed);
+        // A chained mapping that beats every unchained one needs no unchained search.
+        if let Some(c) = &best
+            && beats_floor(c)
+        {
+            return Ok(early(best.take().unwrap(), failed));
+        }
+    }
+    // 3. The unchained search.
+    let base = baseline(left(1.0)).ok();
+    if unknown_bound {
+        if let Some(b) = &base
+            && b.mapping.ii <= unknown_ii
+        {
+            // Every chained II would run at the unknown-bank bound, which the baseline meets.
+            let mut out = finish(base.unwrap(), report, failed, t0);
+            out.unchained_searched = true;
+            return Ok(out);
+        }
+        best = probe(lo, &mut failed);
+        climb(&mut best, &mut failed);
     }
     // Judged cycles of both mappings, when the judge can measure both.
     let measured = match (&best, &base, judged) {
@@ -293,6 +341,7 @@ pub fn map_composed(
     };
     chosen.map(|mut out| {
         out.mapping.provenance.judge_seed = judge_seed;
+        out.unchained_searched = true;
         out
     })
 }
@@ -526,6 +575,7 @@ fn search(
                         mii: report,
                         failed_iis: failed,
                         time_ms,
+                        unchained_searched: false,
                     });
                 }
                 Err(violations) => {

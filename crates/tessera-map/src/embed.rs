@@ -162,6 +162,7 @@ pub(crate) fn map_with_quadrant(
         mii: report,
         failed_iis: failed,
         time_ms,
+        unchained_searched: false,
     }))
 }
 

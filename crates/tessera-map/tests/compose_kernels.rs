@@ -171,3 +171,52 @@ fn accesses_of_unknown_bank_bound_what_composition_can_gain() {
         assert!(cycles(&a.mapping) <= cycles(&b.mapping), "seed {seed}");
     }
 }
+
+/// The unchained search runs only when it can matter: `crc32`'s chained IIs from the
+/// timing-aware MII (7) fail, a higher chained II maps in fewer cycles than any unchained
+/// mapping can take, so that mapping is returned without the unchained search; no chained
+/// II of `adpcm_decode` maps on compose-4x4 (II 2 is not even tried: its ops fill every FU
+/// slot there, `CHAIN_FU_SLACK`), so the unchained search runs and decides.
+#[test]
+fn the_unchained_search_is_skipped_only_when_a_chained_mapping_beats_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/kernels");
+    let on = CgraSpec::preset("compose-4x4").unwrap();
+    let mut off = on.clone();
+    off.compose.enabled = false;
+    let opts = MapOptions {
+        seed: 1,
+        ..MapOptions::default()
+    };
+    let crc = tessera_ir::load_kernel(&dir.join("crc32.tk"), &[]).unwrap();
+    let a = map_kernel(&crc, &on, &opts).unwrap();
+    let base_mii = tessera_map::mii::analyze(&crc, &off).unwrap().mii;
+    assert!(a.mapping.ii < base_mii, "II {} vs {base_mii}", a.mapping.ii);
+    assert!(
+        a.failed_iis.iter().any(|&(ii, _)| ii == a.mii.mii),
+        "the timing-aware MII was tried first and failed: {:?}",
+        a.failed_iis
+    );
+    assert!(!a.unchained_searched);
+    assert!(a.mapping.total_cycles() <= unchained_cycles_lower_bound(&crc, &off, base_mii));
+
+    let adpcm = tessera_ir::load_kernel(&dir.join("adpcm_decode.tk"), &[]).unwrap();
+    let b = map_kernel(&adpcm, &on, &opts).unwrap();
+    assert!(b.unchained_searched);
+    // Its 32 ops fill all 32 FU slots at II 2 (= its timing-aware MII): not tried chained.
+    assert_eq!(b.mii.mii, 2);
+    assert!(
+        b.failed_iis
+            .iter()
+            .any(|(ii, why)| *ii == 2 && why.contains("fill all 32 FU slots")),
+        "{:?}",
+        b.failed_iis
+    );
+    assert!(
+        b.mapping
+            .routes
+            .iter()
+            .flat_map(|r| &r.segments)
+            .all(|s| !matches!(s.from, Loc::Comb { .. })),
+        "no chained mapping found, so the unchained one is returned"
+    );
+}

@@ -66,6 +66,16 @@ const CHAINED_PLACEMENT_BUDGET: (usize, usize) = (4, 40);
 /// (up to 47), evicting and re-placing ops ever later. See docs/PERFORMANCE.md, "COMPOSE
 /// mapping time".
 const CHAINED_DRIFT_IIS: i64 = 6;
+/// Extra cost of placing an op so that a chained neighbour not yet placed, which must run
+/// in the same cycle between this op and another placed one, has no PE one link from both
+/// (two adjacent mesh PEs have no common neighbour). Without it, placing a chain's ends
+/// before its middle left the middle op nowhere to go, and each retry shifted the whole
+/// chain a cycle later (`crc32` at II 10 on compose-4x4). Chosen among 0.3, 1, 3, 8 and
+/// 1000 on `workloads/kernels`, mapper seeds 1-3 (docs/PERFORMANCE.md, "COMPOSE mapping
+/// time", 2026-12-06 late): 8 (twice the eviction cost) lowered `crc32`'s II at every seed
+/// on both COMPOSE presets and raised no II there; 1 and 1000 raised `mandelbrot` on
+/// compose-4x4 from 3 to 5.
+const CHAIN_LOOKAHEAD_COST: f32 = 8.0;
 /// Plans tried per attempt (the greedy one, then randomised tie-breaking) when a plan
 /// finds no edge to chain. On `workloads/kernels` every plan that led to a mapping was the
 /// first or second one tried (measured, 2026-11-25); a plan that fails costs a few
@@ -303,29 +313,38 @@ fn groups(p: &Problem, chain: &[bool]) -> Vec<usize> {
 /// A cycle with positive weight `w - d * II` (constraint indices), if any.
 fn positive_cycle(p: &Problem, weights: &[i64], ii: i64) -> Option<Vec<usize>> {
     let n = p.n;
+    // The passes read only (from, to, w - d * II), packed: the same relaxations in the same
+    // order as over `p.constraints`, so the same cycle, at about 3/4 of the time.
+    let arcs: Vec<(u32, u32, i64)> = p
+        .constraints
+        .iter()
+        .zip(weights)
+        .map(|(&(u, v, _, d), &w)| (u as u32, v as u32, w - d * ii))
+        .collect();
     let mut dist = vec![0i64; n];
-    let mut pred: Vec<Option<usize>> = vec![None; n];
+    let mut pred = vec![u32::MAX; n];
     let mut last = None;
     for _ in 0..n {
         last = None;
-        for (c, &(u, v, _, d)) in p.constraints.iter().enumerate() {
-            let cand = dist[u] + weights[c] - d * ii;
-            if cand > dist[v] {
-                dist[v] = cand;
-                pred[v] = Some(c);
-                last = Some(v);
+        for (c, &(u, v, w)) in arcs.iter().enumerate() {
+            let cand = dist[u as usize] + w;
+            if cand > dist[v as usize] {
+                dist[v as usize] = cand;
+                pred[v as usize] = c as u32;
+                last = Some(v as usize);
             }
         }
         last?;
     }
+    let pred_of = |v: usize| (pred[v] != u32::MAX).then_some(pred[v] as usize);
     let mut v = last?;
     for _ in 0..n {
-        v = p.constraints[pred[v]?].0;
+        v = p.constraints[pred_of(v)?].0;
     }
     let start = v;
     let mut cycle = Vec::new();
     loop {
-        let c = pred[v]?;
+        let c = pred_of(v)?;
         cycle.push(c);
         v = p.constraints[c].0;
         if v == start || cycle.len() > n {
@@ -720,6 +739,7 @@ pub(super) fn map_chained(
         };
         let mut m = Mapper::new(&q, &bounds, &fabric, arch, ii as usize, seed, attempt);
         m.placement_budget = CHAINED_PLACEMENT_BUDGET;
+        m.chain_lookahead = CHAIN_LOOKAHEAD_COST;
         m.stagnation_rounds = CHAINED_STAGNATION_ROUNDS;
         let critical = bounds.asap.iter().copied().max().unwrap_or(0);
         m.latest_start = Some(critical + CHAINED_DRIFT_IIS * ii as i64);
@@ -996,5 +1016,36 @@ mod tests {
         let mut m = Mapper::new(&p, &bounds, &fabric, &arch, ii as usize, 1, 0);
         m.latest_start = Some(critical + CHAINED_DRIFT_IIS * ii);
         m.run(40, None).unwrap();
+    }
+
+    /// The chained-middle lookahead: with `0 -> 1 -> 2` chained in one cycle and op 0 on
+    /// PE 5 (row 1, column 1) of the 4x4 mesh, op 2 leaves op 1 a PE one link from both
+    /// only two links away from PE 5 (on PE 7, with PE 6 between); on a neighbour of PE 5
+    /// (no common neighbour on a mesh) or three links away it does not. In another cycle
+    /// than op 0's the two chains cannot both hold, and nothing is checked.
+    #[test]
+    fn chain_middle_needs_a_pe_next_to_both_ends() {
+        let (k, arch, p) = setup(3);
+        let mut plan = Plan {
+            chain: vec![false; p.vedges.len()],
+            head_hops: vec![1; p.n],
+        };
+        plan.chain[vedge(&p, 0, 1)] = true;
+        plan.chain[vedge(&p, 1, 2)] = true;
+        let q = chained_problem(&k, &arch, &p, &plan);
+        let fabric = super::super::rrg::Fabric::new(&arch);
+        let ii = 2;
+        let bounds = Bounds::compute(&q, ii).unwrap();
+        let mut m = Mapper::new(&q, &bounds, &fabric, &arch, ii as usize, 1, 0);
+        m.chain_lookahead = CHAIN_LOOKAHEAD_COST;
+        let t0 = bounds.asap[0];
+        m.commit(0, 5, t0).unwrap();
+        let (e12, e01) = ((vedge(&q, 1, 2), 1), (vedge(&q, 0, 1), 0));
+        assert!(m.chain_middle_fits(2, 7, t0, e12, e01));
+        assert!(m.chain_middle_fits(2, 13, t0, e12, e01));
+        assert!(!m.chain_middle_fits(2, 6, t0, e12, e01));
+        assert!(!m.chain_middle_fits(2, 9, t0, e12, e01));
+        assert!(!m.chain_middle_fits(2, 15, t0, e12, e01));
+        assert!(m.chain_middle_fits(2, 6, t0 + 1, e12, e01));
     }
 }

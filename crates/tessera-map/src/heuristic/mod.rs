@@ -750,6 +750,9 @@ struct Mapper<'a> {
     /// set it a few IIs past the critical path ([`compose`]): placements pushed later by
     /// cascading evictions almost never lead to a mapping.
     latest_start: Option<i64>,
+    /// Extra cost of a candidate that leaves a pending chained middle op no PE (0: off;
+    /// COMPOSE chained attempts set it, see `chain_middle_fits`).
+    chain_lookahead: f32,
 }
 
 impl<'a> Mapper<'a> {
@@ -850,6 +853,7 @@ impl<'a> Mapper<'a> {
             placement_budget: (10, 100),
             stagnation_rounds: STAGNATION_ROUNDS,
             latest_start: None,
+            chain_lookahead: 0.0,
         }
     }
 
@@ -1191,6 +1195,31 @@ impl<'a> Mapper<'a> {
                 cost[ti * pes + q] += evict[ti];
             }
         }
+        // COMPOSE: chained neighbours `w` of `v` not yet placed whose other chained
+        // neighbour `x` is placed, as (edge v-w, w, edge w-x, x).
+        let mut pending: Vec<(usize, usize, usize, usize)> = Vec::new();
+        if self.chain_lookahead > 0.0 {
+            for &e in &self.p.incident[v] {
+                if !self.chainable(e) {
+                    continue;
+                }
+                let ve = self.p.vedges[e];
+                let w = if ve.src == v { ve.dst } else { ve.src };
+                if w == v || self.pe[w].is_some() {
+                    continue;
+                }
+                for &e2 in &self.p.incident[w] {
+                    if e2 == e || !self.chainable(e2) {
+                        continue;
+                    }
+                    let v2 = self.p.vedges[e2];
+                    let x = if v2.src == w { v2.dst } else { v2.src };
+                    if x != w && x != v && self.pe[x].is_some() {
+                        pending.push((e, w, e2, x));
+                    }
+                }
+            }
+        }
         let mut best: Option<(f32, usize, i64)> = None;
         for ti in 0..width {
             let t = lb + ti as i64;
@@ -1201,6 +1230,11 @@ impl<'a> Mapper<'a> {
                 let mut c = cost[ti * pes + q];
                 if c == INF {
                     continue;
+                }
+                for &(e, w, e2, x) in &pending {
+                    if !self.chain_middle_fits(v, q, t, (e, w), (e2, x)) {
+                        c += self.chain_lookahead;
+                    }
                 }
                 c += self.occ.cost(self.occ.fu(q, t), owner(v, t));
                 c += self.occ.cost(self.occ.out(q, t + lat), owner(v, t + lat));
@@ -1221,6 +1255,53 @@ impl<'a> Mapper<'a> {
             }
         }
         best.map(|(_, q, t)| (q, t))
+    }
+
+    /// COMPOSE lookahead: with `v` on PE `q` at cycle `t`, is there a PE for `w` (not placed;
+    /// chained to `v` by edge `e` and to the placed `x` by edge `e2`) one link from both,
+    /// in the link directions the two chained hops need? Always `true` when the two chains
+    /// would put `w` in different cycles (the placement then cannot chain both anyway).
+    fn chain_middle_fits(
+        &self,
+        v: usize,
+        q: usize,
+        t: i64,
+        (e, w): (usize, usize),
+        (e2, x): (usize, usize),
+    ) -> bool {
+        let ii = self.ii as i64;
+        let (ve, v2) = (self.p.vedges[e], self.p.vedges[e2]);
+        // A chained consumer runs in its producer's cycle minus distance x II.
+        let tw = if ve.src == v {
+            t - ve.dist * ii
+        } else {
+            t + ve.dist * ii
+        };
+        let tw_x = if v2.src == x {
+            self.time[x] - v2.dist * ii
+        } else {
+            self.time[x] + v2.dist * ii
+        };
+        if tw != tw_x {
+            return true;
+        }
+        let px = self.pe[x].expect("only placed nodes are pending ends");
+        let linked = |a: usize, b: usize| self.f.out_links[a].iter().any(|&(_, d)| d == b);
+        self.p.cands[w].iter().any(|&r| {
+            r != q
+                && r != px
+                && self.allowed[r]
+                && if ve.src == v {
+                    linked(q, r)
+                } else {
+                    linked(r, q)
+                }
+                && if v2.src == x {
+                    linked(px, r)
+                } else {
+                    linked(r, px)
+                }
+        })
     }
 
     /// The bank node `v` accesses from PE `q` at cycle `t`: its array's bank, or for a load
