@@ -100,13 +100,14 @@ pub fn map_kernel_judged(
 /// 1. the timing-aware MII, chained: when it maps in no more cycles than any unchained
 ///    mapping can take ([`unchained_cycles_lower_bound`]), it is returned at once and the
 ///    unchained search is skipped;
-/// 2. otherwise the highest chained II below the baseline MII is tried: when it fails,
-///    chaining is given up (on the Morpher corpus most kernels whose chained IIs all fail
-///    fail there too, and a failure costs far more than a success); when it maps, the IIs
-///    from the timing-aware MII + 1 up are tried until one maps (chained feasibility is not
-///    monotone in the II: crc32 maps at 12 and 15 but not at 13, 14 or 16). A chained
-///    mapping found here that beats the same bound as in step 1 is returned without the
-///    unchained search;
+/// 2. otherwise the chained IIs from the timing-aware MII + 1 up to the highest below the
+///    baseline MII are tried until one maps. After the first that fails, the highest is
+///    tried: when it fails too, chaining is given up (on the Morpher corpus most kernels
+///    whose chained IIs all fail fail there too, and a failure costs far more than a
+///    success); when it maps, the climb goes on (chained feasibility is not monotone in
+///    the II: crc32 maps at 12 and 15 but not at 13, 14 or 16). A chained mapping found
+///    here that beats the same bound as in step 1 is returned without the unchained
+///    search;
 /// 3. otherwise the kernel is mapped without chaining (II_b). When the memory ops of
 ///    unknown bank ([`unknown_bank_ii`]) bound every II below the baseline MII, steps 1
 ///    and 2 are taken only after this one, and only when II_b misses that bound (otherwise
@@ -247,21 +248,28 @@ pub fn map_composed(
     {
         return Ok(early(best.take().unwrap(), failed));
     }
-    // 2. Chained IIs below the baseline MII: only when the highest of them maps, search
-    //    upwards from the lowest for the first that maps.
+    // 2. Chained IIs below the baseline MII, upwards (see the function's docs).
     let climb = |best: &mut Option<MapOutcome>, failed: &mut Vec<(u32, String)>| {
         if best.is_some() || top <= lo {
             return;
         }
-        if let Some(c) = probe(top, failed) {
-            *best = Some(c);
-            for ii in lo + 1..top {
-                if Instant::now() >= deadline {
-                    break;
-                }
-                if let Some(c) = probe(ii, failed) {
-                    *best = Some(c);
-                    break;
+        // Upwards from the timing-aware MII + 1 to the first chained II that maps. The
+        // first that fails (below the highest) has the highest one tried as well: when
+        // that fails too, chaining is given up.
+        let mut gated = false;
+        for ii in lo + 1..=top {
+            if Instant::now() >= deadline || (gated && ii == top) {
+                break;
+            }
+            if let Some(c) = probe(ii, failed) {
+                *best = Some(c);
+                break;
+            }
+            if !gated && ii < top {
+                gated = true;
+                match probe(top, failed) {
+                    Some(c) => *best = Some(c),
+                    None => break,
                 }
             }
         }
