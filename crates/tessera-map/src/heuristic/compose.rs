@@ -76,6 +76,16 @@ const CHAINED_DRIFT_IIS: i64 = 6;
 /// on both COMPOSE presets and raised no II there; 1 and 1000 raised `mandelbrot` on
 /// compose-4x4 from 3 to 5.
 const CHAIN_LOOKAHEAD_COST: f32 = 8.0;
+/// Starting PathFinder present-congestion factor of a chained attempt (the baseline starts
+/// at 0.5, `rrg::Occ::new`). At 0.5 sharing a PE is cheap during the first placement, and
+/// the ops of a chained recurrence piled onto two PEs (traced on `crc32` at II 10 on
+/// compose-4x4): their chained neighbours then had no free PE next to them, and each
+/// eviction shifted the whole chain a cycle later. Chosen among 0.5, 2, 4 and 8 on
+/// `workloads/kernels` (mapper seeds 1-3) and the Morpher corpus (seed 1), both COMPOSE
+/// presets (docs/PERFORMANCE.md, "COMPOSE mapping time", 2026-12-06/07): 4 kept every
+/// speedup geometric mean within 0.05 of 0.5's and cut the chained attempts that fail; 8
+/// cut more but lost corpus IIs on the mesh (speedup 1.10x -> 1.07x).
+const CHAINED_PRESENT_FACTOR: f32 = 4.0;
 /// Plans tried per attempt (the greedy one, then randomised tie-breaking) when a plan
 /// finds no edge to chain. On `workloads/kernels` every plan that led to a mapping was the
 /// first or second one tried (measured, 2026-11-25); a plan that fails costs a few
@@ -740,6 +750,7 @@ pub(super) fn map_chained(
         let mut m = Mapper::new(&q, &bounds, &fabric, arch, ii as usize, seed, attempt);
         m.placement_budget = CHAINED_PLACEMENT_BUDGET;
         m.chain_lookahead = CHAIN_LOOKAHEAD_COST;
+        m.occ.present_factor = CHAINED_PRESENT_FACTOR;
         m.stagnation_rounds = CHAINED_STAGNATION_ROUNDS;
         let critical = bounds.asap.iter().copied().max().unwrap_or(0);
         m.latest_start = Some(critical + CHAINED_DRIFT_IIS * ii as i64);
