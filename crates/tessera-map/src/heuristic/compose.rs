@@ -73,8 +73,8 @@ const CHAINED_DRIFT_IIS: i64 = 6;
 /// chain a cycle later (`crc32` at II 10 on compose-4x4). Chosen among 0.3, 1, 3, 8 and
 /// 1000 on `workloads/kernels`, mapper seeds 1-3 (docs/PERFORMANCE.md, "COMPOSE mapping
 /// time", 2026-12-06 late): 8 (twice the eviction cost) lowered `crc32`'s II at every seed
-/// on both COMPOSE presets and raised no II there; 1 and 1000 raised `mandelbrot` on
-/// compose-4x4 from 3 to 5.
+/// on compose-hycube-4x4 and at seeds 2 and 3 on compose-4x4, and raised no II there; 1
+/// and 1000 raised `mandelbrot` on compose-4x4 from 3 to 5.
 const CHAIN_LOOKAHEAD_COST: f32 = 8.0;
 /// Starting PathFinder present-congestion factor of a chained attempt (the baseline starts
 /// at 0.5, `rrg::Occ::new`). At 0.5 sharing a PE is cheap during the first placement, and
@@ -83,7 +83,7 @@ const CHAIN_LOOKAHEAD_COST: f32 = 8.0;
 /// eviction shifted the whole chain a cycle later. Chosen among 0.5, 2, 4 and 8 on
 /// `workloads/kernels` (mapper seeds 1-3) and the Morpher corpus (seed 1), both COMPOSE
 /// presets (docs/PERFORMANCE.md, "COMPOSE mapping time", 2026-12-06/07): 4 kept every
-/// speedup geometric mean within 0.05 of 0.5's and cut the chained attempts that fail; 8
+/// speedup geometric mean within 0.08 of 0.5's and cut the chained attempts that fail; 8
 /// cut more but lost corpus IIs on the mesh (speedup 1.10x -> 1.07x).
 const CHAINED_PRESENT_FACTOR: f32 = 4.0;
 /// Plans tried per attempt (the greedy one, then randomised tie-breaking) when a plan
