@@ -10,9 +10,26 @@ use tessera_map::driver::{MapOptions, map_kernel, unchained_cycles_lower_bound};
 use tessera_map::mapping::Loc;
 use tessera_sim::Simulator;
 
+/// The bundled kernels' folder and compose-4x4 with composition on and off.
+fn workloads_on_off() -> (std::path::PathBuf, CgraSpec, CgraSpec) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/kernels");
+    let on = CgraSpec::preset("compose-4x4").unwrap();
+    let mut off = on.clone();
+    off.compose.enabled = false;
+    (dir, on, off)
+}
+
+/// Does any route of `m` leave a producer combinationally (a chained edge)?
+fn has_chained_edge(m: &tessera_map::mapping::Mapping) -> bool {
+    m.routes
+        .iter()
+        .flat_map(|r| &r.segments)
+        .any(|s| matches!(s.from, Loc::Comb { .. }))
+}
+
 #[test]
 fn composition_never_raises_the_ii_and_lowers_recurrence_bound_ones() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/kernels");
+    let (dir, on, off) = workloads_on_off();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -20,9 +37,6 @@ fn composition_never_raises_the_ii_and_lowers_recurrence_bound_ones() {
         .collect();
     files.sort();
     assert!(files.len() >= 9, "kernels missing in {}", dir.display());
-    let on = CgraSpec::preset("compose-4x4").unwrap();
-    let mut off = on.clone();
-    off.compose.enabled = false;
     let opts = MapOptions {
         seed: 1,
         ..MapOptions::default()
@@ -89,10 +103,7 @@ fn composition_never_raises_the_ii_and_lowers_recurrence_bound_ones() {
 /// unchained mapping whenever it runs in fewer total cycles.
 #[test]
 fn short_loops_never_run_longer_with_composition() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/kernels");
-    let on = CgraSpec::preset("compose-4x4").unwrap();
-    let mut off = on.clone();
-    off.compose.enabled = false;
+    let (dir, on, off) = workloads_on_off();
     let opts = MapOptions::default();
     for name in ["ema", "lfsr", "horner", "iir_biquad"] {
         for trip in [1u32, 2, 3] {
@@ -146,14 +157,7 @@ fn accesses_of_unknown_bank_bound_what_composition_can_gain() {
     let b = map_kernel(&k, &off, &opts).unwrap();
     assert!(b.mapping.ii <= 16);
     assert_eq!(a.mapping.ii, b.mapping.ii);
-    assert!(
-        a.mapping
-            .routes
-            .iter()
-            .flat_map(|r| &r.segments)
-            .all(|s| !matches!(s.from, tessera_map::Loc::Comb { .. })),
-        "no chained edge"
-    );
+    assert!(!has_chained_edge(&a.mapping), "no chained edge");
     assert!(
         a.failed_iis.iter().all(|(_, why)| !why.contains("chain")),
         "no chained II tried: {:?}",
@@ -179,10 +183,7 @@ fn accesses_of_unknown_bank_bound_what_composition_can_gain() {
 /// slot there, `CHAIN_FU_SLACK`), so the unchained search runs and decides.
 #[test]
 fn the_unchained_search_is_skipped_only_when_a_chained_mapping_beats_it() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/kernels");
-    let on = CgraSpec::preset("compose-4x4").unwrap();
-    let mut off = on.clone();
-    off.compose.enabled = false;
+    let (dir, on, off) = workloads_on_off();
     let opts = MapOptions {
         seed: 1,
         ..MapOptions::default()
@@ -212,11 +213,7 @@ fn the_unchained_search_is_skipped_only_when_a_chained_mapping_beats_it() {
         b.failed_iis
     );
     assert!(
-        b.mapping
-            .routes
-            .iter()
-            .flat_map(|r| &r.segments)
-            .all(|s| !matches!(s.from, Loc::Comb { .. })),
+        !has_chained_edge(&b.mapping),
         "no chained mapping found, so the unchained one is returned"
     );
 }
