@@ -8,6 +8,7 @@
 
 use crate::error::AccelError;
 use serde::{Deserialize, Serialize};
+use tessera_arch::accel::Precision;
 
 /// Format version of network files.
 pub const NETWORK_FORMAT_VERSION: u32 = 1;
@@ -65,12 +66,27 @@ pub enum Op {
     },
 }
 
+/// Operand precisions of one layer, overriding the accelerator's (mixed-precision
+/// networks). The model then charges storage, traffic and MAC energy at these widths (see
+/// [`crate::model`]); a layer wider than the accelerator's datapath cannot run on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerPrecision {
+    /// Weights (the filter operand; attention's second operand uses `activation`).
+    pub weight: Precision,
+    /// Input and output activations.
+    pub activation: Precision,
+}
+
 /// A named layer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Layer {
     pub name: String,
     pub op: Op,
+    /// Per-layer operand precisions; absent: the accelerator's precisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<LayerPrecision>,
 }
 
 /// A network: a list of layers run one after another.
@@ -107,6 +123,9 @@ pub struct GemmShape {
     pub filter_elems: u64,
     /// Output elements per group (`m * n`).
     pub ofmap_elems: u64,
+    /// The layer's own operand precisions (absent: the accelerator's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<LayerPrecision>,
 }
 
 /// [`GemmShape`] in u128, before the overflow check.
@@ -221,6 +240,7 @@ impl Op {
             ifmap_elems: c(g.ifmap_elems),
             filter_elems: c(g.filter_elems),
             ofmap_elems: c(g.ofmap_elems),
+            precision: None,
         })
     }
 
@@ -365,6 +385,15 @@ impl Op {
     }
 }
 
+impl Layer {
+    /// Lower the layer for `batch` inputs, carrying its precision override.
+    pub fn lower(&self, batch: u32) -> Result<GemmShape, String> {
+        let mut g = self.op.lower(batch)?;
+        g.precision = self.precision;
+        Ok(g)
+    }
+}
+
 impl Network {
     /// Parse a network from RON text; `file` names it in errors.
     pub fn from_ron(text: &str, file: &str) -> Result<Self, AccelError> {
@@ -426,6 +455,14 @@ impl Network {
                 return Err(bad(&l.name, "layer name used twice".into()));
             }
             l.op.lower(self.batch).map_err(|m| bad(&l.name, m))?;
+            if l.precision
+                .is_some_and(|p| p.activation == Precision::Ternary)
+            {
+                return Err(bad(
+                    &l.name,
+                    "precision.activation is Ternary; only weights may be ternary".into(),
+                ));
+            }
         }
         Ok(())
     }
@@ -435,7 +472,7 @@ impl Network {
         self.layers
             .iter()
             .map(|l| {
-                l.op.lower(self.batch).map_err(|msg| AccelError::Layer {
+                l.lower(self.batch).map_err(|msg| AccelError::Layer {
                     file: self.name.clone(),
                     layer: l.name.clone(),
                     msg,

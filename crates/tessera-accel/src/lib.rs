@@ -36,5 +36,5 @@ pub mod scalesim;
 pub mod systolic_sim;
 
 pub use error::AccelError;
-pub use layer::{GemmShape, Layer, Network, Op};
+pub use layer::{GemmShape, Layer, LayerPrecision, Network, Op};
 pub use model::{Accelerator, Infeasible, LayerPerf, NetworkReport, NetworkTotals};

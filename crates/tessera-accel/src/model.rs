@@ -47,6 +47,12 @@ pub enum Infeasible {
         need_bytes: u64,
         half_bytes: u64,
     },
+    /// A layer's own precision is wider than the array's datapath.
+    PrecisionTooWide {
+        operand: Operand,
+        layer_bits: u32,
+        datapath_bits: u32,
+    },
 }
 
 impl std::fmt::Display for Infeasible {
@@ -68,6 +74,15 @@ impl std::fmt::Display for Infeasible {
                 "{} buffer too small: the smallest tile needs {need_bytes} B but one half of the \
                  double buffer holds {half_bytes} B",
                 buffer.name()
+            ),
+            Infeasible::PrecisionTooWide {
+                operand,
+                layer_bits,
+                datapath_bits,
+            } => write!(
+                f,
+                "the layer's {} operands are {layer_bits}-bit but the datapath is {datapath_bits}-bit",
+                operand.name()
             ),
         }
     }
@@ -270,6 +285,11 @@ pub struct Accelerator {
     acc_bits_act: f64,
     mac_weight_pj: f64,
     mac_act_pj: f64,
+    /// Datapath widths of the PEs (per-layer precisions may be narrower, not wider).
+    act_datapath_bits: u32,
+    weight_datapath_bits: u32,
+    mult_8b_pj: f64,
+    add_32b_pj: f64,
     ifmap: Buffer,
     filter: Buffer,
     ofmap: Buffer,
@@ -357,6 +377,10 @@ impl Accelerator {
             acc_bits_act: acc_a,
             mac_weight_pj,
             mac_act_pj,
+            act_datapath_bits: a_dp,
+            weight_datapath_bits: w_dp,
+            mult_8b_pj: t.mult_8b_pj,
+            add_32b_pj: t.add_32b_pj,
             ifmap: buffer(&spec.ifmap_sram),
             filter: buffer(&spec.filter_sram),
             ofmap: buffer(&spec.ofmap_sram),
@@ -458,12 +482,7 @@ impl Accelerator {
         let (sr, sc, t) = spatial_temporal(self.dataflow, m, n, k);
         let (fr, fc) = (sr.div_ceil(rows), sc.div_ceil(cols));
         let (r0, c0) = (sr.min(rows) as f64, sc.min(cols) as f64);
-        let a_bits = self.act_bits;
-        let (f_bits, acc) = if g.b_is_weight {
-            (self.weight_bits, self.acc_bits_weight)
-        } else {
-            (self.act_bits, self.acc_bits_act)
-        };
+        let (a_bits, f_bits, acc, mac_pj_each) = self.operand_widths(g)?;
         // WS/IS: when the partial sums of all T rows (T x c at accumulator width) do not fit
         // in the ofmap buffer's working half, the temporal dimension is tiled into chunks
         // that do (as TPU v1 sizes its accumulators for), and every chunk runs all row folds.
@@ -480,7 +499,7 @@ impl Accelerator {
             }
         };
         let compute_cycles = self.cycles_of(sr, sc, t, chunks, g.groups);
-        let o_bits = self.act_bits;
+        let o_bits = a_bits;
         let bytes = |elems: f64, bits: f64| elems * bits / 8.0;
 
         // The smallest working set of each buffer for this layer (one half of the double
@@ -641,12 +660,7 @@ impl Accelerator {
         let macs = g.macs();
         let pes = (rows * cols) as f64;
         let latency_ns = total_cycles as f64 * self.period_ns;
-        let mac_pj = macs as f64
-            * if g.b_is_weight {
-                self.mac_weight_pj
-            } else {
-                self.mac_act_pj
-            };
+        let mac_pj = macs as f64 * mac_pj_each;
         let sram_pj = (ti.sram_reads + ti.sram_writes) as f64 * a_bits * self.ifmap.pj_per_bit
             + (tf.sram_reads + tf.sram_writes) as f64 * f_bits * self.filter.pj_per_bit
             + (to.sram_reads + to.sram_writes) as f64 * ofmap_bits_sram * self.ofmap.pj_per_bit;
@@ -684,6 +698,65 @@ impl Accelerator {
             latency_ns,
             roofline: self.roofline(macs as f64, dram_bytes, total_cycles),
         })
+    }
+
+    /// Storage bits of the ifmap/ofmap and second operand, the accumulator width, and the
+    /// energy of one MAC, for the accelerator's precisions or the layer's own. A layer's own
+    /// precision assumes a precision-scalable PE (as in Bit Fusion, Sharma et al. ISCA 2018):
+    /// narrower operands use a proportionally smaller part of the multiplier, charged with
+    /// the same Horowitz ISSCC 2014 scaling as the spec's precisions (multiply energy
+    /// proportional to the product of the operand widths, add energy to the accumulator
+    /// width; a ternary weight needs no multiply).
+    fn operand_widths(&self, g: &GemmShape) -> Result<(f64, f64, f64, f64), Infeasible> {
+        let Some(p) = g.precision else {
+            return Ok(if g.b_is_weight {
+                (
+                    self.act_bits,
+                    self.weight_bits,
+                    self.acc_bits_weight,
+                    self.mac_weight_pj,
+                )
+            } else {
+                (
+                    self.act_bits,
+                    self.act_bits,
+                    self.acc_bits_act,
+                    self.mac_act_pj,
+                )
+            });
+        };
+        let a_dp = p.activation.datapath_bits();
+        let b_prec = if g.b_is_weight {
+            p.weight
+        } else {
+            p.activation
+        };
+        let b_dp = b_prec.datapath_bits();
+        let b_limit = if g.b_is_weight {
+            self.weight_datapath_bits
+        } else {
+            self.act_datapath_bits
+        };
+        for (operand, bits, limit) in [
+            (Operand::Ifmap, a_dp, self.act_datapath_bits),
+            (Operand::Filter, b_dp, b_limit),
+        ] {
+            if bits > limit {
+                return Err(Infeasible::PrecisionTooWide {
+                    operand,
+                    layer_bits: bits,
+                    datapath_bits: limit,
+                });
+            }
+        }
+        let acc = acc_bits(b_dp, a_dp);
+        let mult = if b_prec == Precision::Ternary {
+            0.0
+        } else {
+            self.mult_8b_pj * f64::from(a_dp * b_dp) / 64.0
+        };
+        let mac = mult + self.add_32b_pj * acc / 32.0;
+        Ok((p.activation.storage_bits(), b_prec.storage_bits(), acc, mac))
     }
 
     fn roofline(&self, macs: f64, dram_bytes: f64, total_cycles: u64) -> Roofline {
@@ -753,7 +826,7 @@ impl Accelerator {
         let mut shapes = Vec::with_capacity(net.layers.len());
         let mut first_bad: Option<String> = None;
         for l in &net.layers {
-            let (perf, infeasible) = match l.op.lower(net.batch) {
+            let (perf, infeasible) = match l.lower(net.batch) {
                 Err(msg) => (None, Some(format!("bad shape: {msg}"))),
                 Ok(g) => {
                     shapes.push(g);

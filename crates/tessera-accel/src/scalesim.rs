@@ -168,7 +168,11 @@ pub fn parse_topology(
                 }
             }
         };
-        layers.push(Layer { name: lname, op });
+        layers.push(Layer {
+            name: lname,
+            op,
+            precision: None,
+        });
     }
     if layers.is_empty() {
         return Err(err(
