@@ -1,0 +1,114 @@
+//! The optimisers on the standard test problems. The default tests use modest budgets so
+//! they stay within a few seconds in debug builds; the full-budget checks of
+//! docs/PERFORMANCE.md (5 seeds, 20,000 / 18,400 evaluations) are `#[ignore]`d and meant
+//! for release builds:
+//! `cargo test --release -p tessera-search --test convergence -- --ignored`.
+
+use tessera_search::{
+    Nsga2Options, Nsga3Options, Outcome, StrategySpec, TestProblem, hypervolume, igd_plus,
+    make_strategy, pareto_front,
+};
+
+/// Runs `spec` on `problem` for `budget` evaluations; returns (final-population front HV,
+/// archive HV, IGD+ of the final population's front against the true front).
+fn run(problem: TestProblem, spec: &StrategySpec, budget: usize, seed: u64) -> (f64, f64, f64) {
+    let m = problem.n_objectives();
+    let mut s = make_strategy(spec, &problem.space(), m, seed, None).unwrap();
+    let mut all = Vec::with_capacity(budget * m);
+    let mut f = vec![0.0; m];
+    while all.len() < budget * m {
+        let batch = s.ask(budget - all.len() / m);
+        assert!(!batch.is_empty());
+        for c in batch {
+            problem.evaluate_genes(&c.genes, &mut f);
+            all.extend_from_slice(&f);
+            s.tell(c.id, Outcome::feasible(f.clone())).unwrap();
+        }
+    }
+    let pop: Vec<f64> = s
+        .population_ids()
+        .iter()
+        .flat_map(|&id| all[id as usize * m..(id as usize + 1) * m].to_vec())
+        .collect();
+    let front = pareto_front(&pop, &vec![0.0; pop.len() / m], m);
+    let front_pts: Vec<f64> = front
+        .indices
+        .iter()
+        .flat_map(|&i| pop[i * m..(i + 1) * m].to_vec())
+        .collect();
+    let reference = problem.reference_point();
+    (
+        hypervolume(&front_pts, &reference).unwrap(),
+        hypervolume(&all, &reference).unwrap(),
+        igd_plus(&front_pts, &problem.true_front(1000), m).unwrap(),
+    )
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[test]
+fn nsga2_approaches_the_zdt1_front_in_a_modest_budget() {
+    // 100 generations of 100. Random search with the same budget stays far off (checked below).
+    let spec = StrategySpec::Nsga2(Nsga2Options::default());
+    let (hv, _, igdp) = run(TestProblem::Zdt1, &spec, 10_000, 1);
+    assert!(hv > 0.80, "hv {hv}");
+    assert!(igdp < 0.05, "IGD+ {igdp}");
+    let (_, random_hv, _) = run(TestProblem::Zdt1, &StrategySpec::Random, 10_000, 1);
+    assert!(random_hv < 0.5 * hv, "random {random_hv} vs nsga2 {hv}");
+}
+
+#[test]
+fn nsga3_approaches_the_dtlz2_front_in_a_modest_budget() {
+    // 60 generations of 92.
+    let spec = StrategySpec::Nsga3(Nsga3Options::default());
+    let (hv, _, igdp) = run(TestProblem::Dtlz2, &spec, 5_520, 1);
+    assert!(hv > 0.70, "hv {hv}");
+    assert!(igdp < 0.05, "IGD+ {igdp}");
+}
+
+/// Medians of 5 seeds at the full budgets, at least pymoo 0.6.2's medians measured side by
+/// side (docs/PERFORMANCE.md, "Co-search optimiser").
+#[test]
+#[ignore = "full budget, 5 seeds per problem: run with --release"]
+fn full_budget_medians_reach_pymoo() {
+    for (problem, spec, budget, pymoo_median) in [
+        (
+            TestProblem::Zdt1,
+            StrategySpec::Nsga2(Nsga2Options::default()),
+            20_000,
+            0.8679,
+        ),
+        (
+            TestProblem::Zdt2,
+            StrategySpec::Nsga2(Nsga2Options::default()),
+            20_000,
+            0.5338,
+        ),
+        (
+            TestProblem::Zdt3,
+            StrategySpec::Nsga2(Nsga2Options::default()),
+            20_000,
+            1.3259,
+        ),
+        (
+            TestProblem::Dtlz2,
+            StrategySpec::Nsga3(Nsga3Options::default()),
+            18_400,
+            0.7420,
+        ),
+    ] {
+        let hv = median(
+            (1..=5)
+                .map(|seed| run(problem, &spec, budget, seed).0)
+                .collect(),
+        );
+        assert!(
+            hv >= pymoo_median,
+            "{}: median {hv} < pymoo {pymoo_median}",
+            problem.name()
+        );
+    }
+}
