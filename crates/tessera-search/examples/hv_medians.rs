@@ -2,7 +2,8 @@
 //! 20,000 evaluations) and NSGA-III on DTLZ2 (population 92, 18,400 evaluations), with the
 //! wall time of each run (ask/tell loop with the evaluation inline, one thread).
 //!
-//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS]`, e.g. `-- 1,2,3,4,5`.
+//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS [PROBLEMS]]`, e.g.
+//! `-- 1,2,3,4,5 zdt1,dtlz2` (defaults: seeds 1 to 5, every problem).
 //! Two hypervolumes are printed per run, both at the reference point 1.1 per objective:
 //! `final` = the first front of the final population (what pymoo's `res.F` holds for
 //! NSGA-II), `archive` = the front of every evaluation made.
@@ -23,8 +24,16 @@ fn main() {
                 .collect()
         })
         .unwrap_or_else(|| vec![1, 2, 3, 4, 5]);
+    let problems: Vec<TestProblem> = std::env::args()
+        .nth(2)
+        .map(|s| {
+            s.split(',')
+                .map(|t| TestProblem::from_name(t.trim()).expect("zdt1, zdt2, zdt3 or dtlz2"))
+                .collect()
+        })
+        .unwrap_or_else(|| TestProblem::ALL.to_vec());
     println!("problem strategy seed evals hv_final hv_archive wall_ms");
-    for problem in TestProblem::ALL {
+    for problem in problems {
         let (spec, budget) = match problem {
             TestProblem::Dtlz2 => (StrategySpec::Nsga3(Nsga3Options::default()), 18_400),
             _ => (StrategySpec::Nsga2(Nsga2Options::default()), 20_000),

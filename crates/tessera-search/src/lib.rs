@@ -50,6 +50,15 @@
 //! normalised constraint violation: 0 feasible, > 0 infeasible, `+inf` for a failed
 //! evaluation.
 //!
+//! # Resume, shards, parallel workers
+//!
+//! A run is resumed by building the strategy again with the same spec, space, seed and
+//! shard, and replaying the recorded results: ask, tell each recorded outcome, evaluate
+//! whatever was asked but not recorded. The objectives must come back bit for bit, so a
+//! JSON record needs serde_json's `float_roundtrip` feature (its default parser can be one
+//! ulp off). Workers may evaluate a generation in any order and in any slices; see
+//! [`strategy`] for the determinism contract.
+//!
 //! # Why not the `moors` crate
 //!
 //! The issue asked for `moors` (0.2.11) to be evaluated first. It has NSGA-II and NSGA-III

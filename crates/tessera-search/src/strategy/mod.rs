@@ -95,15 +95,16 @@ pub trait Strategy: Send {
     fn name(&self) -> &'static str;
 }
 
-/// Which strategy to run, with its options (serde: `Random`, `Grid((points: Some(5)))`,
-/// `Nsga2((pop_size: 100))`, ... in RON).
+/// Which strategy to run, with its options. Serde names are snake case; option structs
+/// take defaults for missing fields and refuse unknown ones (JSON: `"random"`,
+/// `{"grid": {"points": 5}}`, `{"nsga2": {}}`, `{"nsga3": {"partitions": 12}}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StrategySpec {
     Random,
-    Grid(#[serde(default)] GridOptions),
-    Nsga2(#[serde(default)] Nsga2Options),
-    Nsga3(#[serde(default)] Nsga3Options),
+    Grid(GridOptions),
+    Nsga2(Nsga2Options),
+    Nsga3(Nsga3Options),
 }
 
 /// Builds a strategy. `shard = Some((k, n))` runs part `k` (from 0) of `n`: random and grid
@@ -200,5 +201,40 @@ pub(crate) fn normalise_outcome(
             }
             Ok((objectives, *violation))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_read_from_json_with_defaults() {
+        let read = |s: &str| serde_json::from_str::<StrategySpec>(s);
+        assert_eq!(read(r#""random""#).unwrap(), StrategySpec::Random);
+        assert_eq!(
+            read(r#"{"nsga2": {}}"#).unwrap(),
+            StrategySpec::Nsga2(Nsga2Options::default())
+        );
+        assert_eq!(
+            read(r#"{"nsga2": {"pop_size": 50}}"#).unwrap(),
+            StrategySpec::Nsga2(Nsga2Options {
+                pop_size: 50,
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            read(r#"{"grid": {"points": 5}}"#).unwrap(),
+            StrategySpec::Grid(GridOptions { points: Some(5) })
+        );
+        assert!(
+            read(r#"{"nsga2": {"popsize": 50}}"#).is_err(),
+            "unknown option refused"
+        );
+        let spec = StrategySpec::Nsga3(Nsga3Options {
+            partitions: Some(6),
+            ..Default::default()
+        });
+        assert_eq!(read(&serde_json::to_string(&spec).unwrap()).unwrap(), spec);
     }
 }
