@@ -34,9 +34,12 @@ pub struct MapArgs {
     /// read-only array when bank capacity allows; the exact mode never does).
     #[arg(long = "no-replicate")]
     pub no_replicate: bool,
-    /// Seed of every random choice of the heuristic mapper.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seed of every random choice of the heuristic mapper (printed and recorded).
+    #[arg(long = "map-seed", default_value_t = super::DEFAULT_SEED)]
+    pub map_seed: u64,
+    /// Refused: say which seed (`--map-seed`).
+    #[arg(long = "seed", hide = true)]
+    pub ambiguous_seed: Option<u64>,
     /// Wall-time budget in seconds (default 10 for the heuristic, 60 for --exact).
     #[arg(long = "time-limit")]
     pub time_limit_s: Option<f64>,
@@ -63,6 +66,7 @@ struct MapReport<'a> {
     kernel: &'a str,
     file: String,
     arch: &'a str,
+    map_seed: u64,
     nodes: usize,
     mii: &'a MiiReport,
     mapper: &'static str,
@@ -81,6 +85,7 @@ struct MapReport<'a> {
 }
 
 pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
+    super::refuse_plain_seed(a.ambiguous_seed)?;
     let kernel = tessera_ir::load::load_kernel(&a.kernel, &a.params).map_err(bad_input)?;
     let arch = CgraSpec::load(&a.arch).map_err(bad_input)?;
     if a.ii == Some(0) {
@@ -107,7 +112,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
         map_exact_search(&kernel, &arch, &report, &a)
     } else {
         let opts = MapOptions {
-            seed: a.seed,
+            seed: a.map_seed,
             max_ii: a.max_ii,
             fixed_ii: a.ii,
             time_limit_s: a.time_limit_s.unwrap_or(10.0),
@@ -160,6 +165,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
                     kernel: &kernel.name,
                     file,
                     arch: &arch.name,
+                    map_seed: a.map_seed,
                     nodes: kernel.node_count(),
                     mii: &report,
                     mapper,
@@ -175,7 +181,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
                     reservation_table: Some(reservation_rows(m)),
                 })?;
             } else {
-                print_header(&kernel, &arch, &report, a.explain);
+                print_header(&kernel, &arch, &report, a.explain, a.map_seed);
                 println!(
                     "II reached: {} (MII {}), {} mapper, {:.1} ms, schedule length {} cycles, checker: passed",
                     m.ii,
@@ -216,6 +222,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
                     kernel: &kernel.name,
                     file,
                     arch: &arch.name,
+                    map_seed: a.map_seed,
                     nodes: kernel.node_count(),
                     mii: &report,
                     mapper,
@@ -231,7 +238,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
                     reservation_table: None,
                 })?;
             } else {
-                print_header(&kernel, &arch, &report, a.explain);
+                print_header(&kernel, &arch, &report, a.explain, a.map_seed);
                 println!("No mapping found.");
                 print_failed(&reasons);
                 if reasons.is_empty() {
@@ -269,7 +276,7 @@ fn map_exact_search(
         kernel,
         arch,
         &MapOptions {
-            seed: a.seed,
+            seed: a.map_seed,
             max_ii: Some(last),
             fixed_ii: a.ii,
             time_limit_s: (limit / 4.0).min(10.0),
@@ -298,7 +305,7 @@ fn map_exact_search(
         };
         let opts = ExactOptions {
             time_limit_s: budget,
-            seed: a.seed,
+            seed: a.map_seed,
             hint: heuristic.clone().filter(|m| m.ii == ii),
             ..ExactOptions::default()
         };
@@ -333,9 +340,9 @@ fn map_exact_search(
     })
 }
 
-fn print_header(kernel: &Kernel, arch: &CgraSpec, r: &MiiReport, explain: bool) {
+fn print_header(kernel: &Kernel, arch: &CgraSpec, r: &MiiReport, explain: bool, map_seed: u64) {
     println!(
-        "{} ({} nodes) on {} ({}x{}, {} memory PEs)",
+        "{} ({} nodes) on {} ({}x{}, {} memory PEs), mapper seed {map_seed}",
         kernel.name,
         kernel.node_count(),
         arch.name,
