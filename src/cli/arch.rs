@@ -15,6 +15,7 @@ pub enum ArchCmd {
     Validate(ArchArgs),
     /// List the bundled presets of every spec kind.
     List {
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -8,7 +8,7 @@
 //! map are listed but do not fail the command), 1 when a simulation mismatched or the
 //! array faulted, 2 on bad input (an arch spec or a named kernel file that does not load).
 
-use super::{Outcome, bad_input, flow_error, print_json};
+use super::{Outcome, flow_error, print_json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tessera_flow::compare::{CompareOptions, CompareReport, first_line, load_archs, to_csv};
@@ -250,8 +250,7 @@ pub fn run(a: CompareArgs) -> anyhow::Result<Outcome> {
             .map_err(flow_error)?;
     bar.finish_and_clear();
     if let Some(path) = &a.csv {
-        std::fs::write(path, to_csv(&report))
-            .map_err(|e| bad_input(format!("{}: cannot write CSV: {e}", path.display())))?;
+        super::write_output(path, to_csv(&report))?;
     }
     if a.json {
         print_json(&report)?;

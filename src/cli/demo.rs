@@ -46,6 +46,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     for (file, text) in KERNELS {
         let kernel = tessera_ir::lang::parse_str(text, file, &[]).map_err(bad_input)?;
         for arch_name in ARCHS {
+            let spin = super::spinner(format!("{} on {arch_name}", kernel.name));
             let arch = CgraSpec::preset(arch_name).map_err(bad_input)?;
             let opts = MapOptions {
                 seed: map_seed,
@@ -62,6 +63,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
                 }),
             )?;
             let report = tessera_sim::simulate(&mapped.mapping, input_seed)?;
+            spin.finish_and_clear();
             rows.push(DemoRow {
                 kernel: kernel.name.clone(),
                 arch: arch_name.to_string(),

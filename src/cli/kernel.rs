@@ -2,7 +2,6 @@
 //! `.dot`, or a serialized `.json` kernel), check it, describe it, export it, run it.
 
 use super::{Outcome, bad_input, print_json};
-use anyhow::Context;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -367,7 +366,7 @@ fn dot(args: &CommonArgs, output: Option<&Path>) -> anyhow::Result<Outcome> {
     let text = tessera_ir::export::to_dot(&k);
     match output {
         Some(path) => {
-            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+            super::write_output(path, &text)?;
             if args.json {
                 print_json(&DotReport {
                     kernel: k.name.clone(),

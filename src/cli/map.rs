@@ -108,6 +108,12 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
             return Ok(Outcome::CheckFailed);
         }
     };
+    let spin = super::spinner(format!(
+        "mapping {} on {} ({})",
+        kernel.name,
+        arch.name,
+        if a.exact { "exact MILP" } else { "heuristic" }
+    ));
     let result = if a.exact {
         map_exact_search(&kernel, &arch, &report, &a)
     } else {
@@ -140,6 +146,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
             Err(e) => Err(e),
         }
     };
+    spin.finish_and_clear();
     let mapper = if a.exact { "exact-milp" } else { "heuristic" };
     match result {
         Ok(found) => {
@@ -157,8 +164,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
                 m.save(out).map_err(bad_input)?;
             }
             if let Some(dot) = &a.dot {
-                std::fs::write(dot, mapping_dot(m))
-                    .map_err(|e| bad_input(format!("{}: {e}", dot.display())))?;
+                super::write_output(dot, mapping_dot(m))?;
             }
             if a.json {
                 print_json(&MapReport {

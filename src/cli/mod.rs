@@ -109,6 +109,20 @@ pub fn progress_bar(what: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// A spinner on standard error with a message and the elapsed time, ticking on its own,
+/// hidden when standard error is not a terminal. `finish_and_clear` it when done.
+pub fn spinner(message: String) -> indicatif::ProgressBar {
+    let sp =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    sp.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    sp.set_message(message);
+    sp.enable_steady_tick(std::time::Duration::from_millis(120));
+    sp
+}
+
 /// Draw a flow's progress event on a bar.
 pub fn show_progress(bar: &indicatif::ProgressBar, e: &tessera_flow::ProgressEvent<'_>) {
     if bar.length() != Some(e.total) {
@@ -116,6 +130,16 @@ pub fn show_progress(bar: &indicatif::ProgressBar, e: &tessera_flow::ProgressEve
     }
     bar.set_position(e.done);
     bar.set_message(e.message.to_string());
+}
+
+/// Write an output file the user named, creating its folder when needed; a failure is bad
+/// input (exit 2) that says "cannot write".
+pub fn write_output(path: &std::path::Path, text: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    let fail = |e: std::io::Error| bad_input(format!("{}: cannot write: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    std::fs::write(path, text).map_err(fail)
 }
 
 /// Print a serializable report as pretty JSON on stdout.

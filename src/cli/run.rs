@@ -93,7 +93,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
     // cycles on the first input seed (`map_kernel_judged`).
     let judge_seed = a.inputs.list()[0];
     let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, judge_seed);
-    let outcome = match map_kernel_judged(
+    let spin = super::spinner(format!("mapping {} on {}", kernel.name, arch.name));
+    let mapped = map_kernel_judged(
         &kernel,
         &arch,
         &opts,
@@ -101,7 +102,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
             seed: judge_seed,
             cycles: &judge,
         }),
-    ) {
+    );
+    spin.finish_and_clear();
+    let outcome = match mapped {
         Ok(o) => o,
         Err(e) => {
             report.map_error = Some(e.to_string());

@@ -86,13 +86,16 @@ pub fn simulate_seeds(
 ) -> anyhow::Result<SimSummary> {
     let mut runs = Vec::new();
     let mut error = None;
+    let bar = super::progress_bar("simulate");
+    bar.set_length(seeds.len() as u64);
     for (i, &seed) in seeds.iter().enumerate() {
+        bar.set_position(i as u64);
+        bar.set_message(format!("input seed {seed}"));
         let want_vcd = i == 0 && vcd.is_some();
         match sim.simulate_seed(seed, want_vcd) {
             Ok((rep, wave)) => {
                 if let (Some(path), Some(wave)) = (vcd, wave) {
-                    std::fs::write(path, wave)
-                        .map_err(|e| bad_input(format!("{}: cannot write: {e}", path.display())))?;
+                    super::write_output(path, wave)?;
                 }
                 runs.push(rep);
             }
@@ -103,6 +106,7 @@ pub fn simulate_seeds(
             Err(e) => return Err(bad_input(e)),
         }
     }
+    bar.finish_and_clear();
     let all_matched = error.is_none() && runs.iter().all(|r| r.verification.matched);
     Ok(SimSummary {
         seeds: seeds.to_vec(),
