@@ -11,7 +11,10 @@ use tessera_ir::Kernel;
 use tessera_map::driver::{MapOptions, map_kernel};
 use tessera_map::exact::{ExactOptions, map_exact};
 
-const CORPUS: &str = "/work/shared/corpus/cgra/morpher-xml";
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/workloads/corpus/cgra/morpher-xml"
+);
 
 fn load(path: &str) -> Option<Kernel> {
     let p = Path::new(path);

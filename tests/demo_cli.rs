@@ -5,7 +5,7 @@ use std::process::Command;
 #[test]
 fn demo_runs_and_every_run_matches_the_interpreter() {
     let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["demo", "--seed", "3", "--json"])
+        .args(["demo", "--map-seed", "3", "--input-seed", "3", "--json"])
         .output()
         .unwrap();
     assert_eq!(
@@ -15,7 +15,8 @@ fn demo_runs_and_every_run_matches_the_interpreter() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["seed"], 3);
+    assert_eq!(v["map_seed"], 3);
+    assert_eq!(v["input_seed"], 3);
     let runs = v["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 6);
     for r in runs {

@@ -78,7 +78,7 @@ fn run_prints_seed_and_matches_the_library() {
         "kernel",
         "run",
         "workloads/kernels/prefix_sum.tk",
-        "--seed",
+        "--input-seed",
         "9",
         "--json",
     ]);
@@ -112,7 +112,7 @@ fn run_prints_seed_and_matches_the_library() {
         "kernel",
         "run",
         "workloads/kernels/prefix_sum.tk",
-        "--seed",
+        "--input-seed",
         "10",
         "--json",
     ]);
@@ -171,14 +171,14 @@ fn a_kernel_that_fails_at_run_time_fails_the_check_with_exit_1() {
     let o = tessera(&["kernel", "check", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stderr(&o).contains("out-of-range"), "{}", stderr(&o));
-    let o = tessera(&["kernel", "run", p.to_str().unwrap(), "--seed", "4"]);
+    let o = tessera(&["kernel", "run", p.to_str().unwrap(), "--input-seed", "4"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("seed 4"), "{}", stderr(&o));
     let o = tessera(&[
         "kernel",
         "run",
         p.to_str().unwrap(),
-        "--seed",
+        "--input-seed",
         "4",
         "--json",
     ]);
@@ -243,7 +243,7 @@ fn run_on_inputs_from_a_file() {
         "kernel",
         "run",
         "workloads/kernels/adpcm_decode.tk",
-        "--seed",
+        "--input-seed",
         "5",
         "--json",
     ]);

@@ -28,7 +28,7 @@ fn run_maps_simulates_and_writes_mapping_and_vcd() {
             &kernel("saxpy.tk"),
             "--arch",
             "hycube-4x4",
-            "--seeds",
+            "--input-seeds",
             "2",
             "--json",
             "-o",
@@ -59,7 +59,7 @@ fn run_maps_simulates_and_writes_mapping_and_vcd() {
     let out = tessera()
         .arg("sim")
         .arg(&map)
-        .args(["--seed", "11"])
+        .args(["--input-seed", "11"])
         .output()
         .unwrap();
     assert_eq!(

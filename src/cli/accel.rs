@@ -50,6 +50,7 @@ pub struct RunArgs {
 pub struct LayersArgs {
     /// Network: a `.ron` layer list, a SCALE-Sim `.csv`, or a built-in name.
     pub network: String,
+    /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -59,12 +60,14 @@ pub struct CheckArgs {
     /// Largest M, N and K tried (every combination up to it, on 1x1, 2x3, 3x2 and 4x4 arrays).
     #[arg(long, default_value_t = 6)]
     pub max_dim: usize,
+    /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(clap::Args)]
 pub struct ListArgs {
+    /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -127,8 +130,7 @@ fn run_network(a: RunArgs) -> anyhow::Result<Outcome> {
         if path == "-" {
             print!("{text}");
         } else {
-            std::fs::write(path, text)
-                .map_err(|e| bad_input(format!("cannot write {path}: {e}")))?;
+            super::write_output(std::path::Path::new(path), text)?;
         }
     }
     if a.json {

@@ -15,6 +15,7 @@ pub enum ArchCmd {
     Validate(ArchArgs),
     /// List the bundled presets of every spec kind.
     List {
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -57,6 +58,18 @@ fn guess_kind(spec: &str) -> anyhow::Result<Kind> {
         return Ok(k);
     }
     let path = std::path::Path::new(spec);
+    if spec.trim_start().starts_with('(') {
+        if let Some(k) = preset_named_in(spec).and_then(|n| by_preset(&n)) {
+            return Ok(k);
+        }
+    } else if !path.exists() {
+        return Err(bad_input(format!(
+            "{spec}: no such file, and not a preset name (presets: {}, {}, {})",
+            CgraSpec::preset_names().join(", "),
+            DramSpec::preset_names().join(", "),
+            AccelSpec::preset_names().join(", ")
+        )));
+    }
     if path.exists() {
         let text = std::fs::read_to_string(path).map_err(|e| bad_input(format!("{spec}: {e}")))?;
         for (needle, kind) in [

@@ -9,9 +9,8 @@ use tessera_map::driver::{Judge, MapOptions, map_kernel_judged};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// Seed for the mapper and the simulated inputs (printed and recorded).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub seeds: super::Seeds,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -41,26 +40,30 @@ struct DemoRow {
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
+    args.seeds.refuse_plain_seed()?;
+    let (map_seed, input_seed) = (args.seeds.map_seed, args.seeds.input_seed);
     let mut rows = Vec::new();
     for (file, text) in KERNELS {
         let kernel = tessera_ir::lang::parse_str(text, file, &[]).map_err(bad_input)?;
         for arch_name in ARCHS {
+            let spin = super::spinner(format!("{} on {arch_name}", kernel.name));
             let arch = CgraSpec::preset(arch_name).map_err(bad_input)?;
             let opts = MapOptions {
-                seed: args.seed,
+                seed: map_seed,
                 ..MapOptions::default()
             };
-            let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, args.seed);
+            let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, input_seed);
             let mapped = map_kernel_judged(
                 &kernel,
                 &arch,
                 &opts,
                 Some(Judge {
-                    seed: args.seed,
+                    seed: input_seed,
                     cycles: &judge,
                 }),
             )?;
-            let report = tessera_sim::simulate(&mapped.mapping, args.seed)?;
+            let report = tessera_sim::simulate(&mapped.mapping, input_seed)?;
+            spin.finish_and_clear();
             rows.push(DemoRow {
                 kernel: kernel.name.clone(),
                 arch: arch_name.to_string(),
@@ -77,11 +80,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     }
     let all_matched = rows.iter().all(|r| r.matched);
     if args.json {
-        print_json(&serde_json::json!({ "seed": args.seed, "runs": rows }))?;
+        print_json(&serde_json::json!({
+            "map_seed": map_seed,
+            "input_seed": input_seed,
+            "runs": rows
+        }))?;
     } else {
         println!(
-            "tessera demo: map + cycle-level simulation + check against the interpreter (seed {})\n",
-            args.seed
+            "tessera demo: map + cycle-level simulation + check against the interpreter (mapper seed {map_seed}, input seed {input_seed})\n"
         );
         println!(
             "{:<12} {:<11} {:>5} {:>4} {:>4} {:>9} {:>8} {:>12} {:>14}  result",

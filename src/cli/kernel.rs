@@ -2,7 +2,6 @@
 //! `.dot`, or a serialized `.json` kernel), check it, describe it, export it, run it.
 
 use super::{Outcome, bad_input, print_json};
-use anyhow::Context;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +10,7 @@ use tessera_ir::{IrError, Kernel, Slot};
 
 #[derive(clap::Subcommand)]
 pub enum KernelCmd {
-    /// Parse and validate a kernel and run it once on the reference interpreter (seed 1).
+    /// Parse and validate a kernel and run it once on the reference interpreter (input seed 1).
     /// Exit code 1 if it is structurally invalid or fails to run, 2 if it cannot be read.
     Check(CommonArgs),
     /// Print the kernel: arrays, scalars, live-outs, nodes with operands, op histogram.
@@ -29,16 +28,19 @@ pub enum KernelCmd {
     Run {
         #[command(flatten)]
         common: CommonArgs,
-        /// Seed of the random inputs.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        /// Seed of the random inputs (printed and recorded).
+        #[arg(long = "input-seed", default_value_t = super::DEFAULT_SEED)]
+        input_seed: u64,
+        /// Refused: say which seed (`--input-seed`).
+        #[arg(long = "seed", hide = true)]
+        ambiguous_seed: Option<u64>,
         /// Print every element of the output arrays (text mode shows the first 16).
         #[arg(long)]
         full: bool,
         /// Run on these inputs instead of random ones: a JSON object
         /// `{"scalars": [..], "arrays": [[..], ..]}` in declaration order (the `inputs`
         /// field of `run --json` has this form).
-        #[arg(long, value_name = "FILE", conflicts_with = "seed")]
+        #[arg(long, value_name = "FILE", conflicts_with = "input_seed")]
         inputs: Option<PathBuf>,
     },
 }
@@ -90,10 +92,14 @@ pub fn run(cmd: KernelCmd) -> anyhow::Result<Outcome> {
         KernelCmd::Dot { common, output } => dot(&common, output.as_deref()),
         KernelCmd::Run {
             common,
-            seed,
+            input_seed,
+            ambiguous_seed,
             full,
             inputs,
-        } => run_kernel(&common, seed, full, inputs.as_deref()),
+        } => {
+            super::refuse_plain_seed(ambiguous_seed)?;
+            run_kernel(&common, input_seed, full, inputs.as_deref())
+        }
     }
 }
 
@@ -201,7 +207,7 @@ fn check(args: &CommonArgs) -> anyhow::Result<Outcome> {
     if let Err(e) = interp::run(&kernel, &interp::random_inputs(&kernel, 1)) {
         fail("run", &e, Some(sum))?;
         if !args.json {
-            eprintln!("check failed: running on seed 1: {e}");
+            eprintln!("check failed: running on input seed 1: {e}");
         }
         return Ok(Outcome::CheckFailed);
     }
@@ -216,7 +222,7 @@ fn check(args: &CommonArgs) -> anyhow::Result<Outcome> {
     } else {
         println!(
             "ok: kernel `{}` ({}): {} nodes, {} edges ({} loop-carried, {} ordering), trip count {}, \
-             {} arrays, {} scalars, {} live-outs; runs on seed 1",
+             {} arrays, {} scalars, {} live-outs; runs on input seed 1",
             sum.kernel,
             sum.file,
             sum.nodes,
@@ -360,7 +366,7 @@ fn dot(args: &CommonArgs, output: Option<&Path>) -> anyhow::Result<Outcome> {
     let text = tessera_ir::export::to_dot(&k);
     match output {
         Some(path) => {
-            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+            super::write_output(path, &text)?;
             if args.json {
                 print_json(&DotReport {
                     kernel: k.name.clone(),
@@ -485,7 +491,7 @@ fn run_kernel(
                 }))?;
             }
             match seed_shown {
-                Some(s) => eprintln!("run failed (seed {s}): {e}"),
+                Some(s) => eprintln!("run failed (input seed {s}): {e}"),
                 None => eprintln!("run failed (inputs from file): {e}"),
             }
             return Ok(Outcome::CheckFailed);
@@ -512,7 +518,7 @@ fn run_kernel(
         return Ok(Outcome::Ok);
     }
     println!(
-        "kernel `{}`: {} iterations, seed {seed}",
+        "kernel `{}`: {} iterations, input seed {seed}",
         k.name, k.trip_count
     );
     for (name, v) in &scalars {

@@ -34,9 +34,12 @@ pub struct MapArgs {
     /// read-only array when bank capacity allows; the exact mode never does).
     #[arg(long = "no-replicate")]
     pub no_replicate: bool,
-    /// Seed of every random choice of the heuristic mapper.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seed of every random choice of the heuristic mapper (printed and recorded).
+    #[arg(long = "map-seed", default_value_t = super::DEFAULT_SEED)]
+    pub map_seed: u64,
+    /// Refused: say which seed (`--map-seed`).
+    #[arg(long = "seed", hide = true)]
+    pub ambiguous_seed: Option<u64>,
     /// Wall-time budget in seconds (default 10 for the heuristic, 60 for --exact).
     #[arg(long = "time-limit")]
     pub time_limit_s: Option<f64>,
@@ -63,6 +66,7 @@ struct MapReport<'a> {
     kernel: &'a str,
     file: String,
     arch: &'a str,
+    map_seed: u64,
     nodes: usize,
     mii: &'a MiiReport,
     mapper: &'static str,
@@ -81,6 +85,7 @@ struct MapReport<'a> {
 }
 
 pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
+    super::refuse_plain_seed(a.ambiguous_seed)?;
     let kernel = tessera_ir::load::load_kernel(&a.kernel, &a.params).map_err(bad_input)?;
     let arch = CgraSpec::load(&a.arch).map_err(bad_input)?;
     if a.ii == Some(0) {
@@ -103,11 +108,17 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
             return Ok(Outcome::CheckFailed);
         }
     };
+    let spin = super::spinner(format!(
+        "mapping {} on {} ({})",
+        kernel.name,
+        arch.name,
+        if a.exact { "exact MILP" } else { "heuristic" }
+    ));
     let result = if a.exact {
         map_exact_search(&kernel, &arch, &report, &a)
     } else {
         let opts = MapOptions {
-            seed: a.seed,
+            seed: a.map_seed,
             max_ii: a.max_ii,
             fixed_ii: a.ii,
             time_limit_s: a.time_limit_s.unwrap_or(10.0),
@@ -135,6 +146,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
             Err(e) => Err(e),
         }
     };
+    spin.finish_and_clear();
     let mapper = if a.exact { "exact-milp" } else { "heuristic" };
     match result {
         Ok(found) => {
@@ -152,14 +164,14 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
                 m.save(out).map_err(bad_input)?;
             }
             if let Some(dot) = &a.dot {
-                std::fs::write(dot, mapping_dot(m))
-                    .map_err(|e| bad_input(format!("{}: {e}", dot.display())))?;
+                super::write_output(dot, mapping_dot(m))?;
             }
             if a.json {
                 print_json(&MapReport {
                     kernel: &kernel.name,
                     file,
                     arch: &arch.name,
+                    map_seed: a.map_seed,
                     nodes: kernel.node_count(),
                     mii: &report,
                     mapper,
@@ -175,7 +187,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
                     reservation_table: Some(reservation_rows(m)),
                 })?;
             } else {
-                print_header(&kernel, &arch, &report, a.explain);
+                print_header(&kernel, &arch, &report, a.explain, a.map_seed);
                 println!(
                     "II reached: {} (MII {}), {} mapper, {:.1} ms, schedule length {} cycles, checker: passed",
                     m.ii,
@@ -216,6 +228,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
                     kernel: &kernel.name,
                     file,
                     arch: &arch.name,
+                    map_seed: a.map_seed,
                     nodes: kernel.node_count(),
                     mii: &report,
                     mapper,
@@ -231,7 +244,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
                     reservation_table: None,
                 })?;
             } else {
-                print_header(&kernel, &arch, &report, a.explain);
+                print_header(&kernel, &arch, &report, a.explain, a.map_seed);
                 println!("No mapping found.");
                 print_failed(&reasons);
                 if reasons.is_empty() {
@@ -269,7 +282,7 @@ fn map_exact_search(
         kernel,
         arch,
         &MapOptions {
-            seed: a.seed,
+            seed: a.map_seed,
             max_ii: Some(last),
             fixed_ii: a.ii,
             time_limit_s: (limit / 4.0).min(10.0),
@@ -298,7 +311,7 @@ fn map_exact_search(
         };
         let opts = ExactOptions {
             time_limit_s: budget,
-            seed: a.seed,
+            seed: a.map_seed,
             hint: heuristic.clone().filter(|m| m.ii == ii),
             ..ExactOptions::default()
         };
@@ -333,9 +346,9 @@ fn map_exact_search(
     })
 }
 
-fn print_header(kernel: &Kernel, arch: &CgraSpec, r: &MiiReport, explain: bool) {
+fn print_header(kernel: &Kernel, arch: &CgraSpec, r: &MiiReport, explain: bool, map_seed: u64) {
     println!(
-        "{} ({} nodes) on {} ({}x{}, {} memory PEs)",
+        "{} ({} nodes) on {} ({}x{}, {} memory PEs), mapper seed {map_seed}",
         kernel.name,
         kernel.node_count(),
         arch.name,

@@ -1,7 +1,7 @@
 //! `tessera run`: map a kernel (MII, heuristic mapper, independent checker), then simulate
 //! the mapping and verify it against the interpreter — one command from kernel to verdict.
 
-use super::sim::{SimSummary, print_summary, seed_list, simulate_seeds};
+use super::sim::{SimSummary, print_summary, simulate_seeds};
 use super::{Outcome, bad_input, print_json};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -23,8 +23,8 @@ pub struct RunArgs {
     /// Highest II to try.
     #[arg(long)]
     pub max_ii: Option<u32>,
-    /// Seed of the mapper's random choices.
-    #[arg(long, default_value_t = 1)]
+    /// Seed of the mapper's random choices (printed and recorded).
+    #[arg(long = "map-seed", default_value_t = super::DEFAULT_SEED)]
     pub map_seed: u64,
     /// Mapping wall-time budget in seconds.
     #[arg(long = "time-limit", default_value_t = 10.0)]
@@ -32,12 +32,8 @@ pub struct RunArgs {
     /// Write the mapping (versioned JSON) to this file.
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
-    /// Seed of the random inputs (repeatable).
-    #[arg(long = "seed")]
-    pub seed: Vec<u64>,
-    /// Also run input seeds 0..N.
-    #[arg(long = "seeds", value_name = "N")]
-    pub seeds: Option<u64>,
+    #[command(flatten)]
+    pub inputs: super::sim::InputSeeds,
     /// Write a VCD waveform of the first seed's run.
     #[arg(long)]
     pub vcd: Option<PathBuf>,
@@ -53,6 +49,8 @@ pub struct RunArgs {
 struct RunReport {
     kernel: String,
     arch: String,
+    map_seed: u64,
+    input_seeds: Vec<u64>,
     mapped: bool,
     ii: Option<u32>,
     mii: Option<u32>,
@@ -64,6 +62,7 @@ struct RunReport {
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
+    a.inputs.refuse_plain_seed()?;
     let kernel = tessera_ir::load::load_kernel(&a.kernel, &a.params).map_err(bad_input)?;
     let arch = CgraSpec::load(&a.arch).map_err(bad_input)?;
     if a.ii == Some(0) {
@@ -79,6 +78,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
     let mut report = RunReport {
         kernel: kernel.name.clone(),
         arch: arch.name.clone(),
+        map_seed: a.map_seed,
+        input_seeds: a.inputs.list(),
         mapped: false,
         ii: None,
         mii: None,
@@ -90,9 +91,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
     };
     // COMPOSE with memory ops of unknown bank: chained or not is decided by simulated
     // cycles on the first input seed (`map_kernel_judged`).
-    let judge_seed = seed_list(&a.seed, a.seeds)[0];
+    let judge_seed = a.inputs.list()[0];
     let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, judge_seed);
-    let outcome = match map_kernel_judged(
+    let spin = super::spinner(format!("mapping {} on {}", kernel.name, arch.name));
+    let mapped = map_kernel_judged(
         &kernel,
         &arch,
         &opts,
@@ -100,14 +102,19 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
             seed: judge_seed,
             cycles: &judge,
         }),
-    ) {
+    );
+    spin.finish_and_clear();
+    let outcome = match mapped {
         Ok(o) => o,
         Err(e) => {
             report.map_error = Some(e.to_string());
             if a.json {
                 print_json(&report)?;
             } else {
-                println!("{} on {}: not mapped: {e}", kernel.name, arch.name);
+                println!(
+                    "{} on {} (mapper seed {}): not mapped: {e}",
+                    kernel.name, arch.name, a.map_seed
+                );
             }
             return Ok(Outcome::CheckFailed);
         }
@@ -122,7 +129,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
         report.mapping_file = Some(path.display().to_string());
     }
     let sim = Simulator::new(&outcome.mapping).map_err(bad_input)?;
-    let seeds = seed_list(&a.seed, a.seeds);
+    let seeds = a.inputs.list();
     let summary = simulate_seeds(&sim, &seeds, a.vcd.as_deref())?;
     let ok = summary.all_matched;
     if a.json {
@@ -130,11 +137,12 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
         print_json(&report)?;
     } else {
         println!(
-            "{} on {}: mapped at II {} (MII {}) in {:.1} ms, checker passed{}",
+            "{} on {}: mapped at II {} (MII {}, mapper seed {}) in {:.1} ms, checker passed{}",
             kernel.name,
             arch.name,
             outcome.mapping.ii,
             outcome.mii.mii,
+            a.map_seed,
             outcome.time_ms,
             report
                 .mapping_file

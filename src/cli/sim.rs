@@ -12,12 +12,8 @@ use tessera_sim::{SimError, SimReport, Simulator};
 pub struct SimArgs {
     /// Mapping file (`mapping.json`, as written by `tessera map -o`).
     pub mapping: PathBuf,
-    /// Seed of the random inputs (repeatable).
-    #[arg(long = "seed")]
-    pub seed: Vec<u64>,
-    /// Also run seeds 0..N.
-    #[arg(long = "seeds", value_name = "N")]
-    pub seeds: Option<u64>,
+    #[command(flatten)]
+    pub inputs: InputSeeds,
     /// Write a VCD waveform of the first seed's run (GTKWave opens it).
     #[arg(long)]
     pub vcd: Option<PathBuf>,
@@ -26,7 +22,36 @@ pub struct SimArgs {
     pub json: bool,
 }
 
-/// Seeds to run: the explicit ones, then 0..N; seed 0 alone when none is given.
+/// The input seeds of a simulation: `--input-seed S` (repeatable) and `--input-seeds N`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct InputSeeds {
+    /// Seed of the random simulation inputs (repeatable; default 1 when neither this nor
+    /// --input-seeds is given).
+    #[arg(long = "input-seed", value_name = "S")]
+    pub input_seed: Vec<u64>,
+    /// Also run input seeds 0..N.
+    #[arg(long = "input-seeds", value_name = "N")]
+    pub input_seeds: Option<u64>,
+    /// Refused: say which seed (`--input-seed`).
+    #[arg(long = "seed", hide = true)]
+    pub ambiguous_seed: Option<u64>,
+}
+
+impl InputSeeds {
+    /// Seeds to run: the explicit ones, then 0..N; the default seed alone when none is
+    /// given.
+    pub fn list(&self) -> Vec<u64> {
+        seed_list(&self.input_seed, self.input_seeds)
+    }
+
+    /// Refuse the old, ambiguous `--seed`.
+    pub fn refuse_plain_seed(&self) -> anyhow::Result<()> {
+        super::refuse_plain_seed(self.ambiguous_seed)
+    }
+}
+
+/// Seeds to run: the explicit ones, then 0..N; [`super::DEFAULT_SEED`] alone when none is
+/// given.
 pub fn seed_list(explicit: &[u64], n: Option<u64>) -> Vec<u64> {
     let mut seeds: Vec<u64> = explicit.to_vec();
     for s in 0..n.unwrap_or(0) {
@@ -35,7 +60,7 @@ pub fn seed_list(explicit: &[u64], n: Option<u64>) -> Vec<u64> {
         }
     }
     if seeds.is_empty() {
-        seeds.push(0);
+        seeds.push(super::DEFAULT_SEED);
     }
     seeds
 }
@@ -61,13 +86,16 @@ pub fn simulate_seeds(
 ) -> anyhow::Result<SimSummary> {
     let mut runs = Vec::new();
     let mut error = None;
+    let bar = super::progress_bar("simulate");
+    bar.set_length(seeds.len() as u64);
     for (i, &seed) in seeds.iter().enumerate() {
+        bar.set_position(i as u64);
+        bar.set_message(format!("input seed {seed}"));
         let want_vcd = i == 0 && vcd.is_some();
         match sim.simulate_seed(seed, want_vcd) {
             Ok((rep, wave)) => {
                 if let (Some(path), Some(wave)) = (vcd, wave) {
-                    std::fs::write(path, wave)
-                        .map_err(|e| bad_input(format!("{}: cannot write: {e}", path.display())))?;
+                    super::write_output(path, wave)?;
                 }
                 runs.push(rep);
             }
@@ -78,6 +106,7 @@ pub fn simulate_seeds(
             Err(e) => return Err(bad_input(e)),
         }
     }
+    bar.finish_and_clear();
     let all_matched = error.is_none() && runs.iter().all(|r| r.verification.matched);
     Ok(SimSummary {
         seeds: seeds.to_vec(),
@@ -129,9 +158,10 @@ pub fn print_summary(s: &SimSummary) {
 }
 
 pub fn run(a: SimArgs) -> anyhow::Result<Outcome> {
+    a.inputs.refuse_plain_seed()?;
     let mapping = Mapping::load(&a.mapping).map_err(bad_input)?;
     let sim = Simulator::new(&mapping).map_err(bad_input)?;
-    let seeds = seed_list(&a.seed, a.seeds);
+    let seeds = a.inputs.list();
     let summary = simulate_seeds(&sim, &seeds, a.vcd.as_deref())?;
     if a.json {
         print_json(&summary)?;

@@ -51,8 +51,13 @@ pub trait Spec: Serialize + DeserializeOwned + Sized {
         load_str::<Self>(text, &format!("<preset {name}>"))
     }
 
-    /// Load from a file path, or from a preset name when no such file exists.
+    /// Load from a file path, from a preset name when no such file exists, or from inline
+    /// RON when the argument starts with `(` (e.g. `(preset: "hycube-4x4", set:
+    /// {"rf_size": 8})`), so that every command accepts the same architecture argument.
     fn load(path_or_preset: &str) -> Result<Self, SpecError> {
+        if path_or_preset.trim_start().starts_with('(') {
+            return load_str::<Self>(path_or_preset, "<inline spec>");
+        }
         let p = Path::new(path_or_preset);
         if p.exists() {
             load_file(p)

@@ -37,6 +37,15 @@ pub enum IrError {
     /// A file could not be read.
     #[error("{file}: cannot read: {message}")]
     Io { file: String, message: String },
+    /// A file whose name says no kernel format Tessera reads.
+    #[error(
+        "{file}: unrecognised kernel file{found}: expected .tk (kernel language), .xml (Morpher DFG), .dot/.gv (CGRA-ME DFG) or .json (Tessera kernel)"
+    )]
+    UnknownFileKind {
+        file: String,
+        /// ` (extension .x)` or ` (no extension)`.
+        found: String,
+    },
     /// Syntax error: what was found and what was expected there.
     #[error("{loc}: {message}")]
     Parse { loc: SourceLoc, message: String },

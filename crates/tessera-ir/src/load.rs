@@ -30,12 +30,13 @@ pub fn load_kernel(path: &Path, params: &[(String, i64)]) -> Result<Kernel, IrEr
             })?
         }
         other => {
-            return Err(IrError::Io {
+            return Err(IrError::UnknownFileKind {
                 file,
-                message: format!(
-                    "unknown kernel file type `.{other}`; expected .tk (kernel language), \
-                     .xml (Morpher DFG), .dot/.gv (CGRA-ME DFG) or .json (Tessera kernel)"
-                ),
+                found: if other.is_empty() {
+                    " (no extension)".to_string()
+                } else {
+                    format!(" (extension .{other})")
+                },
             });
         }
     };

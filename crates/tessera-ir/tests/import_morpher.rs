@@ -7,13 +7,13 @@ use tessera_ir::import::morpher::{self, morpher_op_of};
 use tessera_ir::{IrError, Kernel};
 
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/cgra/morpher-xml")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workloads/corpus/cgra/morpher-xml")
 }
 
 /// All `.xml` files of the corpus, sorted, with their text.
 fn corpus() -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = std::fs::read_dir(corpus_dir())
-        .expect("corpus folder ../shared/corpus/cgra/morpher-xml")
+        .expect("vendored corpus folder workloads/corpus/cgra/morpher-xml")
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "xml"))

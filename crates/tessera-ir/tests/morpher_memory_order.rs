@@ -163,9 +163,9 @@ fn order_distance(k: &Kernel, from: usize, to: usize) -> Option<u32> {
 
 fn corpus() -> Vec<std::path::PathBuf> {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/cgra/morpher-xml");
+        .join("../../workloads/corpus/cgra/morpher-xml");
     let mut v: Vec<_> = std::fs::read_dir(&dir)
-        .expect("corpus folder ../shared/corpus/cgra/morpher-xml")
+        .expect("vendored corpus folder workloads/corpus/cgra/morpher-xml")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "xml"))
         .collect();

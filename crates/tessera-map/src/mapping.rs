@@ -181,6 +181,8 @@ pub struct Provenance {
 pub enum MappingFileError {
     #[error("{file}: cannot read: {message}")]
     Io { file: String, message: String },
+    #[error("{file}: cannot write: {message}")]
+    Write { file: String, message: String },
     #[error("{file}:{line}:{col}: not a Tessera mapping: {message}")]
     Parse {
         file: String,
@@ -269,11 +271,16 @@ impl Mapping {
         serde_json::to_string_pretty(self).expect("mapping serializes")
     }
 
+    /// Write the mapping as JSON, creating the parent folder when it does not exist.
     pub fn save(&self, path: &std::path::Path) -> Result<(), MappingFileError> {
-        std::fs::write(path, self.to_json()).map_err(|e| MappingFileError::Io {
+        let err = |e: std::io::Error| MappingFileError::Write {
             file: path.display().to_string(),
             message: e.to_string(),
-        })
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        std::fs::write(path, self.to_json()).map_err(err)
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, MappingFileError> {

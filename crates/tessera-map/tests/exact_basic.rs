@@ -108,10 +108,10 @@ fn memory_kernel_maps_with_bank_choice() {
 
 fn corpus_kernel(name: &str) -> Option<Kernel> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/cgra/morpher-xml")
+        .join("../../workloads/corpus/cgra/morpher-xml")
         .join(name);
-    p.exists()
-        .then(|| tessera_ir::load::load_kernel(&p, &[]).unwrap())
+    assert!(p.exists(), "vendored corpus file missing: {}", p.display());
+    Some(tessera_ir::load::load_kernel(&p, &[]).unwrap())
 }
 
 /// CGRA-ME's conv2 at II 1 on a neighbour-only mesh: every link, output register and
@@ -122,7 +122,7 @@ fn dense_ii_one_mesh_placement_routes_without_a_mip_start() {
     let Some(k) =
         corpus_kernel("cgra_me_bench__conv2__main_INNERMOST_LN1_noSemiOLOAD_PartPred_DFG.xml")
     else {
-        return; // corpus not present on this machine
+        unreachable!("corpus_kernel asserts the file exists")
     };
     let arch = CgraSpec::preset("mesh-4x4").unwrap();
     assert_eq!(analyze(&k, &arch).unwrap().mii, 1);

@@ -16,9 +16,10 @@ fn kernels() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for dir in [
         root.join("workloads/kernels"),
-        root.join("../shared/corpus/cgra/morpher-xml"),
+        root.join("workloads/corpus/cgra/morpher-xml"),
     ] {
-        if let Ok(rd) = std::fs::read_dir(&dir) {
+        let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        {
             let mut v: Vec<PathBuf> = rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("tk" | "xml")))

@@ -1,5 +1,5 @@
 //! MII of Morpher corpus DFGs, computed by hand from the DFG listings
-//! (`tessera kernel show FILE`). Skipped when the corpus folder is absent.
+//! (`tessera kernel show FILE`); the corpus is vendored in `workloads/corpus/`.
 
 use std::path::Path;
 use tessera_arch::Spec;
@@ -7,14 +7,14 @@ use tessera_arch::cgra::CgraSpec;
 use tessera_ir::Kernel;
 use tessera_map::mii::analyze;
 
-const CORPUS: &str = "/work/shared/corpus/cgra/morpher-xml";
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../workloads/corpus/cgra/morpher-xml"
+);
 
 fn corpus(file: &str) -> Option<Kernel> {
     let p = Path::new(CORPUS).join(file);
-    if !p.exists() {
-        eprintln!("skipped: {} not present", p.display());
-        return None;
-    }
+    assert!(p.exists(), "vendored corpus file missing: {}", p.display());
     Some(tessera_ir::load_kernel(&p, &[]).unwrap())
 }
 

@@ -34,7 +34,12 @@ impl std::fmt::Display for RunFault {
 pub enum SimError {
     /// The mapping cannot be executed on its architecture (structural problems found before
     /// the first cycle). Every problem is listed.
-    #[error("mapping of kernel `{kernel}` cannot run on `{arch}`: {}", problems.join("; "))]
+    #[error(
+        "mapping of kernel `{kernel}` cannot run on `{arch}` ({} problem{}):\n  - {}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        problems.join("\n  - ")
+    )]
     Refused {
         kernel: String,
         arch: String,

@@ -85,7 +85,7 @@ impl SimReport {
     /// A few lines for people.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "{} on {} (II {}, mapper {}), seed {}: {}\n",
+            "{} on {} (II {}, mapper {}), input seed {}: {}\n",
             self.kernel,
             self.arch,
             self.ii,

@@ -86,15 +86,16 @@ pub fn affine_chain_kernel(trip: u32) -> (tessera_ir::Kernel, [EdgeIndex<u32>; 6
     (k, edges)
 }
 
-/// A DFG of the Morpher corpus (`../shared/corpus/cgra/morpher-xml`, present in CI), or
-/// `None` (with a note on stderr) when the corpus is not checked out next to the project.
+/// A DFG of the Morpher corpus vendored in `workloads/corpus/cgra/morpher-xml` (always
+/// `Some`: a missing file is a broken checkout and fails the test).
 pub fn corpus_kernel(file: &str) -> Option<tessera_ir::Kernel> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/cgra/morpher-xml")
+        .join("../../workloads/corpus/cgra/morpher-xml")
         .join(file);
-    if !path.exists() {
-        eprintln!("corpus not present; skipped");
-        return None;
-    }
+    assert!(
+        path.exists(),
+        "vendored corpus file missing: {}",
+        path.display()
+    );
     Some(tessera_ir::load_kernel(&path, &[]).unwrap())
 }
