@@ -35,8 +35,52 @@ fn with_bits(g: &NetGenotype, w: BitWidth, a: BitWidth) -> NetGenotype {
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
     let d = data::digits();
-    let split = Split::standard(&d, 0).unwrap();
-    let cfg = TrainConfig::default();
+    let split = Split::standard(
+        &d,
+        std::env::var("SPLIT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
+    .unwrap();
+    if let Ok(path) = std::env::var("DUMP") {
+        let line = |v: &[usize]| {
+            v.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        std::fs::write(
+            path,
+            format!(
+                "{}\n{}\n{}\n",
+                line(&split.train),
+                line(&split.validation),
+                line(&split.test)
+            ),
+        )
+        .unwrap();
+    }
+    let env = |k: &str, d: f64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let cfg = TrainConfig {
+        optimizer: tessera_nn::Optimizer::Adam {
+            lr: env("LR", 1e-2) as f32,
+        },
+        max_epochs: env("EPOCHS", 40.0) as u32,
+        patience: env("PAT", 10.0) as u32,
+        weight_decay: env("WD", 5e-4) as f32,
+        cosine: env("COS", 1.0) > 0.0,
+        batch: env("BATCH", 32.0) as usize,
+        qat_epochs: env("QAT", 10.0) as u32,
+        ..TrainConfig::default()
+    };
+    let only: Option<usize> = std::env::var("ONLY").ok().and_then(|v| v.parse().ok());
+    let seeds = env("SEEDS", 3.0) as u64;
     for f in &files {
         let g = NetGenotype::load(std::path::Path::new(f)).unwrap();
         for (w, a) in [
@@ -48,8 +92,13 @@ fn main() {
             (BitWidth::Int2, BitWidth::Int8),
             (BitWidth::Ternary, BitWidth::Int8),
             (BitWidth::Ternary, BitWidth::Int4),
-        ] {
-            for seed in 0..3u64 {
+        ]
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| only.is_none_or(|o| o == *i))
+        .map(|(_, p)| p)
+        {
+            for seed in 0..seeds {
                 let gg = with_bits(&g, w, a);
                 match eval::train_and_evaluate(&gg, &d, &split, &cfg, seed) {
                     Ok(e) => println!(

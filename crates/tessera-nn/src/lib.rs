@@ -14,11 +14,13 @@
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod genotype;
 pub mod lower;
 pub mod net;
 pub mod quant;
 pub mod train;
+pub mod verify;
 
 pub use data::{Dataset, Split};
 pub use error::{Infeasible, NnError};

@@ -532,7 +532,7 @@ impl IntModel {
 
     /// Integer inference of one sample: the logits (at the common logit scale).
     pub fn infer(&self, x: &[i64]) -> Vec<i64> {
-        self.run(x, &mut |_, _, _| {})
+        self.run(x, &mut |_, _, _: &mut [i64]| {})
     }
 
     /// Predicted class (lowest index on ties).
@@ -543,7 +543,7 @@ impl IntModel {
     /// Integer inference calling `mac_hook(node, im2col rows (m x k), accumulators without
     /// bias (m x n))` for every dense MAC layer, and for a depthwise layer once per channel
     /// with its `m x k` column and `m x 1` accumulators (see [`crate::verify`]).
-    pub fn run(&self, x: &[i64], mac_hook: &mut dyn FnMut(usize, &MacTrace, &[i64])) -> Vec<i64> {
+    pub fn run(&self, x: &[i64], mac_hook: &mut MacHook) -> Vec<i64> {
         let mut cur: Vec<i64> = x.to_vec();
         let mut stack: Vec<Vec<i64>> = Vec::new();
         for (i, (node, int)) in self.plan.nodes.iter().zip(&self.nodes).enumerate() {
@@ -569,7 +569,7 @@ impl IntModel {
                         NodeKind::Conv(g) => {
                             let cols = crate::net::im2col(&cur, 1, &g);
                             let m = g.output.h * g.output.w;
-                            let acc = int_gemm(m, *k, *n, &cols, w);
+                            let mut acc = int_gemm(m, *k, *n, &cols, w);
                             mac_hook(
                                 i,
                                 &MacTrace {
@@ -580,12 +580,12 @@ impl IntModel {
                                     b: w,
                                     group: None,
                                 },
-                                &acc,
+                                &mut acc,
                             );
                             (m, acc)
                         }
                         _ => {
-                            let acc = int_gemm(1, *k, *n, &cur, w);
+                            let mut acc = int_gemm(1, *k, *n, &cur, w);
                             mac_hook(
                                 i,
                                 &MacTrace {
@@ -596,7 +596,7 @@ impl IntModel {
                                     b: w,
                                     group: None,
                                 },
-                                &acc,
+                                &mut acc,
                             );
                             (1, acc)
                         }
@@ -671,6 +671,10 @@ impl IntModel {
         cur
     }
 }
+
+/// Called with (node index, GEMM operands, accumulators) for every integer GEMM; it may
+/// replace the accumulators (the simulator's outputs then feed the rest of the network).
+pub type MacHook<'a> = dyn FnMut(usize, &MacTrace, &mut [i64]) + 'a;
 
 /// Operands of one integer GEMM, as handed to the systolic simulator.
 pub struct MacTrace<'a> {
@@ -751,7 +755,7 @@ fn depthwise_acc(
     g: &ConvGeom,
     w: &[i32],
     node: usize,
-    hook: &mut dyn FnMut(usize, &MacTrace, &[i64]),
+    hook: &mut MacHook,
 ) -> (usize, Vec<i64>) {
     let (ih, iw, c) = (g.input.h, g.input.w, g.input.c);
     let (oh, ow, k) = (g.output.h, g.output.w, g.kernel);
@@ -775,7 +779,7 @@ fn depthwise_acc(
             }
         }
         let wcol: Vec<i32> = (0..kk).map(|t| w[t * c + ch]).collect();
-        let a = int_gemm(m, kk, 1, &cols, &wcol);
+        let mut a = int_gemm(m, kk, 1, &cols, &wcol);
         hook(
             node,
             &MacTrace {
@@ -786,7 +790,7 @@ fn depthwise_acc(
                 b: &wcol,
                 group: Some(ch),
             },
-            &a,
+            &mut a,
         );
         for r in 0..m {
             acc[r * c + ch] = a[r];

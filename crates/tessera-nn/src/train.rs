@@ -52,6 +52,11 @@ pub struct TrainConfig {
     pub qat_epochs: u32,
     /// Learning rate of the fine-tuning, as a fraction of the training rate.
     pub qat_lr_factor: f32,
+    /// L2 penalty on weights (not biases): `weight_decay * w` is added to each gradient.
+    pub weight_decay: f32,
+    /// Cosine learning-rate decay from the full rate to 0 over `max_epochs` (Loshchilov &
+    /// Hutter, SGDR, ICLR 2017, without restarts); otherwise constant.
+    pub cosine: bool,
     /// Use at most this many training samples (the first ones of the split's list, which
     /// is sorted): for quick tests.
     pub max_train_samples: Option<usize>,
@@ -60,13 +65,15 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         Self {
-            optimizer: Optimizer::Adam { lr: 3e-3 },
+            optimizer: Optimizer::Adam { lr: 1e-2 },
             batch: 32,
             chunk: 8,
             max_epochs: 40,
             patience: 10,
             qat_epochs: 10,
             qat_lr_factor: 0.3,
+            weight_decay: 5e-4,
+            cosine: true,
             max_train_samples: None,
         }
     }
@@ -204,12 +211,20 @@ struct OptState {
 
 fn apply_update(
     params: &mut Params,
-    grads: &Params,
+    grads: &mut Params,
     opt: Optimizer,
     lr_factor: f32,
+    wd: f32,
     st: &mut OptState,
 ) {
     st.step += 1;
+    if wd != 0.0 {
+        for (p, g) in params.layers.iter().zip(grads.layers.iter_mut()) {
+            for (gw, w) in g.w.iter_mut().zip(&p.w) {
+                *gw += wd * *w;
+            }
+        }
+    }
     match opt {
         Optimizer::Sgd { lr, momentum } => {
             for ((w, g), v) in params.values_mut().zip(grads.values()).zip(st.m.iter_mut()) {
@@ -331,15 +346,9 @@ fn run_phase(
         None
     };
     let eval_fq = |p: &Params, c: &Option<Calibration>| c.as_ref().map(|c| fake_quant(plan, p, c));
-    // Float training keeps the epoch of lowest validation loss; fine-tuning the one of
-    // highest (fake-quantised) validation accuracy, ties to the lower loss.
-    let better = |(l, a): (f64, f64), (bl, ba): (f64, f64)| {
-        if qat {
-            a > ba || (a == ba && l < bl)
-        } else {
-            l < bl
-        }
-    };
+    // Keep the epoch of highest validation accuracy (fake-quantised while fine-tuning),
+    // ties to the lower validation loss.
+    let better = |(l, a): (f64, f64), (bl, ba): (f64, f64)| a > ba || (a == ba && l < bl);
     let mut best_metrics =
         loss_and_accuracy(plan, &params, eval_fq(&params, &cal).as_ref(), vx, vy);
     let mut best = (params.clone(), cal.clone());
@@ -400,7 +409,19 @@ fn run_phase(
                 .into());
             }
             loss_sum += f64::from(loss) * bidx.len() as f64;
-            apply_update(&mut params, &grads, cfg.optimizer, lr_factor, &mut st);
+            let sched = if cfg.cosine {
+                0.5 * (1.0 + (std::f32::consts::PI * epoch as f32 / epochs_max.max(1) as f32).cos())
+            } else {
+                1.0
+            };
+            apply_update(
+                &mut params,
+                &mut grads,
+                cfg.optimizer,
+                lr_factor * sched,
+                cfg.weight_decay,
+                &mut st,
+            );
         }
         epochs += 1;
         if qat {
