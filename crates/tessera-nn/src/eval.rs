@@ -266,3 +266,87 @@ impl DigitsGenes {
         }
     }
 }
+
+/// The value lists of the digits search space (see [`DigitsGenes`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigitsSpace {
+    pub conv_layers: Vec<u32>,
+    pub conv_width: Vec<u32>,
+    pub kernel: Vec<u32>,
+    pub depthwise: Vec<bool>,
+    pub hidden: Vec<u32>,
+    pub activation: Vec<Activation>,
+    pub weight_bits: Vec<BitWidth>,
+    pub act_bits: Vec<BitWidth>,
+}
+
+impl Default for DigitsSpace {
+    fn default() -> Self {
+        Self {
+            conv_layers: vec![0, 1, 2, 3],
+            conv_width: vec![4, 8, 16],
+            kernel: vec![3, 5],
+            depthwise: vec![false, true],
+            hidden: vec![0, 16, 32, 64],
+            activation: vec![Activation::Relu, Activation::Relu6, Activation::HardSwish],
+            weight_bits: vec![
+                BitWidth::Ternary,
+                BitWidth::Int2,
+                BitWidth::Int4,
+                BitWidth::Int8,
+                BitWidth::Int16,
+            ],
+            act_bits: vec![BitWidth::Int4, BitWidth::Int8, BitWidth::Int16],
+        }
+    }
+}
+
+impl DigitsSpace {
+    /// Number of gene combinations.
+    pub fn size(&self) -> u64 {
+        [
+            self.conv_layers.len(),
+            self.conv_width.len(),
+            self.kernel.len(),
+            self.depthwise.len(),
+            self.hidden.len(),
+            self.activation.len(),
+            self.weight_bits.len(),
+            self.act_bits.len(),
+        ]
+        .iter()
+        .map(|&n| n as u64)
+        .product()
+    }
+
+    /// A uniformly drawn point (for benches and random baselines).
+    pub fn sample(&self, rng: &mut impl rand::Rng) -> DigitsGenes {
+        use rand::RngExt;
+        fn pick<T: Copy>(v: &[T], rng: &mut impl rand::Rng) -> T {
+            v[rng.random_range(0..v.len())]
+        }
+        DigitsGenes {
+            conv_layers: pick(&self.conv_layers, rng),
+            conv_width: pick(&self.conv_width, rng),
+            kernel: pick(&self.kernel, rng),
+            depthwise: pick(&self.depthwise, rng),
+            hidden: pick(&self.hidden, rng),
+            activation: pick(&self.activation, rng),
+            weight_bits: pick(&self.weight_bits, rng),
+            act_bits: pick(&self.act_bits, rng),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The budget used per candidate in searches: 20 float epochs (cosine), patience 5,
+    /// 5 fine-tuning epochs.
+    pub fn search() -> Self {
+        Self {
+            max_epochs: 20,
+            patience: 5,
+            qat_epochs: 5,
+            ..Self::default()
+        }
+    }
+}

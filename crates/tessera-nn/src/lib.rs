@@ -17,6 +17,7 @@ pub mod eval;
 pub mod export;
 pub mod genotype;
 pub mod lower;
+pub mod nas201;
 pub mod net;
 pub mod quant;
 pub mod train;
