@@ -674,3 +674,49 @@ fn resume_by_replaying_recorded_json_reproduces_the_run() {
         assert_eq!(run_a.len(), run_b.len());
     }
 }
+
+#[test]
+fn nsga3_runs_many_objectives_with_two_layers() {
+    // 8 objectives: Deb & Jain's two-layer setting (3, 2) gives 156 directions, so a
+    // population of 156. A linear problem (DTLZ1-like, front on the simplex) for a few
+    // generations: the survivors stay one population and every design stays in the space.
+    let m = 8;
+    let space = Space::new(vec![
+        Dim::Real {
+            lo: 0.0,
+            hi: 1.0,
+            log: false
+        };
+        m + 4
+    ])
+    .unwrap();
+    let eval = |g: &[Gene]| {
+        let x: Vec<f64> = g.iter().map(|v| v.as_f64()).collect();
+        let gsum: f64 = x[m - 1..].iter().map(|v| (v - 0.5).powi(2)).sum();
+        let f: Vec<f64> = (0..m)
+            .map(|j| {
+                let mut v = 0.5 * (1.0 + gsum);
+                for xi in &x[..m - 1 - j] {
+                    v *= xi;
+                }
+                if j > 0 {
+                    v *= 1.0 - x[m - 1 - j];
+                }
+                v
+            })
+            .collect();
+        Outcome::feasible(f)
+    };
+    let mut s = make_strategy(
+        &StrategySpec::Nsga3(Nsga3Options::default()),
+        &space,
+        m,
+        1,
+        None,
+    )
+    .unwrap();
+    let all = drive(s.as_mut(), 156 * 4, 156 * 4, None, &eval);
+    assert_eq!(all.len(), 624);
+    assert_eq!(s.population_ids().len(), 156);
+    assert!(all.iter().all(|c| space.contains(&c.genes)));
+}

@@ -146,7 +146,10 @@ impl Encoding {
                 } else {
                     u[j].exp().clamp(lo, hi)
                 }),
-                Coord::Int { lo, step } => Gene::Int(lo + u[j] as i64 * step),
+                // In i128: lo + k * step <= hi fits i64, but k * step alone may not.
+                Coord::Int { lo, step } => {
+                    Gene::Int((lo as i128 + u[j] as i128 * step as i128) as i64)
+                }
                 Coord::IntLog { lo, hi } => Gene::Int((u[j].exp().round() as i64).clamp(lo, hi)),
                 Coord::Cat { .. } => Gene::Cat(u[j] as usize),
             })
@@ -360,6 +363,27 @@ mod tests {
                 enc.canonicalise(&mut again);
                 assert_eq!(&again, c);
             }
+        }
+    }
+
+    #[test]
+    fn integer_ranges_spanning_most_of_i64_decode_without_overflow() {
+        let (lo, hi) = (-(1i64 << 62), 1i64 << 62);
+        let space = Space::new(vec![Dim::Int {
+            lo,
+            hi,
+            step: 1 << 10,
+            log: false,
+        }])
+        .unwrap();
+        let enc = Encoding::new(&space);
+        assert_eq!(enc.decode(&[enc.upper[0]]), vec![Gene::Int(hi)]);
+        assert_eq!(enc.decode(&[0.0]), vec![Gene::Int(lo)]);
+        let mut rng = stream_rng(5, 0);
+        let mut u = [0.0];
+        for _ in 0..100 {
+            enc.sample(&mut rng, &mut u);
+            assert!(space.contains(&enc.decode(&u)));
         }
     }
 
