@@ -83,39 +83,61 @@ fn main() {
     let seeds = env("SEEDS", 3.0) as u64;
     for f in &files {
         let g = NetGenotype::load(std::path::Path::new(f)).unwrap();
-        for (w, a) in [
+        let combos = [
             (BitWidth::Float, BitWidth::Float),
             (BitWidth::Int16, BitWidth::Int16),
+            (BitWidth::Int16, BitWidth::Int8),
             (BitWidth::Int8, BitWidth::Int8),
             (BitWidth::Int4, BitWidth::Int8),
-            (BitWidth::Int4, BitWidth::Int4),
             (BitWidth::Int2, BitWidth::Int8),
             (BitWidth::Ternary, BitWidth::Int8),
+            (BitWidth::Int8, BitWidth::Int4),
+            (BitWidth::Int4, BitWidth::Int4),
             (BitWidth::Ternary, BitWidth::Int4),
-        ]
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| only.is_none_or(|o| o == *i))
-        .map(|(_, p)| p)
+        ];
+        for (w, a) in combos
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| only.is_none_or(|o| o == *i))
+            .map(|(_, p)| p)
         {
+            let mut sums = (0.0, 0.0, 0.0, 0usize);
             for seed in 0..seeds {
                 let gg = with_bits(&g, w, a);
                 match eval::train_and_evaluate(&gg, &d, &split, &cfg, seed) {
-                    Ok(e) => println!(
-                        "{:<22} w {:<8} a {:<6} seed {seed}: float {:.4} fq {:.4} int {:?} epochs {}+{} {:.0} ms",
-                        g.name,
-                        w.label(),
-                        a.label(),
-                        e.float_accuracy,
-                        e.fake_quant_accuracy,
-                        e.quantized_accuracy.map(|v| (v * 1e4).round() / 1e4),
-                        e.epochs,
-                        e.qat_epochs,
-                        e.train_ms
-                    ),
+                    Ok(e) => {
+                        sums.0 += e.float_accuracy;
+                        sums.1 += e.accuracy;
+                        sums.2 += e.train_ms;
+                        sums.3 += 1;
+                        println!(
+                            "{:<22} w {:<8} a {:<6} seed {seed}: float {:.4} fq {:.4} int {:?} epochs {}+{} {:.0} ms",
+                            g.name,
+                            w.label(),
+                            a.label(),
+                            e.float_accuracy,
+                            e.fake_quant_accuracy,
+                            e.quantized_accuracy.map(|v| (v * 1e4).round() / 1e4),
+                            e.epochs,
+                            e.qat_epochs,
+                            e.train_ms
+                        );
+                    }
                     Err(e) => println!("{} {w:?} {a:?}: infeasible: {e}", g.name),
                 }
             }
+            let k = sums.3.max(1) as f64;
+            println!(
+                "MEAN {:<18} w {:<8} a {:<6} float {:.2} % deployed {:.2} % drop {:+.2} points, {:.0} ms ({} seeds)",
+                g.name,
+                w.label(),
+                a.label(),
+                100.0 * sums.0 / k,
+                100.0 * sums.1 / k,
+                100.0 * (sums.1 - sums.0) / k,
+                sums.2 / k,
+                sums.3
+            );
         }
     }
 }
