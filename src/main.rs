@@ -39,6 +39,10 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Run a short tour on bundled defaults.
     Demo(cli::demo::DemoArgs),
+    /// Candidate networks: train on real data, quantise (down to ternary), verify on the
+    /// systolic simulator, lower to accelerator layers.
+    #[command(subcommand)]
+    Nn(cli::nn::NnCmd),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => cli::sim::run(a),
         Command::Run(a) => cli::run::run(a),
         Command::Demo(a) => cli::demo::run(a),
+        Command::Nn(c) => cli::nn::run(c),
     };
     cli::finish(result)
 }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod dram;
 pub mod kernel;
 pub mod map;
+pub mod nn;
 pub mod run;
 pub mod sim;
 pub mod suite;
