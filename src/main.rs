@@ -39,6 +39,11 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Run a short tour on bundled defaults.
     Demo(cli::demo::DemoArgs),
+    /// Run a co-search from a RON config: parallel, resumable, sharded; Pareto front,
+    /// hypervolume and plots in the output folder.
+    Search(cli::search::SearchArgs),
+    /// Join the folders of a sharded search (`search --shard K/N`) into one.
+    Merge(cli::search::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +73,8 @@ fn main() -> ExitCode {
         Command::Sim(a) => cli::sim::run(a),
         Command::Run(a) => cli::run::run(a),
         Command::Demo(a) => cli::demo::run(a),
+        Command::Search(a) => cli::search::run_search(a),
+        Command::Merge(a) => cli::search::run_merge(a),
     };
     cli::finish(result)
 }

@@ -11,6 +11,7 @@ pub mod dram;
 pub mod kernel;
 pub mod map;
 pub mod run;
+pub mod search;
 pub mod sim;
 pub mod suite;
 
