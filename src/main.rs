@@ -43,6 +43,11 @@ enum Command {
     /// systolic simulator, lower to accelerator layers.
     #[command(subcommand)]
     Nn(cli::nn::NnCmd),
+    /// Run a co-search from a RON config: parallel, resumable, sharded; Pareto front,
+    /// hypervolume and plots in the output folder.
+    Search(cli::search::SearchArgs),
+    /// Join the folders of a sharded search (`search --shard K/N`) into one.
+    Merge(cli::search::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +78,8 @@ fn main() -> ExitCode {
         Command::Run(a) => cli::run::run(a),
         Command::Demo(a) => cli::demo::run(a),
         Command::Nn(c) => cli::nn::run(c),
+        Command::Search(a) => cli::search::run_search(a),
+        Command::Merge(a) => cli::search::run_merge(a),
     };
     cli::finish(result)
 }

@@ -12,6 +12,7 @@ pub mod kernel;
 pub mod map;
 pub mod nn;
 pub mod run;
+pub mod search;
 pub mod sim;
 pub mod suite;
 

@@ -171,7 +171,9 @@ fn apply_overrides<T: Spec>(r: PresetRef, file: &str) -> Result<T, SpecError> {
     })
 }
 
-fn set_path(
+/// Set the field at a dotted path (`"sram.ifmap.size_kb"`, list items by index) of a
+/// spec's serialized form; a path that does not exist is an error naming the fields there.
+pub fn set_path(
     root: &mut serde_json::Value,
     path: &str,
     new: serde_json::Value,
@@ -216,7 +218,8 @@ fn set_path(
     Err("empty path".to_string())
 }
 
-fn ron_to_json(v: &ron::Value) -> Result<serde_json::Value, String> {
+/// A RON value as JSON (unit enum variants as strings), for overrides.
+pub fn ron_to_json(v: &ron::Value) -> Result<serde_json::Value, String> {
     use ron::Value as R;
     use serde_json::Value as J;
     Ok(match v {

@@ -1,0 +1,349 @@
+//! Evaluators: what turns a design into metrics. Every evaluator is thread-safe (a run calls
+//! it from several rayon workers) and never panics on a bad design: a design that cannot
+//! be built or run is [`Evaluation::Infeasible`] with the reason, an evaluation that goes
+//! wrong (a crash, a timeout, a simulation that disagrees with the interpreter) is
+//! [`Evaluation::Failed`] with the reason.
+
+use crate::StudyError;
+use crate::config::{EvaluatorSpec, LoadedConfig};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+use tessera_arch::Spec;
+use tessera_arch::accel::AccelSpec;
+use tessera_arch::cgra::CgraSpec;
+use tessera_search::{Gene, TestProblem};
+
+pub mod external;
+
+/// One design handed to an evaluator.
+#[derive(Debug, Clone, Copy)]
+pub struct DesignRef<'a> {
+    pub id: u64,
+    pub genes: &'a [Gene],
+    /// Parameter name -> value, in the config's order.
+    pub values: &'a Map<String, Value>,
+}
+
+/// What an evaluation gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evaluation {
+    /// Every metric the evaluator reports, by name.
+    Metrics(BTreeMap<String, f64>),
+    /// The design cannot be built or run (does not fit, does not map, invalid spec).
+    Infeasible(String),
+    /// The evaluation went wrong (crash, timeout, malformed answer, simulation mismatch).
+    Failed(String),
+}
+
+/// Scores designs.
+pub trait Evaluator: Send + Sync {
+    /// Name and version; part of the cache key and recorded in the manifest. Change the
+    /// version whenever the same design could score differently.
+    fn describe(&self) -> String;
+    /// Score one design. `worker` is the index of the calling worker thread (0 when
+    /// sequential), for evaluators that keep per-worker state.
+    fn evaluate(&self, design: &DesignRef<'_>, worker: usize) -> Evaluation;
+}
+
+/// Build the evaluator a config names. `run_dir` is where it may keep files (the external
+/// evaluator's stderr logs). Every parameter path is checked here, so a field that does not
+/// exist is a located config error before any evaluation.
+pub fn build(cfg: &LoadedConfig, run_dir: &Path) -> Result<Box<dyn Evaluator>, StudyError> {
+    match &cfg.config.evaluator {
+        EvaluatorSpec::Problem { problem } => {
+            let p = TestProblem::from_name(problem).ok_or_else(|| {
+                cfg.error_at(
+                    problem,
+                    format!("unknown test problem `{problem}`; expected zdt1, zdt2, zdt3 or dtlz2"),
+                )
+            })?;
+            if cfg.space.len() != p.n_vars()
+                || cfg
+                    .config
+                    .space
+                    .iter()
+                    .any(|q| !matches!(q.kind, crate::config::ParamKind::Real { .. }))
+            {
+                return Err(cfg.error_at(
+                    "space",
+                    format!(
+                        "{} takes {} real variables in [0, 1]; leave `space: []` to use them",
+                        p.name(),
+                        p.n_vars()
+                    ),
+                ));
+            }
+            Ok(Box::new(ProblemEvaluator { problem: p }))
+        }
+        EvaluatorSpec::Accel { network, base } => {
+            let net = tessera_accel::networks::load(network)
+                .map_err(|e| cfg.error_at(network, format!("network `{network}`: {e}")))?;
+            let shapes = net
+                .lower()
+                .map_err(|e| cfg.error_at(network, format!("network `{network}`: {e}")))?;
+            let template = SpecTemplate::<AccelSpec>::new(cfg, base)?;
+            Ok(Box::new(AccelEvaluator {
+                network: net.name.clone(),
+                shapes,
+                template,
+            }))
+        }
+        EvaluatorSpec::Cgra {
+            kernels,
+            base,
+            time_limit_s,
+            map_seed,
+            input_seed,
+        } => {
+            let loaded = tessera_flow::load::load_kernels(kernels)
+                .map_err(|e| cfg.error_at("kernels", format!("kernels: {e}")))?;
+            let mut ks = Vec::new();
+            for l in loaded {
+                match l.kernel {
+                    Ok(k) => ks.push(k),
+                    Err(e) => {
+                        return Err(cfg.error_at("kernels", format!("kernel {}: {e}", l.file)));
+                    }
+                }
+            }
+            if !(time_limit_s.is_finite() && *time_limit_s > 0.0) {
+                return Err(cfg.error_at(
+                    "time_limit_s",
+                    "time_limit_s must be a positive number of seconds".into(),
+                ));
+            }
+            let template = SpecTemplate::<CgraSpec>::new(cfg, base)?;
+            Ok(Box::new(CgraEvaluator {
+                kernels: ks,
+                template,
+                time_limit_s: *time_limit_s,
+                map_seed: *map_seed,
+                input_seed: *input_seed,
+            }))
+        }
+        EvaluatorSpec::External {
+            command,
+            timeout_s,
+            version,
+        } => Ok(Box::new(external::ExternalEvaluator::new(
+            cfg, command, *timeout_s, version, run_dir,
+        )?)),
+    }
+}
+
+/// A base spec in serialized form plus the parameters that override its fields.
+pub struct SpecTemplate<T> {
+    base: Value,
+    /// (parameter name, dotted path) of every parameter with a path.
+    paths: Vec<(String, String)>,
+    _kind: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Spec> SpecTemplate<T> {
+    /// Load the base spec (preset, file or inline RON) and check every parameter's path on
+    /// it (the design with every gene at its first value must deserialize).
+    pub fn new(cfg: &LoadedConfig, base: &str) -> Result<Self, StudyError> {
+        let spec = if base.trim_start().starts_with('(') {
+            tessera_arch::spec_io::load_str::<T>(base, "<base spec>")
+        } else {
+            T::load(base)
+        }
+        .map_err(|e| cfg.error_at(base, format!("base spec `{base}`: {e}")))?;
+        let base_json = serde_json::to_value(&spec)
+            .map_err(|e| StudyError::Evaluator(format!("base spec `{base}`: {e}")))?;
+        let mut paths = Vec::new();
+        for p in &cfg.config.space {
+            let Some(path) = &p.path else {
+                return Err(cfg.error_at(
+                    &format!("\"{}\"", p.name),
+                    format!(
+                        "parameter `{}` has no `path`: every parameter of this evaluator sets a {} field",
+                        p.name,
+                        T::KIND
+                    ),
+                ));
+            };
+            paths.push((p.name.clone(), path.clone()));
+        }
+        let t = SpecTemplate {
+            base: base_json,
+            paths,
+            _kind: std::marker::PhantomData,
+        };
+        // Every path must exist and take the parameter's values.
+        for (p, (name, path)) in cfg.config.space.iter().zip(&t.paths) {
+            let mut v = t.base.clone();
+            let value = p.kind.decode(&first_gene(&p.kind.dim()));
+            tessera_arch::spec_io::set_path(&mut v, path, value).map_err(|m| {
+                cfg.error_at(path, format!("parameter `{name}`: path `{path}`: {m}"))
+            })?;
+            serde_json::from_value::<T>(v).map_err(|e| {
+                cfg.error_at(
+                    path,
+                    format!("parameter `{name}`: path `{path}` does not take its values: {e}"),
+                )
+            })?;
+        }
+        Ok(t)
+    }
+
+    /// The spec of one design: the base with the design's values set, validated.
+    pub fn instantiate(&self, values: &Map<String, Value>) -> Result<T, String> {
+        let mut v = self.base.clone();
+        for (name, path) in &self.paths {
+            let value = values
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("no value for parameter `{name}`"))?;
+            tessera_arch::spec_io::set_path(&mut v, path, value)
+                .map_err(|m| format!("{path}: {m}"))?;
+        }
+        let spec: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        spec.validate().map_err(|p| p.join("; "))?;
+        Ok(spec)
+    }
+}
+
+fn first_gene(d: &tessera_search::Dim) -> Gene {
+    match *d {
+        tessera_search::Dim::Real { lo, .. } => Gene::Real(lo),
+        tessera_search::Dim::Int { lo, .. } => Gene::Int(lo),
+        tessera_search::Dim::Cat { .. } => Gene::Cat(0),
+    }
+}
+
+/// A standard test problem: metrics `f1`, `f2` (, `f3`).
+pub struct ProblemEvaluator {
+    pub problem: TestProblem,
+}
+
+impl Evaluator for ProblemEvaluator {
+    fn describe(&self) -> String {
+        format!("problem {} v1", self.problem.name())
+    }
+
+    fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
+        let mut out = vec![0.0; self.problem.n_objectives()];
+        self.problem.evaluate_genes(d.genes, &mut out);
+        Evaluation::Metrics(
+            out.iter()
+                .enumerate()
+                .map(|(i, v)| (format!("f{}", i + 1), *v))
+                .collect(),
+        )
+    }
+}
+
+/// The accelerator model on one network.
+pub struct AccelEvaluator {
+    network: String,
+    shapes: Vec<tessera_accel::GemmShape>,
+    template: SpecTemplate<AccelSpec>,
+}
+
+/// The metrics of a network's totals on an accelerator, in the units the configs use.
+pub fn accel_metrics(t: &tessera_accel::NetworkTotals) -> BTreeMap<String, f64> {
+    let mut m = BTreeMap::new();
+    m.insert("latency_ms".into(), t.latency_ns / 1e6);
+    m.insert("energy_mj".into(), t.energy.total_pj / 1e9);
+    m.insert("area_mm2".into(), t.area.total_mm2);
+    // EDP in mJ x ms (pJ x ns / 1e15).
+    m.insert("edp_mj_ms".into(), t.edp_pj_ns / 1e15);
+    m.insert("utilisation".into(), t.utilisation);
+    m.insert("dram_mb".into(), t.dram_bytes / 1e6);
+    m.insert("cycles".into(), t.total_cycles as f64);
+    m.insert("macs".into(), t.macs as f64);
+    m
+}
+
+impl Evaluator for AccelEvaluator {
+    fn describe(&self) -> String {
+        format!("accel {} v1", self.network)
+    }
+
+    fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
+        let spec = match self.template.instantiate(d.values) {
+            Ok(s) => s,
+            Err(e) => return Evaluation::Infeasible(format!("invalid spec: {e}")),
+        };
+        match tessera_accel::Accelerator::new(&spec).totals(&self.shapes) {
+            Ok(t) => Evaluation::Metrics(accel_metrics(&t)),
+            Err((layer, why)) => Evaluation::Infeasible(format!("layer {layer}: {why}")),
+        }
+    }
+}
+
+/// Loop kernels on a CGRA: mapped, checked, simulated and verified against the interpreter.
+pub struct CgraEvaluator {
+    kernels: Vec<tessera_ir::Kernel>,
+    template: SpecTemplate<CgraSpec>,
+    time_limit_s: f64,
+    map_seed: u64,
+    input_seed: u64,
+}
+
+impl Evaluator for CgraEvaluator {
+    fn describe(&self) -> String {
+        format!(
+            "cgra {} kernels, map seed {}, input seed {}, limit {} s v1",
+            self.kernels.len(),
+            self.map_seed,
+            self.input_seed,
+            self.time_limit_s
+        )
+    }
+
+    fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
+        let spec = match self.template.instantiate(d.values) {
+            Ok(s) => s,
+            Err(e) => return Evaluation::Infeasible(format!("invalid spec: {e}")),
+        };
+        let opts = tessera_map::driver::MapOptions {
+            seed: self.map_seed,
+            time_limit_s: self.time_limit_s,
+            ..Default::default()
+        };
+        let (mut cycles, mut energy_pj, mut time_ns) = (0u64, 0.0f64, 0.0f64);
+        let mut ii_ratio_log = 0.0;
+        for k in &self.kernels {
+            let c =
+                tessera_flow::compare::run_cell(k, &spec, &spec.name, &opts, self.input_seed, 1);
+            match c.status.as_str() {
+                "verified" => {}
+                "mismatch" | "array fault" => {
+                    return Evaluation::Failed(format!(
+                        "kernel {}: {}: {}",
+                        k.name,
+                        c.status,
+                        c.reason.unwrap_or_default()
+                    ));
+                }
+                _ => {
+                    return Evaluation::Infeasible(format!(
+                        "kernel {}: {}: {}",
+                        k.name,
+                        c.status,
+                        tessera_flow::compare::first_line(&c.reason.unwrap_or_default(), 200)
+                    ));
+                }
+            }
+            cycles += c.cycles.unwrap_or(0);
+            energy_pj += c.energy_pj.unwrap_or(0.0);
+            time_ns += c.time_ns.unwrap_or(0.0);
+            if let (Some(ii), Some(mii)) = (c.ii, c.mii) {
+                ii_ratio_log += (f64::from(ii) / f64::from(mii.max(1))).ln();
+            }
+        }
+        let n = self.kernels.len().max(1) as f64;
+        let mut m = BTreeMap::new();
+        m.insert("cycles".into(), cycles as f64);
+        m.insert("energy_nj".into(), energy_pj / 1e3);
+        m.insert("time_us".into(), time_ns / 1e3);
+        m.insert("area_mm2".into(), spec.total_area_um2() / 1e6);
+        // EDP of the whole kernel set: summed energy x summed time, nJ x us.
+        m.insert("edp_nj_us".into(), energy_pj / 1e3 * time_ns / 1e3);
+        m.insert("geomean_ii_over_mii".into(), (ii_ratio_log / n).exp());
+        Evaluation::Metrics(m)
+    }
+}

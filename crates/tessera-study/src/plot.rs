@@ -1,0 +1,165 @@
+//! SVG plots of a run (plotters, SVG backend, no font library): the designs in 2-D
+//! projections of the objectives (front highlighted, infeasible greyed), and the
+//! hypervolume over evaluations.
+
+use crate::StudyError;
+use crate::config::LoadedConfig;
+use crate::report::RunSummary;
+use crate::run::Record;
+use plotters::prelude::*;
+use std::path::Path;
+
+fn err(path: &Path, e: impl std::fmt::Display) -> StudyError {
+    StudyError::io(path, e)
+}
+
+/// `front-A-vs-B.svg` for every pair of objectives (at most the first four objectives), and
+/// `hypervolume.svg`.
+pub fn write_plots(
+    dir: &Path,
+    cfg: &LoadedConfig,
+    records: &[Record],
+    s: &RunSummary,
+    hv_trace: &[f64],
+) -> Result<(), StudyError> {
+    let names: Vec<&str> = cfg
+        .config
+        .objectives
+        .iter()
+        .map(|o| o.metric.as_str())
+        .collect();
+    let m = names.len().min(4);
+    let on_front: std::collections::HashSet<u64> = s.front.iter().copied().collect();
+    for a in 0..m {
+        for b in a + 1..m {
+            let path = dir.join(format!("front-{}-vs-{}.svg", names[a], names[b]));
+            scatter(&path, records, &on_front, a, b, names[a], names[b], &s.name)?;
+        }
+    }
+    if !hv_trace.is_empty() {
+        let path = dir.join("hypervolume.svg");
+        hypervolume(&path, hv_trace, &s.name)?;
+    }
+    Ok(())
+}
+
+fn range(xs: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let lo = xs.clone().fold(f64::INFINITY, f64::min);
+    let hi = xs.fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || !hi.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-12);
+    (lo - pad, hi + pad)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scatter(
+    path: &Path,
+    records: &[Record],
+    on_front: &std::collections::HashSet<u64>,
+    a: usize,
+    b: usize,
+    xa: &str,
+    yb: &str,
+    title: &str,
+) -> Result<(), StudyError> {
+    let scored: Vec<&Record> = records.iter().filter(|r| r.objectives.len() > b).collect();
+    let (x0, x1) = range(scored.iter().map(|r| r.objectives[a]));
+    let (y0, y1) = range(scored.iter().map(|r| r.objectives[b]));
+    let root = SVGBackend::new(path, (720, 540)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{title}: {yb} vs {xa}"), ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| err(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc(xa)
+        .y_desc(yb)
+        .draw()
+        .map_err(|e| err(path, e))?;
+    let grey = RGBColor(190, 190, 190);
+    chart
+        .draw_series(
+            scored
+                .iter()
+                .filter(|r| !r.feasible)
+                .map(|r| Circle::new((r.objectives[a], r.objectives[b]), 2, grey.filled())),
+        )
+        .map_err(|e| err(path, e))?
+        .label("infeasible")
+        .legend(move |(x, y)| Circle::new((x, y), 3, grey.filled()));
+    chart
+        .draw_series(
+            scored
+                .iter()
+                .filter(|r| r.feasible && !on_front.contains(&r.id))
+                .map(|r| {
+                    Circle::new(
+                        (r.objectives[a], r.objectives[b]),
+                        2,
+                        BLUE.mix(0.5).filled(),
+                    )
+                }),
+        )
+        .map_err(|e| err(path, e))?
+        .label("feasible")
+        .legend(|(x, y)| Circle::new((x, y), 3, BLUE.mix(0.5).filled()));
+    chart
+        .draw_series(
+            scored
+                .iter()
+                .filter(|r| on_front.contains(&r.id))
+                .map(|r| Circle::new((r.objectives[a], r.objectives[b]), 4, RED.filled())),
+        )
+        .map_err(|e| err(path, e))?
+        .label("Pareto front")
+        .legend(|(x, y)| Circle::new((x, y), 4, RED.filled()));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(path, e))?;
+    root.present().map_err(|e| err(path, e))
+}
+
+fn hypervolume(path: &Path, trace: &[f64], title: &str) -> Result<(), StudyError> {
+    let n = trace.len() as f64;
+    let hi = trace.iter().copied().fold(0.0f64, f64::max).max(1e-12) * 1.05;
+    let root = SVGBackend::new(path, (720, 400)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{title}: hypervolume over evaluations"),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..n.max(1.0), 0.0..hi)
+        .map_err(|e| err(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc("evaluations")
+        .y_desc("hypervolume")
+        .draw()
+        .map_err(|e| err(path, e))?;
+    // At most 2,000 points: the trace is a step function, so sampling keeps its shape.
+    let step = (trace.len() / 2000).max(1);
+    chart
+        .draw_series(LineSeries::new(
+            trace
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % step == 0 || *i + 1 == trace.len())
+                .map(|(i, v)| ((i + 1) as f64, *v)),
+            &BLUE,
+        ))
+        .map_err(|e| err(path, e))?;
+    root.present().map_err(|e| err(path, e))
+}

@@ -1,0 +1,596 @@
+//! A search run: the ask/tell loop of a strategy, designs evaluated in parallel (rayon),
+//! every result appended to `DIR/results.jsonl` in id order, resume by replay.
+//!
+//! Determinism: the strategy is seeded from the config; candidates are asked in batches
+//! whose size does not depend on the thread count, evaluated in parallel, and recorded and
+//! told in id order, so the same seed gives byte-identical `results.jsonl` on 1 or N
+//! threads. Wall times are not part of a record (they would differ run to run); they go
+//! to `DIR/timings.jsonl`, one line per evaluation.
+//!
+//! Resume: `results.jsonl` is the checkpoint. A resumed run starts the strategy again from
+//! the seed and replays it: every candidate whose id is already recorded gets its recorded
+//! result (its genes must match, or the folder belongs to another search), so the
+//! strategy reaches the same state and the run ends with the same results as one that was
+//! never interrupted. A line cut short by a kill is dropped. Stopping (Ctrl-C: the `stop`
+//! flag) lets the evaluations in flight finish and records them; designs not yet started
+//! are left for a resume.
+
+use crate::StudyError;
+use crate::config::LoadedConfig;
+use crate::evaluate::{DesignRef, Evaluation, Evaluator};
+use crate::report::{self, RunSummary};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use tessera_search::{Candidate, Gene, HypervolumeTrace, Outcome, StrategySpec, make_strategy};
+
+/// Version of the run folder's files (manifest, results, summary).
+pub const RUN_FORMAT_VERSION: u32 = 1;
+
+/// Candidates asked at a time (a whole generation for NSGA); independent of the thread
+/// count so that runs are identical on any number of threads.
+pub const BATCH: usize = 256;
+
+/// One evaluation, one line of `results.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Position in this run's ask order (equal to `global_index` except in NSGA islands).
+    pub id: u64,
+    /// Position in the unsharded sequence (random and grid shards).
+    pub global_index: u64,
+    pub genes: Vec<Gene>,
+    /// Parameter name -> value.
+    pub design: Map<String, Value>,
+    /// `ok`, `infeasible` (the design cannot be built or run) or `failed` (the evaluation
+    /// went wrong).
+    pub status: String,
+    /// Every metric the evaluator reported (empty unless `ok`).
+    pub metrics: BTreeMap<String, f64>,
+    /// The objectives in their own units and direction (empty unless `ok`).
+    pub objectives: Vec<f64>,
+    /// Summed normalised constraint violation (0 = feasible); `null` = not scored.
+    pub violation: Option<f64>,
+    pub feasible: bool,
+    /// Why it is infeasible or failed (constraints broken, evaluator's reason).
+    pub reason: Option<String>,
+    /// The id of an earlier evaluation of the same genes whose result this reuses.
+    pub cached_from: Option<u64>,
+}
+
+/// What a run folder says about the run (`manifest.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub name: String,
+    pub config_file: String,
+    /// SHA-256 of the config text.
+    pub config_hash: String,
+    pub seed: u64,
+    /// `[K, N]` for `--shard K/N`.
+    pub shard: Option<[u32; 2]>,
+    pub strategy: String,
+    pub evaluator: String,
+    pub tool_version: String,
+    /// Seconds since the Unix epoch at the first start, and at every resume.
+    pub started_unix_s: Vec<u64>,
+    pub host: String,
+    pub threads: usize,
+    /// The config itself, so a folder can be read (and merged, and shown) without it.
+    pub config: crate::config::SearchConfig,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub dir: PathBuf,
+    pub threads: usize,
+    pub resume: bool,
+    /// `(K, N)`: part K (from 0) of N.
+    pub shard: Option<(u32, u32)>,
+    /// The tool's version, recorded in the manifest.
+    pub tool_version: String,
+}
+
+/// Progress, after each recorded evaluation.
+#[derive(Debug, Clone)]
+pub struct RunProgress {
+    pub done: u64,
+    /// The evaluation budget of this run (or shard), when there is one.
+    pub budget: Option<u64>,
+    pub hypervolume: f64,
+    pub feasible: u64,
+    pub elapsed_s: f64,
+    /// Evaluations replayed from `results.jsonl` on resume.
+    pub replayed: u64,
+}
+
+/// The evaluation budget of one shard: random and grid shards split the designs of the
+/// single run (indices below the budget), NSGA islands share the budget evenly (the last
+/// islands get one less when it does not divide).
+pub fn shard_budget(total: u64, strategy: &StrategySpec, shard: Option<(u32, u32)>) -> u64 {
+    let Some((k, n)) = shard else { return total };
+    let (k, n) = (u64::from(k), u64::from(n));
+    match strategy {
+        StrategySpec::Random | StrategySpec::Grid(_) => {
+            if total > k {
+                (total - k).div_ceil(n)
+            } else {
+                0
+            }
+        }
+        _ => total / n + u64::from(k < total % n),
+    }
+}
+
+/// Run (or resume) a search into `opts.dir`.
+pub fn run(
+    cfg: &LoadedConfig,
+    opts: &RunOptions,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(&RunProgress) + Sync),
+) -> Result<RunSummary, StudyError> {
+    let dir = &opts.dir;
+    std::fs::create_dir_all(dir).map_err(|e| StudyError::io(dir, e))?;
+    let results_path = dir.join("results.jsonl");
+    let manifest_path = dir.join("manifest.json");
+    let c = &cfg.config;
+    let shard_arr = opts.shard.map(|(k, n)| [k, n]);
+    let evaluator = crate::evaluate::build(cfg, dir)?;
+    let mut strategy = make_strategy(
+        &c.strategy,
+        &cfg.space,
+        c.objectives.len(),
+        c.seed,
+        opts.shard,
+    )?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+
+    let mut previous: Vec<Record> = Vec::new();
+    let mut manifest = if results_path.exists() || manifest_path.exists() {
+        if !opts.resume {
+            return Err(StudyError::Resume(format!(
+                "{} already holds a run; add --resume to continue it, or choose another folder",
+                dir.display()
+            )));
+        }
+        let m = read_manifest(&manifest_path)?;
+        if m.config_hash != cfg.hash() || m.seed != c.seed || m.shard != shard_arr {
+            return Err(StudyError::Resume(format!(
+                "{}: written by another search (config hash, seed or shard differ: {} seed {} shard {:?}); resume with the same config, seed and --shard",
+                manifest_path.display(),
+                m.config_file,
+                m.seed,
+                m.shard
+            )));
+        }
+        previous = read_results(&results_path, true)?;
+        let mut m = m;
+        m.started_unix_s.push(now);
+        m.threads = opts.threads;
+        m
+    } else {
+        Manifest {
+            format_version: RUN_FORMAT_VERSION,
+            name: c.name.clone(),
+            config_file: cfg.file.clone(),
+            config_hash: cfg.hash(),
+            seed: c.seed,
+            shard: shard_arr,
+            strategy: strategy.name().to_string(),
+            evaluator: evaluator.describe(),
+            tool_version: opts.tool_version.clone(),
+            started_unix_s: vec![now],
+            host: host_name(),
+            threads: opts.threads,
+            config: c.clone(),
+        }
+    };
+    write_json(&manifest_path, &manifest)?;
+    manifest.threads = opts.threads;
+
+    let mut results = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&results_path)
+        .map_err(|e| StudyError::io(&results_path, e))?;
+    let timings_path = dir.join("timings.jsonl");
+    let mut timings = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&timings_path)
+        .map_err(|e| StudyError::io(&timings_path, e))?;
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(|e| StudyError::Threads {
+            threads: opts.threads,
+            message: e.to_string(),
+        })?;
+    let budget = c
+        .budget
+        .evaluations
+        .map(|b| shard_budget(b, &c.strategy, opts.shard));
+    let t0 = Instant::now();
+    let mut records: Vec<Record> = Vec::new();
+    let mut by_genes: HashMap<String, u64> = HashMap::new();
+    let mut trace = HypervolumeTrace::new(&cfg.minimised_reference())?;
+    let mut hv_trace: Vec<f64> = Vec::new();
+    let mut feasible = 0u64;
+    let replayed = previous.len() as u64;
+    let mut stopped = false;
+    loop {
+        let done = records.len() as u64;
+        let left = budget.map_or(u64::MAX, |b| b.saturating_sub(done));
+        let out_of_time = c
+            .budget
+            .wall_time_s
+            .is_some_and(|w| t0.elapsed().as_secs_f64() >= w);
+        if left == 0 || out_of_time || stop.load(Ordering::Relaxed) {
+            stopped = stop.load(Ordering::Relaxed);
+            break;
+        }
+        let batch = strategy.ask(BATCH.min(left.min(usize::MAX as u64) as usize));
+        if batch.is_empty() {
+            break; // exhausted (grid done, or no new offspring could be bred)
+        }
+        // Replayed, cached, or to evaluate.
+        enum Source {
+            Replay(Record),
+            Cached(u64),
+            Evaluate,
+        }
+        let mut sources = Vec::with_capacity(batch.len());
+        let mut pending_genes: HashMap<String, u64> = HashMap::new();
+        for cand in &batch {
+            let key = genes_key(&cand.genes);
+            if let Some(r) = previous.get(cand.id as usize) {
+                if r.id != cand.id || r.genes != cand.genes {
+                    return Err(StudyError::Resume(format!(
+                        "{}: line {} does not match this search's candidate {} (different genes); the folder belongs to another run",
+                        results_path.display(),
+                        cand.id + 1,
+                        cand.id
+                    )));
+                }
+                sources.push(Source::Replay(r.clone()));
+            } else if let Some(&first) = by_genes.get(&key).or(pending_genes.get(&key)) {
+                sources.push(Source::Cached(first));
+            } else {
+                pending_genes.insert(key, cand.id);
+                sources.push(Source::Evaluate);
+            }
+        }
+        let designs: Vec<Map<String, Value>> = batch.iter().map(|c| design_map(cfg, c)).collect();
+        let to_eval: Vec<usize> = sources
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s, Source::Evaluate))
+            .map(|(i, _)| i)
+            .collect();
+        let evaluated: Vec<Option<(Evaluation, f64)>> = pool.install(|| {
+            use rayon::prelude::*;
+            to_eval
+                .par_iter()
+                .map(|&i| {
+                    if stop.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    let worker = rayon::current_thread_index().unwrap_or(0);
+                    let d = DesignRef {
+                        id: batch[i].id,
+                        genes: &batch[i].genes,
+                        values: &designs[i],
+                    };
+                    let t = Instant::now();
+                    let e = evaluate_safely(evaluator.as_ref(), &d, worker);
+                    Some((e, t.elapsed().as_secs_f64() * 1e3))
+                })
+                .collect()
+        });
+        let mut fresh: HashMap<usize, (Evaluation, f64)> = HashMap::new();
+        for (i, e) in to_eval.iter().zip(evaluated) {
+            if let Some(e) = e {
+                fresh.insert(*i, e);
+            }
+        }
+        // Record and tell in id order, up to the first design not evaluated (stopped).
+        for (i, (cand, source)) in batch.iter().zip(sources).enumerate() {
+            let record = match source {
+                Source::Replay(r) => r,
+                Source::Cached(first) => {
+                    let Some(base) = records.get(first as usize) else {
+                        stopped = true;
+                        break;
+                    };
+                    Record {
+                        id: cand.id,
+                        global_index: cand.global_index,
+                        genes: cand.genes.clone(),
+                        design: designs[i].clone(),
+                        cached_from: Some(base.cached_from.unwrap_or(base.id)),
+                        ..base.clone()
+                    }
+                }
+                Source::Evaluate => {
+                    let Some((e, wall_ms)) = fresh.remove(&i) else {
+                        stopped = true;
+                        break;
+                    };
+                    let _ = writeln!(
+                        timings,
+                        "{}",
+                        serde_json::json!({"id": cand.id, "wall_ms": wall_ms})
+                    );
+                    make_record(cfg, cand, designs[i].clone(), e)
+                }
+            };
+            if record.id as usize >= previous.len() {
+                let line =
+                    serde_json::to_string(&record).map_err(|e| StudyError::io(&results_path, e))?;
+                writeln!(results, "{line}").map_err(|e| StudyError::io(&results_path, e))?;
+            }
+            strategy.tell(cand.id, outcome_of(cfg, &record))?;
+            let (objs, cv) = minimised_point(cfg, &record);
+            let hv = trace.push(&objs, cv)?;
+            hv_trace.push(hv);
+            feasible += u64::from(record.feasible);
+            by_genes
+                .entry(genes_key(&record.genes))
+                .or_insert(record.id);
+            records.push(record);
+            progress(&RunProgress {
+                done: records.len() as u64,
+                budget,
+                hypervolume: hv,
+                feasible,
+                elapsed_s: t0.elapsed().as_secs_f64(),
+                replayed,
+            });
+        }
+        results
+            .flush()
+            .map_err(|e| StudyError::io(&results_path, e))?;
+        if stopped {
+            break;
+        }
+    }
+    let _ = timings.flush();
+    let summary = report::summarise(cfg, &manifest, &records, &hv_trace, stopped)?;
+    report::write_all(dir, cfg, &summary, &records, &hv_trace)?;
+    Ok(summary)
+}
+
+/// An evaluator that panics is a failed evaluation, not a lost run.
+fn evaluate_safely(ev: &dyn Evaluator, d: &DesignRef<'_>, worker: usize) -> Evaluation {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ev.evaluate(d, worker))) {
+        Ok(e) => e,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Evaluation::Failed(format!("the evaluator panicked: {msg}"))
+        }
+    }
+}
+
+fn genes_key(genes: &[Gene]) -> String {
+    serde_json::to_string(genes).unwrap_or_default()
+}
+
+/// Parameter name -> decoded value of a candidate.
+pub fn design_map(cfg: &LoadedConfig, c: &Candidate) -> Map<String, Value> {
+    cfg.config
+        .space
+        .iter()
+        .zip(&c.genes)
+        .map(|(p, g)| (p.name.clone(), p.kind.decode(g)))
+        .collect()
+}
+
+/// Turn an evaluation into a record: objectives picked from the metrics, constraints
+/// checked.
+pub fn make_record(
+    cfg: &LoadedConfig,
+    cand: &Candidate,
+    design: Map<String, Value>,
+    e: Evaluation,
+) -> Record {
+    let mut r = Record {
+        id: cand.id,
+        global_index: cand.global_index,
+        genes: cand.genes.clone(),
+        design,
+        status: String::new(),
+        metrics: BTreeMap::new(),
+        objectives: Vec::new(),
+        violation: None,
+        feasible: false,
+        reason: None,
+        cached_from: None,
+    };
+    match e {
+        Evaluation::Infeasible(why) => {
+            r.status = "infeasible".into();
+            r.reason = Some(why);
+        }
+        Evaluation::Failed(why) => {
+            r.status = "failed".into();
+            r.reason = Some(why);
+        }
+        Evaluation::Metrics(m) => {
+            let mut missing = Vec::new();
+            for o in &cfg.config.objectives {
+                match m.get(&o.metric) {
+                    Some(v) if v.is_finite() => r.objectives.push(*v),
+                    Some(v) => missing.push(format!("objective `{}` is {v}", o.metric)),
+                    None => missing.push(format!("no metric `{}`", o.metric)),
+                }
+            }
+            let mut violation = 0.0;
+            let mut broken = Vec::new();
+            for c in &cfg.constraints {
+                match m.get(&c.metric) {
+                    Some(v) => {
+                        let x = c.violation(*v);
+                        if x > 0.0 {
+                            broken.push(format!(
+                                "{} = {v} {} {}",
+                                c.metric,
+                                if c.at_most { ">" } else { "<" },
+                                c.bound
+                            ));
+                        }
+                        violation += x;
+                    }
+                    None => missing.push(format!("no metric `{}` for a constraint", c.metric)),
+                }
+            }
+            r.metrics = m;
+            if !missing.is_empty() {
+                r.status = "failed".into();
+                r.objectives.clear();
+                r.reason = Some(format!(
+                    "the evaluator's metrics lack what the config needs: {} (it reported: {})",
+                    missing.join("; "),
+                    r.metrics.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            } else {
+                r.status = "ok".into();
+                r.violation = Some(violation);
+                r.feasible = violation == 0.0;
+                if !broken.is_empty() {
+                    r.reason = Some(format!("constraints broken: {}", broken.join("; ")));
+                }
+            }
+        }
+    }
+    r
+}
+
+/// The strategy's view of a record.
+pub fn outcome_of(cfg: &LoadedConfig, r: &Record) -> Outcome {
+    match (r.status.as_str(), r.violation) {
+        ("ok", Some(v)) => Outcome::Scored {
+            objectives: cfg.minimised(&r.objectives),
+            violation: v,
+        },
+        _ => Outcome::Failed,
+    }
+}
+
+/// Minimised objectives and violation of a record (+inf violation when not scored).
+pub fn minimised_point(cfg: &LoadedConfig, r: &Record) -> (Vec<f64>, f64) {
+    match (r.status.as_str(), r.violation) {
+        ("ok", Some(v)) => (cfg.minimised(&r.objectives), v),
+        _ => (
+            vec![f64::INFINITY; cfg.config.objectives.len()],
+            f64::INFINITY,
+        ),
+    }
+}
+
+/// Read `results.jsonl`. With `drop_torn_tail`, a last line cut short by a kill is dropped
+/// and the file truncated to the last complete line; any other bad line is an error naming
+/// it.
+pub fn read_results(path: &Path, drop_torn_tail: bool) -> Result<Vec<Record>, StudyError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StudyError::io(path, e)),
+    };
+    let mut out = Vec::new();
+    let mut good_bytes = 0usize;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    for (i, line) in lines.iter().enumerate() {
+        let complete = line.ends_with('\n');
+        match serde_json::from_str::<Record>(line.trim_end()) {
+            Ok(r) if complete => {
+                if r.id != out.len() as u64 {
+                    return Err(StudyError::Config {
+                        file: path.display().to_string(),
+                        line: i + 1,
+                        column: 1,
+                        message: format!(
+                            "expected the record of id {}, found id {}",
+                            out.len(),
+                            r.id
+                        ),
+                    });
+                }
+                out.push(r);
+                good_bytes += line.len();
+            }
+            _ if i + 1 == lines.len() && drop_torn_tail => {
+                // Cut short by a kill: drop it.
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| StudyError::io(path, e))?;
+                f.set_len(good_bytes as u64)
+                    .map_err(|e| StudyError::io(path, e))?;
+            }
+            Ok(_) | Err(_) => {
+                let message = match serde_json::from_str::<Record>(line.trim_end()) {
+                    Err(e) => format!("not a result record: {e}"),
+                    Ok(_) => "the line does not end with a newline".into(),
+                };
+                return Err(StudyError::Config {
+                    file: path.display().to_string(),
+                    line: i + 1,
+                    column: 1,
+                    message,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Read `manifest.json`.
+pub fn read_manifest(path: &Path) -> Result<Manifest, StudyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| StudyError::io(path, e))?;
+    let m: Manifest = serde_json::from_str(&text).map_err(|e| StudyError::Config {
+        file: path.display().to_string(),
+        line: e.line(),
+        column: e.column(),
+        message: format!("not a Tessera run manifest: {e}"),
+    })?;
+    if m.format_version != RUN_FORMAT_VERSION {
+        return Err(StudyError::Config {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "run format version {}, this Tessera reads version {RUN_FORMAT_VERSION}",
+                m.format_version
+            ),
+        });
+    }
+    Ok(m)
+}
+
+pub(crate) fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), StudyError> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| StudyError::io(path, e))?;
+    // Write then rename, so a kill never leaves half a file.
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text + "\n").map_err(|e| StudyError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| StudyError::io(path, e))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,302 @@
+//! `tessera search` and `tessera merge` end to end: determinism across thread counts,
+//! resume after a kill, shards merged into one run, the external evaluator, plain words
+//! when nothing is feasible, located config errors.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn out_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tessera-search-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn config(name: &str, text: &str) -> PathBuf {
+    temp_file("search", name, text)
+}
+
+fn zdt1(budget: u64, strategy: &str) -> String {
+    format!(
+        r#"(
+    format_version: 1,
+    name: "zdt1-test",
+    evaluator: Problem(problem: "zdt1"),
+    space: [],
+    objectives: [(metric: "f1", goal: Minimize), (metric: "f2", goal: Minimize)],
+    budget: (evaluations: {budget}),
+    strategy: {strategy},
+    seed: 7,
+    reference_point: [1.1, 1.1],
+)"#
+    )
+}
+
+fn results(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("results.jsonl")).unwrap()
+}
+
+fn search(cfg: &Path, dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["search", cfg.to_str().unwrap(), "-o", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    tessera(&args)
+}
+
+#[test]
+fn same_seed_same_results_on_one_and_two_threads() {
+    let cfg = config("det.ron", &zdt1(1500, "nsga2((pop_size: 50))"));
+    let (a, b) = (out_dir("det1"), out_dir("det2"));
+    let o = search(&cfg, &a, &["--threads", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = search(&cfg, &b, &["--threads", "2", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(results(&a), results(&b));
+    assert_eq!(results(&a).lines().count(), 1500);
+    let s = json(&o);
+    assert_eq!(s["evaluations"], 1500);
+    assert!(s["hypervolume"].as_f64().unwrap() > 0.2, "{s}");
+    for f in [
+        "manifest.json",
+        "summary.json",
+        "front.csv",
+        "hypervolume.csv",
+        "hypervolume.svg",
+        "front-f1-vs-f2.svg",
+    ] {
+        assert!(a.join(f).exists(), "{f} missing");
+    }
+    // Without --resume a second run into the same folder is refused, nothing is lost.
+    let o = search(&cfg, &a, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    assert_eq!(results(&a), results(&b));
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_results() {
+    let cfg = config("kill.ron", &zdt1(6000, "nsga2((pop_size: 60))"));
+    let whole = out_dir("whole");
+    assert!(search(&cfg, &whole, &[]).status.success());
+    // Kill at a point that differs run to run (printed, so a failure can be replayed).
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let delay_ms = 50 + u64::from(nanos % 400);
+    eprintln!("killing after {delay_ms} ms");
+    let cut = out_dir("cut");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["search", cfg.to_str().unwrap(), "-o", cut.to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    // A line cut short by the kill (simulated too: half a line appended) is dropped.
+    if cut.join("results.jsonl").exists() {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(cut.join("results.jsonl"))
+            .unwrap();
+        write!(f, "{{\"id\": 99999, \"glo").unwrap();
+    }
+    let o = search(&cfg, &cut, &["--resume", "--threads", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(results(&whole), results(&cut));
+}
+
+#[test]
+fn ctrl_c_stops_after_the_evaluations_in_flight_and_resume_finishes() {
+    let cfg = config("int.ron", &zdt1(20000, "random"));
+    let whole = out_dir("int-whole");
+    assert!(search(&cfg, &whole, &[]).status.success());
+    let cut = out_dir("int-cut");
+    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["search", cfg.to_str().unwrap(), "-o", cut.to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let o = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    if o.status.success() {
+        // It finished before the signal arrived: nothing to resume.
+        assert_eq!(results(&whole), results(&cut));
+        return;
+    }
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("--resume"), "{text}");
+    let done = results(&cut).lines().count();
+    assert!(done < 20000);
+    assert!(whole.join("results.jsonl").exists());
+    assert!(results(&whole).starts_with(&results(&cut)));
+    let o = search(&cfg, &cut, &["--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(results(&whole), results(&cut));
+}
+
+#[test]
+fn merged_shards_equal_one_run() {
+    for strategy in ["random", "grid((points: 3))"] {
+        let text = zdt1(100, strategy).replace(
+            "space: [],",
+            r#"space: [(name: "x0", kind: Real(lo: 0.0, hi: 1.0)), (name: "x1", kind: Real(lo: 0.0, hi: 1.0)),
+                      (name: "x2", kind: Real(lo: 0.0, hi: 1.0)), (name: "x3", kind: Real(lo: 0.0, hi: 1.0)),
+                      (name: "x4", kind: Real(lo: 0.0, hi: 1.0)), (name: "x5", kind: Real(lo: 0.0, hi: 1.0)),
+                      (name: "x6", kind: Real(lo: 0.0, hi: 1.0)), (name: "x7", kind: Real(lo: 0.0, hi: 1.0)),
+                      (name: "x8", kind: Real(lo: 0.0, hi: 1.0)), (name: "x9", kind: Real(lo: 0.0, hi: 1.0)),
+                      (name: "x10", kind: Real(lo: 0.0, hi: 1.0)), (name: "x11", kind: Real(lo: 0.0, hi: 1.0))],"#,
+        ).replace("zdt1", "dtlz2").replace(
+            r#"objectives: [(metric: "f1", goal: Minimize), (metric: "f2", goal: Minimize)],"#,
+            r#"objectives: [(metric: "f1", goal: Minimize), (metric: "f2", goal: Minimize), (metric: "f3", goal: Minimize)],"#,
+        ).replace("[1.1, 1.1]", "[1.1, 1.1, 1.1]");
+        let cfg = config(&format!("shard-{}.ron", strategy.len()), &text);
+        let one = out_dir(&format!("one-{}", strategy.len()));
+        let o = search(&cfg, &one, &[]);
+        assert!(o.status.success(), "{strategy}: {}", stderr(&o));
+        let mut parts = Vec::new();
+        for k in 0..3 {
+            let d = out_dir(&format!("part{k}-{}", strategy.len()));
+            let o = search(&cfg, &d, &["--shard", &format!("{k}/3")]);
+            assert!(o.status.success(), "{strategy} shard {k}: {}", stderr(&o));
+            parts.push(d);
+        }
+        let merged = out_dir(&format!("merged-{}", strategy.len()));
+        let mut args = vec!["merge".to_string()];
+        args.extend(parts.iter().map(|p| p.display().to_string()));
+        args.extend(["-o".to_string(), merged.display().to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = tessera(&args);
+        assert!(o.status.success(), "{strategy}: {}", stderr(&o));
+        assert_eq!(results(&one), results(&merged), "{strategy}");
+        let s1: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(one.join("summary.json")).unwrap())
+                .unwrap();
+        let s2: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(merged.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(s1["hypervolume"], s2["hypervolume"], "{strategy}");
+        assert_eq!(s1["front"], s2["front"], "{strategy}");
+    }
+}
+
+#[test]
+fn nothing_feasible_is_said_plainly_with_the_least_violating_designs() {
+    let text = zdt1(200, "random").replace(
+        "budget:",
+        r#"constraints: ["f1 <= -1.0"],
+    budget:"#,
+    );
+    let cfg = config("infeasible.ron", &text);
+    let dir = out_dir("infeasible");
+    let o = search(&cfg, &dir, &["--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = json(&o);
+    assert_eq!(s["feasible"], 0);
+    assert_eq!(s["front_feasible"], false);
+    assert!(!s["front"].as_array().unwrap().is_empty());
+    assert!(
+        s["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("nothing in this space is feasible"),
+        "{s}"
+    );
+}
+
+#[test]
+fn config_errors_are_located() {
+    let cfg = config(
+        "bad.ron",
+        &zdt1(10, "random").replace("seed: 7", "seed: \"seven\""),
+    );
+    let o = search(&cfg, &out_dir("bad"), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("bad.ron:9:") && e.contains("integer"), "{e}");
+    // A spec field that does not exist, at its line.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/searches/accel-resnet50.ron"),
+    )
+    .unwrap()
+    .replace("\"ifmap_sram.size_kb\"", "\"ifmap_sram.size_kib\"");
+    let line = text.lines().position(|l| l.contains("size_kib")).unwrap() + 1;
+    let cfg = config("badpath.ron", &text);
+    let o = search(&cfg, &out_dir("badpath"), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("badpath.ron:{line}:"))
+            && e.contains("size_kib")
+            && e.contains("size_kb"),
+        "{e}"
+    );
+}
+
+fn have_python() -> bool {
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn the_external_evaluator_runs_persistent_workers_and_records_failures() {
+    if !have_python() {
+        eprintln!(
+            "skipped: python3 is not installed (the external evaluator example is a Python script)"
+        );
+        return;
+    }
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/searches/external-toy.ron");
+    let dir = out_dir("ext");
+    let o = search(&cfg, &dir, &["--threads", "2", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = json(&o);
+    assert_eq!(s["evaluations"], 200);
+    assert!(s["feasible"].as_u64().unwrap() > 100, "{s}");
+    // One process per worker: its stderr log names many designs.
+    let log = std::fs::read_to_string(dir.join("evaluator-stderr-0.log")).unwrap();
+    assert!(log.lines().count() > 1, "{log}");
+    // A process that crashes, answers garbage or hangs: failed evaluations with reasons.
+    for (script, why) in [
+        ("import sys; sys.exit(3)", "exited"),
+        (
+            "import sys\nfor l in sys.stdin: print('not json', flush=True)",
+            "malformed answer",
+        ),
+        (
+            "import sys, time\nfor l in sys.stdin: time.sleep(30)",
+            "timeout",
+        ),
+    ] {
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace(
+                r#"command: ["python3", "examples/evaluators/toy_model.py"]"#,
+                &format!("command: [\"python3\", \"-c\", {script:?}]"),
+            )
+            .replace("timeout_s: 10.0", "timeout_s: 0.5")
+            .replace("evaluations: 200", "evaluations: 3")
+            .replace("pop_size: 20", "pop_size: 4");
+        let c = config("ext-bad.ron", &text);
+        let d = out_dir("ext-bad");
+        let o = search(&c, &d, &["--json"]);
+        assert!(o.status.success(), "{why}: {}", stderr(&o));
+        let s = json(&o);
+        assert_eq!(s["failed"], 3, "{why}: {s}");
+        let first = results(&d).lines().next().unwrap().to_string();
+        assert!(first.contains(why), "{why}: {first}");
+    }
+}
