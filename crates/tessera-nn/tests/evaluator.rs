@@ -95,6 +95,30 @@ fn reported_quantised_accuracy_is_the_integer_run_and_matches_the_simulator() {
     let ty: Vec<u32> = split.test.iter().map(|&i| d.y[i]).collect();
     assert_eq!(integer_accuracy(&model, &x, &ty), ints);
 
+    // The integer network computes what the fake-quantised float network approximates
+    // (hard-swish, residual add, average pooling, depthwise, ternary and 4-bit layers
+    // included): their predictions agree on nearly every test image. This net has had
+    // five short epochs, so many images sit near a tie (average pooling's .5 cases round
+    // differently in f32); trained in full, the two agree on 448-450 of 450.
+    let fq = tessera_nn::quant::fake_quant(&t.plan, &t.params, &t.calibration);
+    let logits = tessera_nn::net::forward(&t.plan, &t.params, Some(&fq), &x, split.test.len());
+    let agree = logits
+        .chunks_exact(10)
+        .enumerate()
+        .filter(|(i, row)| {
+            let f = row
+                .iter()
+                .enumerate()
+                .fold(0, |b, (j, &v)| if v > row[b] { j } else { b });
+            f == model.predict(&model.quantize_input(&x[i * size..(i + 1) * size]))
+        })
+        .count();
+    assert!(
+        agree as f64 >= 0.94 * split.test.len() as f64,
+        "integer and fake-quantised predictions agree on {agree} of {}",
+        split.test.len()
+    );
+
     // The same images through the cycle-level systolic array, two dataflows.
     let n = 3;
     for (df, r, c) in [
@@ -271,4 +295,27 @@ fn digits_genes_build_feasible_networks() {
             );
         }
     }
+}
+
+/// The quantisation figure at full budget; run with
+/// `cargo test --release -p tessera-nn -- --ignored` (about 20 s).
+#[test]
+#[ignore = "full training budget: run in release"]
+fn reference_cnn_ternary_weights_stay_within_two_points_of_float() {
+    let d = data::digits();
+    let split = Split::standard(&d, 0).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../workloads/networks/digits-cnn-ternary.ron"
+    ))
+    .unwrap();
+    let g = NetGenotype::from_ron(&text, "digits-cnn-ternary.ron").unwrap();
+    let (mut float, mut int) = (0.0, 0.0);
+    for seed in 0..5 {
+        let e = train_and_evaluate(&g, &d, &split, &TrainConfig::default(), seed).unwrap();
+        float += e.float_accuracy / 5.0;
+        int += e.quantized_accuracy.unwrap() / 5.0;
+    }
+    assert!(float > 0.96, "float {float}");
+    assert!(float - int <= 0.02, "float {float}, ternary integer {int}");
 }
