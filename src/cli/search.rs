@@ -31,6 +31,15 @@ pub struct SearchArgs {
     /// run, NSGA-II/III run island K seeded from (seed, K). Join with `tessera merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
+    /// Run the sequential baseline of a joint network x accelerator search instead: the
+    /// best network on this objective at the base accelerator first, then the best
+    /// accelerators for it, with the same total budget (compare its front with the joint
+    /// run's to measure what co-design adds).
+    #[arg(long = "sequential-baseline", value_name = "NETWORK_OBJECTIVE")]
+    pub sequential: Option<String>,
+    /// Share of the budget the sequential baseline spends on the network.
+    #[arg(long = "network-fraction", default_value_t = 0.5)]
+    pub network_fraction: f64,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
@@ -141,6 +150,7 @@ pub fn run_search(a: SearchArgs) -> anyhow::Result<Outcome> {
         resume: a.resume,
         shard: a.shard,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        sequential: a.sequential.clone().map(|o| (o, a.network_fraction)),
     };
     let show = |p: &RunProgress| {
         if let Some(b) = p.budget.or(planned)

@@ -82,6 +82,31 @@ pub enum EvaluatorSpec {
         #[serde(default = "one")]
         input_seed: u64,
     },
+    /// The joint search on the UCI digits: a candidate network (the parameters without a
+    /// `path`, named as the fields of `tessera_nn::DigitsGenes`: conv_layers, conv_width,
+    /// kernel, depthwise, hidden, activation, weight_bits, act_bits) is trained on the fixed
+    /// seeded split and quantised, its integer-inference test accuracy measured, and its
+    /// layers scored on the accelerator (the parameters with a `path`).
+    DigitsAccel {
+        base: String,
+        /// Seed of the split and of training (every candidate uses the same).
+        #[serde(default = "one")]
+        train_seed: u64,
+        /// Training settings (`tessera_nn::TrainConfig`); absent: the search budget per
+        /// candidate (`TrainConfig::search()`: 20 epochs, patience 5, 5 fine-tuning epochs).
+        #[serde(default)]
+        train: Option<tessera_nn::TrainConfig>,
+    },
+    /// The joint search over NAS-Bench-201 cells (no training: measured accuracies): the
+    /// six parameters `edge0`..`edge5` (op names: none, skip_connect, nor_conv_1x1,
+    /// nor_conv_3x3, avg_pool_3x3) choose the cell, which is lowered to its exact layers
+    /// and scored on the accelerator (the parameters with a `path`).
+    Nas201Accel {
+        base: String,
+        /// `cifar10`, `cifar100` or `imagenet16-120` (test accuracy, 12-epoch schedule).
+        #[serde(default = "cifar10")]
+        dataset: String,
+    },
     /// Any simulator the user has: a command started once per worker thread that reads one
     /// design per line (JSON) on stdin and answers one metrics object per line on stdout.
     External {
@@ -95,6 +120,9 @@ pub enum EvaluatorSpec {
     },
 }
 
+fn cifar10() -> String {
+    "cifar10".into()
+}
 fn default_map_time() -> f64 {
     2.0
 }

@@ -7,14 +7,16 @@
 use crate::StudyError;
 use crate::config::{EvaluatorSpec, LoadedConfig};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use tessera_arch::Spec;
 use tessera_arch::accel::AccelSpec;
 use tessera_arch::cgra::CgraSpec;
+use tessera_nn::TrainConfig;
 use tessera_search::{Gene, TestProblem};
 
 pub mod external;
+pub mod network;
 
 /// One design handed to an evaluator.
 #[derive(Debug, Clone, Copy)]
@@ -122,6 +124,19 @@ pub fn build(cfg: &LoadedConfig, run_dir: &Path) -> Result<Box<dyn Evaluator>, S
                 input_seed: *input_seed,
             }))
         }
+        EvaluatorSpec::DigitsAccel {
+            base,
+            train_seed,
+            train,
+        } => Ok(Box::new(network::DigitsAccelEvaluator::new(
+            cfg,
+            base,
+            *train_seed,
+            train.clone().unwrap_or_else(TrainConfig::search),
+        )?)),
+        EvaluatorSpec::Nas201Accel { base, dataset } => Ok(Box::new(
+            network::Nas201AccelEvaluator::new(cfg, base, dataset)?,
+        )),
         EvaluatorSpec::External {
             command,
             timeout_s,
@@ -132,9 +147,49 @@ pub fn build(cfg: &LoadedConfig, run_dir: &Path) -> Result<Box<dyn Evaluator>, S
     }
 }
 
+/// The values of the hardware parameters (those with a `path`) at the base accelerator of
+/// a joint network x accelerator config: the reference accelerator of the sequential
+/// baseline.
+pub fn reference_values(cfg: &LoadedConfig) -> Result<Map<String, Value>, StudyError> {
+    let base = match &cfg.config.evaluator {
+        EvaluatorSpec::DigitsAccel { base, .. } | EvaluatorSpec::Nas201Accel { base, .. } => base,
+        _ => {
+            return Err(cfg.error_at(
+                "evaluator",
+                "the sequential baseline is for joint network x accelerator searches (DigitsAccel, Nas201Accel)".into(),
+            ));
+        }
+    };
+    let t = SpecTemplate::<AccelSpec>::with_params(cfg, base, true)?;
+    let mut out = Map::new();
+    for (name, path) in &t.paths {
+        let mut v = &t.base;
+        for part in path.split('.') {
+            v = match v {
+                Value::Object(m) => m.get(part).unwrap_or(&Value::Null),
+                Value::Array(a) => part
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i))
+                    .unwrap_or(&Value::Null),
+                _ => &Value::Null,
+            };
+        }
+        out.insert(name.clone(), v.clone());
+    }
+    Ok(out)
+}
+
+/// The path of a parameter that picks the base spec itself among presets (a `Choice` of
+/// preset names): array size and layout come with the preset, other parameters override
+/// its fields.
+pub const PRESET_PATH: &str = "@preset";
+
 /// A base spec in serialized form plus the parameters that override its fields.
 pub struct SpecTemplate<T> {
     base: Value,
+    /// With a [`PRESET_PATH`] parameter: its name and every preset it names, serialized.
+    presets: Option<(String, HashMap<String, Value>)>,
     /// (parameter name, dotted path) of every parameter with a path.
     paths: Vec<(String, String)>,
     _kind: std::marker::PhantomData<fn() -> T>,
@@ -144,6 +199,16 @@ impl<T: Spec> SpecTemplate<T> {
     /// Load the base spec (preset, file or inline RON) and check every parameter's path on
     /// it (the design with every gene at its first value must deserialize).
     pub fn new(cfg: &LoadedConfig, base: &str) -> Result<Self, StudyError> {
+        Self::with_params(cfg, base, false)
+    }
+
+    /// As [`SpecTemplate::new`]; with `only_with_path`, parameters without a `path` belong
+    /// to something else (the network of a joint search) and are left out.
+    pub fn with_params(
+        cfg: &LoadedConfig,
+        base: &str,
+        only_with_path: bool,
+    ) -> Result<Self, StudyError> {
         let spec = if base.trim_start().starts_with('(') {
             tessera_arch::spec_io::load_str::<T>(base, "<base spec>")
         } else {
@@ -153,7 +218,35 @@ impl<T: Spec> SpecTemplate<T> {
         let base_json = serde_json::to_value(&spec)
             .map_err(|e| StudyError::Evaluator(format!("base spec `{base}`: {e}")))?;
         let mut paths = Vec::new();
+        let mut params = Vec::new();
+        let mut presets = None;
         for p in &cfg.config.space {
+            if only_with_path && p.path.is_none() {
+                continue;
+            }
+            if p.path.as_deref() == Some(PRESET_PATH) {
+                let crate::config::ParamKind::Choice(names) = &p.kind else {
+                    return Err(cfg.error_at(
+                        PRESET_PATH,
+                        format!(
+                            "parameter `{}`: `{PRESET_PATH}` takes a Choice of preset names",
+                            p.name
+                        ),
+                    ));
+                };
+                let mut map = HashMap::new();
+                for n in names {
+                    let name = n.as_str().unwrap_or_default();
+                    let spec = T::preset(name)
+                        .map_err(|e| cfg.error_at(name, format!("parameter `{}`: {e}", p.name)))?;
+                    let v = serde_json::to_value(&spec)
+                        .map_err(|e| StudyError::Evaluator(format!("preset `{name}`: {e}")))?;
+                    map.insert(name.to_string(), v);
+                }
+                presets = Some((p.name.clone(), map));
+                continue;
+            }
+            params.push(p);
             let Some(path) = &p.path else {
                 return Err(cfg.error_at(
                     &format!("\"{}\"", p.name),
@@ -168,29 +261,47 @@ impl<T: Spec> SpecTemplate<T> {
         }
         let t = SpecTemplate {
             base: base_json,
+            presets,
             paths,
             _kind: std::marker::PhantomData,
         };
-        // Every path must exist and take the parameter's values.
-        for (p, (name, path)) in cfg.config.space.iter().zip(&t.paths) {
-            let mut v = t.base.clone();
-            let value = p.kind.decode(&first_gene(&p.kind.dim()));
-            tessera_arch::spec_io::set_path(&mut v, path, value).map_err(|m| {
-                cfg.error_at(path, format!("parameter `{name}`: path `{path}`: {m}"))
-            })?;
-            serde_json::from_value::<T>(v).map_err(|e| {
-                cfg.error_at(
-                    path,
-                    format!("parameter `{name}`: path `{path}` does not take its values: {e}"),
-                )
-            })?;
+        // Every path must exist (in every preset) and take the parameter's values.
+        let bases: Vec<&Value> = match &t.presets {
+            Some((_, m)) => m.values().collect(),
+            None => vec![&t.base],
+        };
+        for (p, (name, path)) in params.iter().zip(&t.paths) {
+            for base in &bases {
+                let mut v = (*base).clone();
+                let value = p.kind.decode(&first_gene(&p.kind.dim()));
+                tessera_arch::spec_io::set_path(&mut v, path, value).map_err(|m| {
+                    cfg.error_at(path, format!("parameter `{name}`: path `{path}`: {m}"))
+                })?;
+                serde_json::from_value::<T>(v).map_err(|e| {
+                    cfg.error_at(
+                        path,
+                        format!("parameter `{name}`: path `{path}` does not take its values: {e}"),
+                    )
+                })?;
+            }
         }
         Ok(t)
     }
 
     /// The spec of one design: the base with the design's values set, validated.
     pub fn instantiate(&self, values: &Map<String, Value>) -> Result<T, String> {
-        let mut v = self.base.clone();
+        let mut v = match &self.presets {
+            Some((param, map)) => {
+                let name = values
+                    .get(param)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                map.get(name)
+                    .cloned()
+                    .ok_or_else(|| format!("no preset `{name}`"))?
+            }
+            None => self.base.clone(),
+        };
         for (name, path) in &self.paths {
             let value = values
                 .get(name)

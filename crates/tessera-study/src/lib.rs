@@ -19,5 +19,6 @@ pub mod merge;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod sequential;
 
 pub use error::StudyError;

@@ -79,6 +79,9 @@ pub struct Manifest {
     pub started_unix_s: Vec<u64>,
     pub host: String,
     pub threads: usize,
+    /// The sequential baseline's network objective and budget share, when it ran.
+    #[serde(default)]
+    pub sequential: Option<(String, f64)>,
     /// The config itself, so a folder can be read (and merged, and shown) without it.
     pub config: crate::config::SearchConfig,
 }
@@ -93,6 +96,9 @@ pub struct RunOptions {
     pub shard: Option<(u32, u32)>,
     /// The tool's version, recorded in the manifest.
     pub tool_version: String,
+    /// Run the sequential baseline instead of the joint search: (network objective,
+    /// network share of the budget). See [`crate::sequential`].
+    pub sequential: Option<(String, f64)>,
 }
 
 /// Progress, after each recorded evaluation.
@@ -140,13 +146,27 @@ pub fn run(
     let c = &cfg.config;
     let shard_arr = opts.shard.map(|(k, n)| [k, n]);
     let evaluator = crate::evaluate::build(cfg, dir)?;
-    let mut strategy = make_strategy(
-        &c.strategy,
-        &cfg.space,
-        c.objectives.len(),
-        c.seed,
-        opts.shard,
-    )?;
+    let mut strategy: Box<dyn tessera_search::Strategy> = match &opts.sequential {
+        Some((objective, fraction)) => {
+            if opts.shard.is_some() {
+                return Err(StudyError::Resume(
+                    "the sequential baseline runs as one job: --shard is not supported with it"
+                        .into(),
+                ));
+            }
+            let reference = crate::evaluate::reference_values(cfg)?;
+            Box::new(crate::sequential::Sequential::new(
+                cfg, objective, *fraction, &reference,
+            )?)
+        }
+        None => make_strategy(
+            &c.strategy,
+            &cfg.space,
+            c.objectives.len(),
+            c.seed,
+            opts.shard,
+        )?,
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -160,7 +180,11 @@ pub fn run(
             )));
         }
         let m = read_manifest(&manifest_path)?;
-        if m.config_hash != cfg.hash() || m.seed != c.seed || m.shard != shard_arr {
+        if m.config_hash != cfg.hash()
+            || m.seed != c.seed
+            || m.shard != shard_arr
+            || m.sequential != opts.sequential
+        {
             return Err(StudyError::Resume(format!(
                 "{}: written by another search (config hash, seed or shard differ: {} seed {} shard {:?}); resume with the same config, seed and --shard",
                 manifest_path.display(),
@@ -188,6 +212,7 @@ pub fn run(
             started_unix_s: vec![now],
             host: host_name(),
             threads: opts.threads,
+            sequential: opts.sequential.clone(),
             config: c.clone(),
         }
     };

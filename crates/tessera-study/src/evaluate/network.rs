@@ -1,0 +1,231 @@
+//! Joint network x accelerator evaluators: the network side is real (trained and
+//! quantised on the digits, or NAS-Bench-201's measured accuracy), the hardware side is the
+//! accelerator model running the network's exact layers with their precisions.
+
+use super::{DesignRef, Evaluation, Evaluator, SpecTemplate, accel_metrics};
+use crate::StudyError;
+use crate::config::LoadedConfig;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use tessera_arch::accel::AccelSpec;
+use tessera_nn::{Dataset, DigitsGenes, NetEvaluation, Split, TrainConfig};
+
+/// The network parameters of a design (those without a `path`), as a JSON object.
+fn network_values(cfg: &LoadedConfig, values: &Map<String, Value>) -> Map<String, Value> {
+    cfg.config
+        .space
+        .iter()
+        .filter(|p| p.path.is_none())
+        .filter_map(|p| values.get(&p.name).map(|v| (p.name.clone(), v.clone())))
+        .collect()
+}
+
+/// A trained network shared by every design that uses it (training is deterministic, so
+/// the cache changes no result; it saves training the same network for every accelerator).
+type NetCache = Mutex<HashMap<String, Arc<OnceLock<Result<NetEvaluation, String>>>>>;
+
+/// See [`crate::config::EvaluatorSpec::DigitsAccel`].
+pub struct DigitsAccelEvaluator {
+    cfg: LoadedConfig,
+    template: SpecTemplate<AccelSpec>,
+    data: Dataset,
+    split: Split,
+    train: TrainConfig,
+    seed: u64,
+    cache: NetCache,
+}
+
+impl DigitsAccelEvaluator {
+    pub fn new(
+        cfg: &LoadedConfig,
+        base: &str,
+        seed: u64,
+        train: TrainConfig,
+    ) -> Result<Self, StudyError> {
+        let template = SpecTemplate::with_params(cfg, base, true)?;
+        // Every network parameter must be a DigitsGenes field: check with the first values.
+        let first: Map<String, Value> = cfg
+            .config
+            .space
+            .iter()
+            .filter(|p| p.path.is_none())
+            .map(|p| {
+                let d = p.kind.dim();
+                (p.name.clone(), p.kind.decode(&super::first_gene(&d)))
+            })
+            .collect();
+        serde_json::from_value::<DigitsGenes>(Value::Object(first)).map_err(|e| {
+            cfg.error_at(
+                "space",
+                format!(
+                    "the parameters without a `path` must be exactly the network genes conv_layers, conv_width, kernel, depthwise, hidden, activation, weight_bits, act_bits: {e}"
+                ),
+            )
+        })?;
+        let data = tessera_nn::data::digits();
+        let split = Split::standard(&data, seed)
+            .map_err(|e| StudyError::Evaluator(format!("digits split: {e}")))?;
+        Ok(DigitsAccelEvaluator {
+            cfg: cfg.clone(),
+            template,
+            data,
+            split,
+            train,
+            seed,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn network(&self, genes: &DigitsGenes) -> Result<NetEvaluation, String> {
+        let key = format!("{genes:?}");
+        let cell = {
+            let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(c.entry(key).or_default())
+        };
+        cell.get_or_init(|| {
+            tessera_nn::train_and_evaluate(
+                &genes.genotype(),
+                &self.data,
+                &self.split,
+                &self.train,
+                self.seed,
+            )
+            .map_err(|i| i.to_string())
+        })
+        .clone()
+    }
+}
+
+impl Evaluator for DigitsAccelEvaluator {
+    fn describe(&self) -> String {
+        format!(
+            "digits x accel, train seed {}, train config {:?} v1",
+            self.seed, self.train
+        )
+    }
+
+    fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
+        let genes: DigitsGenes =
+            match serde_json::from_value(Value::Object(network_values(&self.cfg, d.values))) {
+                Ok(g) => g,
+                Err(e) => return Evaluation::Infeasible(format!("network genes: {e}")),
+            };
+        let spec = match self.template.instantiate(d.values) {
+            Ok(s) => s,
+            Err(e) => return Evaluation::Infeasible(format!("invalid spec: {e}")),
+        };
+        let net = match self.network(&genes) {
+            Ok(n) => n,
+            Err(e) => return Evaluation::Infeasible(format!("network: {e}")),
+        };
+        let shapes = match net.network.lower() {
+            Ok(s) => s,
+            Err(e) => return Evaluation::Failed(format!("lowering: {e}")),
+        };
+        match tessera_accel::Accelerator::new(&spec).totals(&shapes) {
+            Ok(t) => {
+                let mut m = accel_metrics(&t);
+                m.insert("accuracy".into(), net.accuracy);
+                m.insert("float_accuracy".into(), net.float_accuracy);
+                m.insert("params".into(), net.params as f64);
+                m.insert("weight_kbit".into(), net.weight_bits_total / 1e3);
+                Evaluation::Metrics(m)
+            }
+            Err((layer, why)) => Evaluation::Infeasible(format!("layer {layer}: {why}")),
+        }
+    }
+}
+
+/// See [`crate::config::EvaluatorSpec::Nas201Accel`].
+pub struct Nas201AccelEvaluator {
+    template: SpecTemplate<AccelSpec>,
+    dataset: String,
+    classes: u32,
+}
+
+impl Nas201AccelEvaluator {
+    pub fn new(cfg: &LoadedConfig, base: &str, dataset: &str) -> Result<Self, StudyError> {
+        let classes = match dataset {
+            "cifar10" => 10,
+            "cifar100" => 100,
+            "imagenet16-120" => 120,
+            other => {
+                return Err(cfg.error_at(
+                    other,
+                    format!("dataset `{other}`: expected cifar10, cifar100 or imagenet16-120"),
+                ));
+            }
+        };
+        for i in 0..6 {
+            let name = format!("edge{i}");
+            if !cfg
+                .config
+                .space
+                .iter()
+                .any(|p| p.name == name && p.path.is_none())
+            {
+                return Err(cfg.error_at(
+                    "space",
+                    format!("the cell needs parameters edge0..edge5 without a `path`; `{name}` is missing"),
+                ));
+            }
+        }
+        Ok(Nas201AccelEvaluator {
+            template: SpecTemplate::with_params(cfg, base, true)?,
+            dataset: dataset.to_string(),
+            classes,
+        })
+    }
+}
+
+impl Evaluator for Nas201AccelEvaluator {
+    fn describe(&self) -> String {
+        format!("nas-bench-201 {} x accel v1", self.dataset)
+    }
+
+    fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
+        let mut arch = String::from("|");
+        for (i, group) in [1usize, 2, 3].iter().enumerate() {
+            let start = [0usize, 1, 3][i];
+            for j in 0..*group {
+                let e = start + j;
+                let op = d
+                    .values
+                    .get(&format!("edge{e}"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                arch.push_str(&format!("{op}~{j}|"));
+            }
+            if i < 2 {
+                arch.push_str("+|");
+            }
+        }
+        let entry = match tessera_nn::nas201::lookup(&arch) {
+            Ok(e) => e,
+            Err(e) => return Evaluation::Infeasible(format!("cell {arch}: {e}")),
+        };
+        let accuracy = match self.dataset.as_str() {
+            "cifar10" => entry.cifar10_test,
+            "cifar100" => entry.cifar100_test,
+            _ => entry.imagenet16_120_test,
+        } / 100.0;
+        let spec = match self.template.instantiate(d.values) {
+            Ok(s) => s,
+            Err(e) => return Evaluation::Infeasible(format!("invalid spec: {e}")),
+        };
+        let net = tessera_nn::nas201::lower(&entry.cell, self.classes, None);
+        let shapes = match net.lower() {
+            Ok(s) => s,
+            Err(e) => return Evaluation::Failed(format!("lowering: {e}")),
+        };
+        match tessera_accel::Accelerator::new(&spec).totals(&shapes) {
+            Ok(t) => {
+                let mut m = accel_metrics(&t);
+                m.insert("accuracy".into(), accuracy);
+                Evaluation::Metrics(m)
+            }
+            Err((layer, why)) => Evaluation::Infeasible(format!("layer {layer}: {why}")),
+        }
+    }
+}
