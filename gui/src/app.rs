@@ -32,6 +32,18 @@ impl View {
         View::Compare,
     ];
 
+    /// The name on the command line (`--view`).
+    pub fn key(self) -> &'static str {
+        match self {
+            View::Schedule => "schedule",
+            View::Dfg => "dfg",
+            View::Simulation => "simulation",
+            View::Run => "run",
+            View::Search => "search",
+            View::Compare => "compare",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             View::Schedule => "Schedule",
@@ -142,6 +154,10 @@ pub struct App {
     next_doc: DocId,
     last_refresh: Option<Instant>,
     pub show_browser: bool,
+    /// A view asked for on the command line: kept when documents open.
+    pub start_view: Option<View>,
+    /// A node to select in the first mapping or kernel opened (command line `--select`).
+    pub start_node: Option<u32>,
     egui_ctx: Option<egui::Context>,
 }
 
@@ -169,6 +185,8 @@ impl App {
             next_doc: 1,
             last_refresh: None,
             show_browser: false,
+            start_view: None,
+            start_node: None,
             egui_ctx: None,
         }
     }
@@ -202,7 +220,10 @@ impl App {
             kind: loaded.kind,
         });
         self.active = Some(id);
-        self.view = view;
+        self.view = self.start_view.take().unwrap_or(view);
+        if let Some(node) = self.start_node.take() {
+            self.selection = Selection::Node { doc: id, node };
+        }
         self.views.schedule.canvas.fit_pending = true;
         self.views.dfg.canvas.fit_pending = true;
         id

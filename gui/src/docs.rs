@@ -178,7 +178,12 @@ fn open_json(path: &Path) -> Result<Loaded, OpenError> {
             )
         })?;
         return Ok(Loaded {
-            title: format!("{} on {} (sim, seed {:?})", r.kernel, r.arch, r.seed),
+            title: format!(
+                "{} on {} (simulation, input seed {})",
+                r.kernel,
+                r.arch,
+                r.seed.map(|s| s.to_string()).unwrap_or_else(|| "-".into())
+            ),
             kind: DocKind::SimReport(Box::new(r)),
         });
     }

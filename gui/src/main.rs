@@ -1,19 +1,56 @@
-//! `tessera-gui [FILES or DIR]`: the desktop GUI. Files and folders given on the command
-//! line open at start; more open from File > Open or by dropping them on the window.
+//! `tessera-gui [--view VIEW] [--select NODE] [FILES or DIR]...`: the desktop GUI. Files
+//! and folders given on the command line open at start; more open from File > Open or by
+//! dropping them on the window.
 
 use std::path::PathBuf;
-use tessera_gui::{App, Command};
+use tessera_gui::{App, Command, View};
+
+const HELP: &str = "tessera-gui [--view VIEW] [--select NODE] [FILES or DIR]...
+
+Opens mapping.json files, kernels (.tk, .xml, .dot, .gv, .json), `tessera sim --json` and
+`tessera compare --json` output, and co-search run folders (a folder with manifest.json).
+  --view VIEW    the view to start in: schedule, dfg, simulation, run, search or compare
+  --select NODE  select this node of the first mapping or kernel opened";
+
+fn bad(message: String) -> ! {
+    eprintln!("tessera-gui: {message}\n\n{HELP}");
+    std::process::exit(2);
+}
 
 fn main() -> eframe::Result {
-    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    if args
-        .iter()
-        .any(|a| a.as_os_str() == "--help" || a.as_os_str() == "-h")
-    {
-        println!(
-            "tessera-gui [FILES or DIR]...\n\nOpens mapping.json files, kernels (.tk, .xml, .dot, .gv, .json), `tessera sim --json` and\n`tessera compare --json` output, and co-search run folders (a folder with manifest.json).\nViews: Schedule, DFG, Simulation, Run, Co-search, Compare."
-        );
-        return Ok(());
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut view = None;
+    let mut select = None;
+    let mut it = std::env::args_os().skip(1);
+    while let Some(a) = it.next() {
+        match a.to_str() {
+            Some("--help" | "-h") => {
+                println!("{HELP}");
+                return Ok(());
+            }
+            Some("--view") => {
+                let name = it
+                    .next()
+                    .and_then(|v| v.into_string().ok())
+                    .unwrap_or_default();
+                match View::ALL.iter().find(|v| v.key() == name) {
+                    Some(v) => view = Some(*v),
+                    None => bad(format!("--view `{name}`: not a view")),
+                }
+            }
+            Some("--select") => {
+                match it
+                    .next()
+                    .and_then(|v| v.into_string().ok())
+                    .and_then(|v| v.parse().ok())
+                {
+                    Some(n) => select = Some(n),
+                    None => bad("--select expects a node number".into()),
+                }
+            }
+            Some(s) if s.starts_with("--") => bad(format!("unknown option `{s}`")),
+            _ => files.push(PathBuf::from(a)),
+        }
     }
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
@@ -27,9 +64,11 @@ fn main() -> eframe::Result {
         options,
         Box::new(move |cc| {
             let mut app = App::new(tessera_gui::app::load_persisted(cc.storage));
-            for a in args {
-                app.command(Command::Open(a));
+            for f in files {
+                app.command(Command::Open(f));
             }
+            app.start_view = view;
+            app.start_node = select;
             Ok(Box::new(app))
         }),
     )

@@ -305,16 +305,19 @@ pub fn draw_slot(
         }
         let (row, col) = arch.pe_pos(pe);
         let kind = arch
-            .layout
-            .get(row as usize)
-            .and_then(|l| l.chars().nth(col as usize))
-            .unwrap_or('?');
+            .kind_at(row, col)
+            .map(|k| k.name.as_str())
+            .unwrap_or("?");
         p.text(
             f.to_screen(r.left_top() + Vec2::new(4.0, 3.0)),
             Align2::LEFT_TOP,
             format!(
-                "{pe} {kind}{}",
-                if idx.memory_pe[pe as usize] { " M" } else { "" }
+                "PE {pe} {kind}{}",
+                if idx.memory_pe[pe as usize] {
+                    " [bank]"
+                } else {
+                    ""
+                }
             ),
             font(9.0),
             egui::Color32::from_gray(170),
@@ -362,11 +365,16 @@ pub fn draw_slot(
             }
         }
         if detail {
-            let regs: Vec<String> = idx.reg_writes[slot as usize]
+            let mut regs: Vec<String> = idx.reg_writes[slot as usize]
                 .iter()
                 .filter(|(q, _, _)| *q == pe)
                 .map(|(_, reg, v)| format!("r{reg}=n{v}"))
                 .collect();
+            if regs.len() > 2 {
+                let more = regs.len() - 2;
+                regs.truncate(2);
+                regs.push(format!("+{more}"));
+            }
             if !regs.is_empty() {
                 p.text(
                     f.to_screen(center + Vec2::new(0.0, 26.0)),
