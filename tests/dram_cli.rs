@@ -155,6 +155,8 @@ fn nist_passes_trng_output_and_fails_constant_streams() {
     assert_eq!(v["bits"], 40000);
     assert_eq!(v["tests"].as_array().unwrap().len(), 15);
     assert_eq!(v["failed"], 0);
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["input"]["format"], "ascii");
     // The same bits as a binary file are read as binary (8 bits per byte).
     let packed: Vec<u8> = std::fs::read(&bits)
         .unwrap()
@@ -170,6 +172,7 @@ fn nist_passes_trng_output_and_fails_constant_streams() {
         "--json",
     ]));
     assert_eq!(w["ones"], v["ones"]);
+    assert_eq!(w["input"]["format"], "binary");
     let bad = write(&d, "ones.txt", &"1".repeat(5000));
     let out = tessera(&["dram", "nist", &bad]);
     assert_eq!(out.status.code(), Some(1), "a constant stream must fail");
@@ -278,4 +281,223 @@ fn pid_runs_a_user_program_and_marks_every_violation() {
     let out = tessera(&["dram", "pid", &bad]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.ron"));
+}
+
+/// Deterministic pseudo-random bits for the NIST tests (SplitMix64, all 64 bits of each
+/// output, least significant first).
+fn splitmix_bits(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed;
+    let mut bits = Vec::with_capacity(n + 64);
+    while bits.len() < n {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        bits.extend((0..64).map(|i| ((z >> i) & 1) as u8));
+    }
+    bits.truncate(n);
+    bits
+}
+
+/// ASCII 0/1 text, 1000 bits per line.
+fn ascii_text(bits: &[u8]) -> String {
+    bits.chunks(1000)
+        .map(|c| c.iter().map(|&b| char::from(b'0' + b)).collect::<String>() + "\n")
+        .collect()
+}
+
+/// 8 bits per byte, most significant first.
+fn packed(bits: &[u8]) -> Vec<u8> {
+    bits.chunks(8)
+        .map(|c| c.iter().fold(0u8, |a, &b| (a << 1) | b))
+        .collect()
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn nist_judges_one_sequence_or_many_and_fails_bias_and_periodicity() {
+    let d = tmp_dir("nist-verdict");
+    // One random sequence of 2^18 bits: passes under the default single-sequence rule.
+    let one = write(&d, "one.txt", &ascii_text(&splitmix_bits(1, 1 << 18)));
+    let v = json(&tessera(&["dram", "nist", &one, "--json"]));
+    assert_eq!(v["method"], "single_sequence");
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["rule"]["kind"], "corrected");
+    assert!(v["rule_text"].as_str().unwrap().contains("15 k"));
+    // 60 random sequences of 20,000 bits as one job: proportions and, from 55 sequences,
+    // the uniformity of P-values (SP 800-22 4.2.1, 4.2.2).
+    let many = d.join("many.bin");
+    std::fs::write(&many, packed(&splitmix_bits(2, 60 * 20_000 + 8))).unwrap();
+    let many = many.display().to_string();
+    let v = json(&tessera(&[
+        "dram",
+        "nist",
+        &many,
+        "--sequence-bits",
+        "20000",
+        "--json",
+    ]));
+    assert_eq!(v["method"], "multi_sequence");
+    assert_eq!(
+        (v["sequences"].as_u64(), v["ignored_bits"].as_u64()),
+        (Some(60), Some(8))
+    );
+    assert_eq!(v["verdict"], "pass");
+    let check = &v["tests"][0]["checks"][0];
+    assert_eq!(check["sequences"], 60);
+    assert!(check["uniformity_p"].as_f64().is_some());
+    let [lo, hi] = [&check["interval"][0], &check["interval"][1]].map(|x| x.as_f64().unwrap());
+    let half = 3.0 * (0.99f64 * 0.01 / 60.0).sqrt();
+    assert!((lo - (0.99 - half)).abs() < 1e-12 && (hi - (0.99 + half)).abs() < 1e-12);
+    let (out, _) = text(&tessera(&[
+        "dram",
+        "nist",
+        &many,
+        "--sequence-bits",
+        "20000",
+    ]));
+    assert!(
+        out.contains("60 sequences of 20000 bits") && out.contains("verdict: PASS"),
+        "{out}"
+    );
+    // A 53 %-ones stream and a periodic one fail (exit code 1), alone and as jobs.
+    let mut x = 0u64;
+    let biased: Vec<u8> = (0..1 << 17)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            u8::from((x >> 33) % 100 < 53)
+        })
+        .collect();
+    let pattern = splitmix_bits(3, 64);
+    let periodic: Vec<u8> = (0..1 << 17).map(|i| pattern[i % 64]).collect();
+    for (name, bits, test) in [
+        ("biased.txt", &biased, "Frequency"),
+        ("periodic.txt", &periodic, "Serial"),
+    ] {
+        let f = write(&d, name, &ascii_text(bits));
+        for extra in [&[][..], &["--sequence-bits", "16384"][..]] {
+            let mut args = vec!["dram", "nist", &f];
+            args.extend_from_slice(extra);
+            let out = tessera(&args);
+            assert_eq!(out.status.code(), Some(1), "{name} {extra:?} must fail");
+            let (out, _) = text(&out);
+            let line = out
+                .lines()
+                .find(|l| l.trim_start().starts_with(test))
+                .unwrap_or_default();
+            assert!(line.contains("FAIL"), "{name} {extra:?}: {out}");
+            assert!(out.contains("verdict: FAIL"), "{out}");
+        }
+    }
+}
+
+#[test]
+fn nist_input_format_is_explicit() {
+    let d = tmp_dir("nist-format");
+    // A 0/1 text file with one stray character: refused (exit code 2) with file, line and
+    // column, whether the format is auto or ascii; never silently read as bytes.
+    let mut lines: Vec<String> = ascii_text(&splitmix_bits(4, 5000))
+        .lines()
+        .map(String::from)
+        .collect();
+    lines[2].replace_range(41..42, "x");
+    let stray = write(&d, "stray.txt", &(lines.join("\n") + "\n"));
+    for format in ["auto", "ascii"] {
+        let out = tessera(&["dram", "nist", &stray, "--format", format]);
+        assert_eq!(out.status.code(), Some(2), "--format {format}");
+        let (_, err) = text(&out);
+        assert!(
+            err.contains("stray.txt:3:42: found 'x'"),
+            "--format {format}: {err}"
+        );
+    }
+    // Asked for, the same file's bytes are tested (and are far from random).
+    let out = tessera(&["dram", "nist", &stray, "--format", "binary"]);
+    assert_eq!(out.status.code(), Some(1));
+    let (out, _) = text(&out);
+    assert!(
+        out.contains("40040 bits read as binary (--format binary)"),
+        "{out}"
+    );
+    // Auto says what it chose and why.
+    let clean = write(&d, "clean.txt", &ascii_text(&splitmix_bits(5, 5000)));
+    let (out, _) = text(&tessera(&["dram", "nist", &clean]));
+    assert!(
+        out.contains("5000 bits read as ascii (auto: every byte is '0', '1' or whitespace)"),
+        "{out}"
+    );
+    let bin = d.join("bits.bin");
+    std::fs::write(&bin, packed(&splitmix_bits(6, 8000))).unwrap();
+    let v = json(&tessera(&[
+        "dram",
+        "nist",
+        &bin.display().to_string(),
+        "--json",
+    ]));
+    assert_eq!(v["input"]["format"], "binary");
+    assert_eq!(v["input"]["automatic"], true);
+    assert_eq!(v["bits"], 8000);
+}
+
+#[test]
+fn nist_options_are_checked_against_sp800_22() {
+    let d = tmp_dir("nist-options");
+    let f = write(&d, "bits.txt", &ascii_text(&splitmix_bits(7, 40_000)));
+    for (args, needle) in [
+        (&["--block-frequency-m", "10"][..], "--block-frequency-m 10"),
+        (&["--serial-m", "14"][..], "2.11.7"),
+        (&["--apen-m", "10"][..], "2.12.7"),
+        (&["--linear-complexity-m", "6000"][..], "2.10.7"),
+        (&["--universal-l", "6"][..], "2.9.7"),
+        (&["--non-overlapping-m", "30"][..], "--non-overlapping-m 30"),
+        (&["--sequence-bits", "50"][..], "at least 100"),
+        (&["--sequence-bits", "50000"][..], "only 40000 bits"),
+        (&["--alpha", "1.5"][..], "--alpha 1.5"),
+        (&["--battery-alpha", "0"][..], "--battery-alpha 0"),
+    ] {
+        let mut all = vec!["dram", "nist", &f];
+        all.extend_from_slice(args);
+        let out = tessera(&all);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    // Valid STS parameters are used and reported.
+    let v = json(&tessera(&[
+        "dram",
+        "nist",
+        &f,
+        "--block-frequency-m",
+        "1000",
+        "--serial-m",
+        "10",
+        "--non-overlapping-m",
+        "10",
+        "--json",
+    ]));
+    let p = &v["params"];
+    assert_eq!(
+        (
+            p["block_frequency_m"].as_u64(),
+            p["serial_m"].as_u64(),
+            p["non_overlapping_templates"].as_u64(),
+            p["approximate_entropy_m"].as_u64()
+        ),
+        (Some(1000), Some(10), Some(148), Some(9))
+    );
+    // --strict: any NIST flag fails, and the report says so.
+    let v = tessera(&["dram", "nist", &f, "--strict", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(r["rule"]["kind"], "any_flag");
+    let flagged = r["nist_flags"].as_u64().unwrap() > 0;
+    assert_eq!(v.status.code(), Some(if flagged { 1 } else { 0 }));
 }

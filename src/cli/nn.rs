@@ -65,6 +65,9 @@ pub struct TrainArgs {
     /// Use the per-candidate budget of searches (20 epochs, 5 fine-tuning epochs).
     #[arg(long)]
     pub search_budget: bool,
+    /// Shift training images by up to N pixels (seeded augmentation; 0 = off).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub augment_shift: usize,
     /// Write the trained network to STEM.safetensors and STEM.ron.
     #[arg(long, value_name = "STEM")]
     pub save: Option<PathBuf>,
@@ -198,6 +201,7 @@ fn train(a: TrainArgs) -> anyhow::Result<Outcome> {
     if let Some(e) = a.epochs {
         cfg.max_epochs = e;
     }
+    cfg.augment_shift = a.augment_shift;
     let bar = super::progress_bar("training");
     bar.set_length(u64::from(cfg.max_epochs));
     let on_epoch = |s: &tessera_nn::train::EpochStats| {

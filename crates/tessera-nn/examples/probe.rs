@@ -77,6 +77,7 @@ fn main() {
         cosine: env("COS", 1.0) > 0.0,
         batch: env("BATCH", 32.0) as usize,
         qat_epochs: env("QAT", 10.0) as u32,
+        augment_shift: env("SHIFT", 0.0) as usize,
         ..TrainConfig::default()
     };
     let only: Option<usize> = std::env::var("ONLY").ok().and_then(|v| v.parse().ok());

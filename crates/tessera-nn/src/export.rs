@@ -43,7 +43,7 @@ impl Exported {
             return Err(NnError::Data(format!(
                 "the weights were trained on `{}` (hash {}), not on `{}`",
                 self.dataset,
-                &self.dataset_hash[..12],
+                self.dataset_hash.get(..12).unwrap_or(&self.dataset_hash),
                 data.name
             )));
         }

@@ -263,7 +263,7 @@ impl NetGenotype {
         crate::data::hex(&sha2::Sha256::digest(text.as_bytes()))[..16].to_string()
     }
 
-    /// Every weight and activation bit-width used, input first.
+    /// True when the input and every weight and activation bit-width are integer widths.
     pub fn all_integer(&self) -> bool {
         let mut ok = self.input_bits != BitWidth::Float;
         visit(&self.blocks, &mut |b| match b {

@@ -20,8 +20,8 @@ use crate::error::Infeasible;
 use crate::genotype::Plan;
 use crate::net::{FakeQuant, Params, forward, loss_and_grad};
 use crate::quant::{Calibration, calibrate, fake_quant, quantize_weights};
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,10 @@ pub struct TrainConfig {
     /// Use at most this many training samples (the first ones of the split's list, which
     /// is sorted): for quick tests.
     pub max_train_samples: Option<usize>,
+    /// Image inputs only: shift each training image by up to this many pixels in each
+    /// direction (drawn from the seeded shuffle stream, zero fill); 0 turns it off.
+    #[serde(default)]
+    pub augment_shift: usize,
 }
 
 impl Default for TrainConfig {
@@ -75,6 +79,7 @@ impl Default for TrainConfig {
             weight_decay: 5e-4,
             cosine: true,
             max_train_samples: None,
+            augment_shift: 0,
         }
     }
 }
@@ -250,6 +255,21 @@ fn apply_update(
     }
 }
 
+/// Append `img` (h x w x c) shifted by (dy, dx) pixels, zero-filled.
+fn push_shifted(out: &mut Vec<f32>, img: &[f32], s: crate::data::ImageShape, dy: i64, dx: i64) {
+    for y in 0..s.h as i64 {
+        for x in 0..s.w as i64 {
+            let (sy, sx) = (y - dy, x - dx);
+            if sy >= 0 && sy < s.h as i64 && sx >= 0 && sx < s.w as i64 {
+                let o = (sy as usize * s.w + sx as usize) * s.c;
+                out.extend_from_slice(&img[o..o + s.c]);
+            } else {
+                out.extend(std::iter::repeat_n(0.0, s.c));
+            }
+        }
+    }
+}
+
 /// Per-layer weight scales (None for float layers), fixed for one QAT epoch.
 fn epoch_scales(plan: &Plan, params: &Params) -> Vec<Option<Vec<f32>>> {
     let mut out = vec![None; params.layers.len()];
@@ -371,7 +391,15 @@ fn run_phase(
             xb.clear();
             yb.clear();
             for &i in bidx {
-                xb.extend_from_slice(&tx[i * size..(i + 1) * size]);
+                let img = &tx[i * size..(i + 1) * size];
+                let s = cfg.augment_shift as i64;
+                if s > 0 && plan.input.h > 1 && plan.input.w > 1 {
+                    let dy = rng.random_range(-s..=s);
+                    let dx = rng.random_range(-s..=s);
+                    push_shifted(&mut xb, img, plan.input, dy, dx);
+                } else {
+                    xb.extend_from_slice(img);
+                }
                 yb.push(ty[i]);
             }
             let fq = cal.as_ref().map(|c| step_quant(plan, &params, c, &scales));
@@ -557,4 +585,21 @@ pub fn train(
         history,
         quantisation: quantisation.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifted_images_move_and_zero_fill() {
+        let s = crate::data::ImageShape { h: 2, w: 3, c: 1 };
+        let img = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mut out = Vec::new();
+        push_shifted(&mut out, &img, s, 0, 1);
+        assert_eq!(out, vec![0.0, 1.0, 2.0, 0.0, 4.0, 5.0]);
+        out.clear();
+        push_shifted(&mut out, &img, s, -1, 0);
+        assert_eq!(out, vec![4.0, 5.0, 6.0, 0.0, 0.0, 0.0]);
+    }
 }

@@ -41,9 +41,14 @@ fn one_and_two_threads_give_bit_identical_weights_and_accuracy() {
     let d = data::digits();
     let split = Split::standard(&d, 0).unwrap();
     let g = NetGenotype::from_ron(SMALL, "small.ron").unwrap();
+    // With the seeded shift augmentation on, so that it is covered too.
+    let cfg = TrainConfig {
+        augment_shift: 1,
+        ..quick()
+    };
     let run = |threads| {
         pool(threads).install(|| {
-            train_and_evaluate_full(&g, &d, &split, &quick(), 5, &Hooks::default()).unwrap()
+            train_and_evaluate_full(&g, &d, &split, &cfg, 5, &Hooks::default()).unwrap()
         })
     };
     let (e1, t1) = run(1);
@@ -56,9 +61,8 @@ fn one_and_two_threads_give_bit_identical_weights_and_accuracy() {
     assert_eq!(e1.quantisation, "quantisation-aware (STE)");
     assert_eq!(e1.qat_epochs, 1);
     // A different seed trains different weights.
-    let (_, t3) = pool(2).install(|| {
-        train_and_evaluate_full(&g, &d, &split, &quick(), 6, &Hooks::default()).unwrap()
-    });
+    let (_, t3) = pool(2)
+        .install(|| train_and_evaluate_full(&g, &d, &split, &cfg, 6, &Hooks::default()).unwrap());
     assert_ne!(t1.params.bit_hash(), t3.params.bit_hash());
 }
 

@@ -2,8 +2,10 @@
 //! 20,000 evaluations) and NSGA-III on DTLZ2 (population 92, 18,400 evaluations), with the
 //! wall time of each run (ask/tell loop with the evaluation inline, one thread).
 //!
-//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS [PROBLEMS]]`, e.g.
-//! `-- 1,2,3,4,5 zdt1,dtlz2` (defaults: seeds 1 to 5, every problem).
+//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS [PROBLEMS [PM]]]`,
+//! e.g. `-- 1,2,3,4,5 zdt1,dtlz2` (defaults: seeds 1 to 5, every problem). `PM` sets the
+//! per-gene mutation probability to `PM / n_vars` instead of the default `1 / n_vars`
+//! (`0.9` reproduces pymoo's effective rate, see docs/PERFORMANCE.md).
 //! Two hypervolumes are printed per run, both at the reference point 1.1 per objective:
 //! `final` = the first front of the final population (what pymoo's `res.F` holds for
 //! NSGA-II), `archive` = the front of every evaluation made. Besides wall time, the CPU
@@ -34,11 +36,27 @@ fn main() {
                 .collect()
         })
         .unwrap_or_else(|| TestProblem::ALL.to_vec());
+    let pm_scale: Option<f64> = std::env::args()
+        .nth(3)
+        .map(|s| s.parse().expect("PM is a number"));
     println!("problem strategy seed evals hv_final hv_archive wall_ms cpu_ms");
     for problem in problems {
+        let mutation_prob = pm_scale.map(|k| k / problem.n_vars() as f64);
         let (spec, budget) = match problem {
-            TestProblem::Dtlz2 => (StrategySpec::Nsga3(Nsga3Options::default()), 18_400),
-            _ => (StrategySpec::Nsga2(Nsga2Options::default()), 20_000),
+            TestProblem::Dtlz2 => (
+                StrategySpec::Nsga3(Nsga3Options {
+                    mutation_prob,
+                    ..Default::default()
+                }),
+                18_400,
+            ),
+            _ => (
+                StrategySpec::Nsga2(Nsga2Options {
+                    mutation_prob,
+                    ..Default::default()
+                }),
+                20_000,
+            ),
         };
         let m = problem.n_objectives();
         let reference = problem.reference_point();

@@ -1,0 +1,667 @@
+//! Open documents: what each file is (recognised by its kind and `format_version`), loaded
+//! through the owning library crate, with the indices the views need precomputed once.
+
+use crate::layout::DfgLayout;
+use petgraph::graph::EdgeIndex;
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use tessera_arch::cgra::PeId;
+use tessera_flow::compare::{COMPARE_FORMAT_VERSION, CompareReport};
+use tessera_ir::Kernel;
+use tessera_map::mii::MiiReport;
+use tessera_map::{Loc, Mapping};
+use tessera_sim::{SIM_REPORT_FORMAT_VERSION, SimReport};
+use tessera_study::config::LoadedConfig;
+use tessera_study::report::RunSummary;
+use tessera_study::run::{Manifest, Record};
+
+/// A document's identity, stable while it is open (selections refer to it).
+pub type DocId = u64;
+
+/// An open document.
+pub struct Document {
+    pub id: DocId,
+    pub path: PathBuf,
+    pub title: String,
+    pub kind: DocKind,
+}
+
+/// What a document holds.
+pub enum DocKind {
+    Mapping(Box<MappingDoc>),
+    Kernel(Box<KernelDoc>),
+    Search(Box<SearchDoc>),
+    Compare(Box<CompareReport>),
+    SimReport(Box<SimReport>),
+}
+
+impl DocKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            DocKind::Mapping(_) => "mapping",
+            DocKind::Kernel(_) => "kernel",
+            DocKind::Search(_) => "search run",
+            DocKind::Compare(_) => "compare report",
+            DocKind::SimReport(_) => "simulation report",
+        }
+    }
+}
+
+/// Why a file could not be opened, for the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenError {
+    pub file: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.message.starts_with(&self.file) {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+fn err(path: &Path, message: impl Into<String>) -> OpenError {
+    OpenError {
+        file: path.display().to_string(),
+        message: message.into(),
+    }
+}
+
+/// A loaded file, before it gets an id.
+pub struct Loaded {
+    pub title: String,
+    pub kind: DocKind,
+}
+
+/// Recognise `path` by kind and version and load it. Never panics on bad input.
+pub fn open_path(path: &Path) -> Result<Loaded, OpenError> {
+    if path.is_dir() {
+        if path.join("manifest.json").exists() || path.join("results.jsonl").exists() {
+            return open_search(path);
+        }
+        return Err(err(
+            path,
+            "a folder, but not a search run folder (no manifest.json or results.jsonl); open a file in it instead",
+        ));
+    }
+    if !path.exists() {
+        return Err(err(path, "no such file or folder"));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // A run folder's own files open the folder.
+    if matches!(
+        name.as_str(),
+        "results.jsonl" | "manifest.json" | "summary.json" | "front.csv"
+    ) && let Some(dir) = path.parent()
+        && dir.join("manifest.json").exists()
+    {
+        return open_search(dir);
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "tk" | "xml" | "dot" | "gv" => open_kernel(path),
+        "json" => open_json(path),
+        _ => Err(err(
+            path,
+            format!(
+                "unrecognised file kind `.{ext}`: Tessera opens mapping.json, kernels (.tk, .xml, .dot, .gv, .json), `tessera sim --json` and `tessera compare --json` output, and search run folders"
+            ),
+        )),
+    }
+}
+
+fn open_kernel(path: &Path) -> Result<Loaded, OpenError> {
+    let kernel = tessera_ir::load::load_kernel(path, &[]).map_err(|e| err(path, e.to_string()))?;
+    Ok(Loaded {
+        title: format!("{} (kernel)", kernel.name),
+        kind: DocKind::Kernel(Box::new(KernelDoc::new(kernel, path.to_path_buf()))),
+    })
+}
+
+fn version_error(path: &Path, what: &str, found: &serde_json::Value, expected: u32) -> OpenError {
+    err(
+        path,
+        format!("{what} format version {found}, this Tessera reads version {expected}"),
+    )
+}
+
+fn open_json(path: &Path) -> Result<Loaded, OpenError> {
+    let text = std::fs::read_to_string(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
+    let file = path.display().to_string();
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        err(
+            path,
+            format!("{file}:{}:{}: not JSON: {e}", e.line(), e.column()),
+        )
+    })?;
+    let has = |k: &str| value.get(k).is_some();
+    let version = value.get("format_version").cloned().unwrap_or_default();
+    if has("placements") && has("routes") && has("ii") {
+        let mapping = Mapping::from_json(&text, &file).map_err(|e| err(path, e.to_string()))?;
+        let title = format!(
+            "{} on {} (II {})",
+            mapping.kernel.name, mapping.arch.name, mapping.ii
+        );
+        return Ok(Loaded {
+            title,
+            kind: DocKind::Mapping(Box::new(MappingDoc::new(mapping, None))),
+        });
+    }
+    if has("verification") && has("total_cycles") && has("pe_utilisation") {
+        if version.as_u64() != Some(SIM_REPORT_FORMAT_VERSION as u64) {
+            return Err(version_error(
+                path,
+                "simulation report",
+                &version,
+                SIM_REPORT_FORMAT_VERSION,
+            ));
+        }
+        let r: SimReport = serde_json::from_str(&text).map_err(|e| {
+            err(
+                path,
+                format!(
+                    "{file}:{}:{}: not a simulation report: {e}",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        return Ok(Loaded {
+            title: format!("{} on {} (sim, seed {:?})", r.kernel, r.arch, r.seed),
+            kind: DocKind::SimReport(Box::new(r)),
+        });
+    }
+    if has("archs") && has("kernels") && has("geomeans") {
+        if version.as_u64() != Some(COMPARE_FORMAT_VERSION as u64) {
+            return Err(version_error(
+                path,
+                "compare report",
+                &version,
+                COMPARE_FORMAT_VERSION,
+            ));
+        }
+        let r: CompareReport = serde_json::from_str(&text).map_err(|e| {
+            err(
+                path,
+                format!(
+                    "{file}:{}:{}: not a compare report: {e}",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        return Ok(Loaded {
+            title: format!(
+                "compare ({} kernels x {} archs)",
+                r.kernels.len(),
+                r.archs.len()
+            ),
+            kind: DocKind::Compare(Box::new(r)),
+        });
+    }
+    if has("graph") && has("trip_count") {
+        return open_kernel(path);
+    }
+    Err(err(
+        path,
+        "JSON, but not a Tessera file this GUI reads (a mapping, kernel, `tessera sim --json` or `tessera compare --json` output)",
+    ))
+}
+
+/// A mapping with what the views need.
+pub struct MappingDoc {
+    pub mapping: Mapping,
+    /// The MII breakdown (`map --explain`), recomputed from the embedded kernel and spec.
+    pub mii: Result<MiiReport, String>,
+    pub layout: DfgLayout,
+    pub index: ScheduleIndex,
+    /// The latest simulation of this mapping run from the GUI (or given with it).
+    pub sim: Option<SimReport>,
+}
+
+impl MappingDoc {
+    pub fn new(mapping: Mapping, sim: Option<SimReport>) -> Self {
+        let mii =
+            tessera_map::mii::analyze(&mapping.kernel, &mapping.arch).map_err(|e| e.to_string());
+        let layout = DfgLayout::new(&mapping.kernel);
+        let index = ScheduleIndex::new(&mapping);
+        Self {
+            mapping,
+            mii,
+            layout,
+            index,
+            sim,
+        }
+    }
+}
+
+/// A kernel on its own (its DFG; map it from the Run view).
+pub struct KernelDoc {
+    pub kernel: Kernel,
+    pub file: PathBuf,
+    pub layout: DfgLayout,
+}
+
+impl KernelDoc {
+    pub fn new(kernel: Kernel, file: PathBuf) -> Self {
+        let layout = DfgLayout::new(&kernel);
+        Self {
+            kernel,
+            file,
+            layout,
+        }
+    }
+}
+
+/// One hop drawn in a slot: a value moving from one PE to another (or into a register).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hop {
+    pub from: PeId,
+    pub to: PeId,
+    /// Index into `Mapping::routes`.
+    pub route: u32,
+    pub kind: HopKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopKind {
+    /// Along a link (registered or multi-hop in one cycle).
+    Link,
+    /// A combinational COMPOSE hop (value taken in the producer's cycle).
+    Comb,
+    /// Written into register `reg` of `to` (no movement when `from == to`).
+    Reg(u16),
+}
+
+/// A COMPOSE chain: ops that execute in one cycle across PEs (one virtual PE).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    pub nodes: Vec<u32>,
+    pub pes: Vec<PeId>,
+    pub slot: u32,
+    /// Latest end of an op of the chain plus setup, in ps, against the clock period.
+    pub used_ps: u32,
+    pub period_ps: u32,
+}
+
+/// Per-slot and per-PE lookups of a mapping, built once when it opens.
+pub struct ScheduleIndex {
+    pub ii: u32,
+    pub pes: usize,
+    /// `cells[slot * pes + pe]`: the node whose op issues on `pe` in `slot`.
+    pub cells: Vec<Option<u32>>,
+    /// Hops per slot.
+    pub hops: Vec<Vec<Hop>>,
+    /// Routes touching each node (as producer or consumer), indices into `routes`.
+    pub node_routes: Vec<Vec<u32>>,
+    /// Nodes placed on each PE, by slot.
+    pub pe_nodes: Vec<Vec<u32>>,
+    /// Whether each PE is wired to a memory bank.
+    pub memory_pe: Vec<bool>,
+    pub chains: Vec<Chain>,
+    /// `chain_of[node]`: its chain, an index into `chains`.
+    pub chain_of: Vec<Option<u32>>,
+    /// Register writes per slot: (pe, reg, node producing the value).
+    pub reg_writes: Vec<Vec<(PeId, u16, u32)>>,
+}
+
+impl ScheduleIndex {
+    pub fn new(m: &Mapping) -> Self {
+        let ii = m.ii.max(1);
+        let pes = m.arch.pe_count();
+        let n = m.kernel.node_count();
+        let mut cells = vec![None; ii as usize * pes];
+        let mut pe_nodes = vec![Vec::new(); pes];
+        for (v, p) in m.placements.iter().enumerate() {
+            if let Some(pe) = p.pe
+                && (pe as usize) < pes
+            {
+                let slot = (p.cycle % ii) as usize;
+                cells[slot * pes + pe as usize].get_or_insert(v as u32);
+                pe_nodes[pe as usize].push(v as u32);
+            }
+        }
+        for list in &mut pe_nodes {
+            list.sort_by_key(|&v| (m.placements[v as usize].cycle % ii, v));
+        }
+        let mut hops = vec![Vec::new(); ii as usize];
+        let mut reg_writes = vec![Vec::new(); ii as usize];
+        let mut node_routes = vec![Vec::new(); n];
+        // Union-find over COMPOSE-chained nodes.
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(p: &mut [usize], x: usize) -> usize {
+            let mut r = x;
+            while p[r] != r {
+                r = p[r];
+            }
+            let mut y = x;
+            while p[y] != r {
+                let next = p[y];
+                p[y] = r;
+                y = next;
+            }
+            r
+        }
+        for (ri, r) in m.routes.iter().enumerate() {
+            let Some((src, dst)) = m
+                .kernel
+                .graph
+                .edge_endpoints(EdgeIndex::new(r.edge as usize))
+            else {
+                continue;
+            };
+            let (src, dst) = (src.index(), dst.index());
+            if src < n {
+                node_routes[src].push(ri as u32);
+            }
+            if dst < n && dst != src {
+                node_routes[dst].push(ri as u32);
+            }
+            for s in &r.segments {
+                let slot = (s.cycle % ii) as usize;
+                let mut at = s.from.pe();
+                let comb = matches!(s.from, Loc::Comb { .. });
+                if comb && src < n && dst < n {
+                    let (a, b) = (find(&mut parent, src), find(&mut parent, dst));
+                    parent[a] = b;
+                }
+                for &next in &s.path {
+                    hops[slot].push(Hop {
+                        from: at,
+                        to: next,
+                        route: ri as u32,
+                        kind: if comb { HopKind::Comb } else { HopKind::Link },
+                    });
+                    at = next;
+                }
+                if let Loc::Reg { pe, reg } = s.to {
+                    hops[slot].push(Hop {
+                        from: at,
+                        to: pe,
+                        route: ri as u32,
+                        kind: HopKind::Reg(reg),
+                    });
+                    reg_writes[slot].push((pe, reg, src as u32));
+                }
+            }
+        }
+        // Chains: groups of two or more nodes joined by combinational segments.
+        let mut groups: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+        for v in 0..n {
+            let r = find(&mut parent, v);
+            groups.entry(r).or_default().push(v as u32);
+        }
+        let mut chains = Vec::new();
+        let mut chain_of = vec![None; n];
+        let period = m.arch.timing.clock_period_ps;
+        for (_, nodes) in groups.into_iter().filter(|(_, g)| g.len() > 1) {
+            let mut pes_of: Vec<PeId> = nodes
+                .iter()
+                .filter_map(|&v| m.placements.get(v as usize).and_then(|p| p.pe))
+                .collect();
+            pes_of.dedup();
+            let used = nodes
+                .iter()
+                .filter_map(|&v| {
+                    let p = m.placements.get(v as usize)?;
+                    let delay = m
+                        .arch
+                        .op_cost(
+                            m.kernel.graph[petgraph::graph::NodeIndex::new(v as usize)]
+                                .op
+                                .class(),
+                        )
+                        .map(|c| c.delay_ps)
+                        .unwrap_or(0);
+                    Some(p.start_ps + delay)
+                })
+                .max()
+                .unwrap_or(0)
+                + m.arch.timing.setup_ps;
+            let slot = m
+                .placements
+                .get(nodes[0] as usize)
+                .map(|p| p.cycle % ii)
+                .unwrap_or(0);
+            for &v in &nodes {
+                chain_of[v as usize] = Some(chains.len() as u32);
+            }
+            chains.push(Chain {
+                nodes,
+                pes: pes_of,
+                slot,
+                used_ps: used,
+                period_ps: period,
+            });
+        }
+        let memory_pe = (0..pes)
+            .map(|pe| !m.arch.banks_of(pe as PeId).is_empty())
+            .collect();
+        Self {
+            ii,
+            pes,
+            cells,
+            hops,
+            node_routes,
+            pe_nodes,
+            memory_pe,
+            chains,
+            chain_of,
+            reg_writes,
+        }
+    }
+
+    pub fn cell(&self, slot: u32, pe: PeId) -> Option<u32> {
+        self.cells
+            .get(slot as usize * self.pes + pe as usize)
+            .copied()
+            .flatten()
+    }
+}
+
+/// A short description of node `v`: mnemonic, id and label.
+pub fn node_desc(k: &Kernel, v: u32) -> String {
+    let Some(node) = k
+        .graph
+        .node_weight(petgraph::graph::NodeIndex::new(v as usize))
+    else {
+        return format!("n{v}");
+    };
+    let mut s = format!("n{v} {}", node.op.mnemonic());
+    if let Some(imm) = node.imm {
+        s += &format!(" #{imm}");
+    }
+    if !node.label.is_empty() {
+        s += &format!(" ({})", node.label);
+    }
+    s
+}
+
+/// A co-search run folder, growing while the search runs.
+pub struct SearchDoc {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub config: Result<LoadedConfig, String>,
+    pub summary: Option<RunSummary>,
+    pub records: Vec<Record>,
+    /// Minimised objectives per record (row-major, `objectives` per row; +inf when not scored).
+    pub points: Vec<f64>,
+    pub violation: Vec<f64>,
+    /// Hypervolume after each evaluation.
+    pub hv: Vec<f64>,
+    hv_trace: Option<tessera_search::HypervolumeTrace>,
+    /// Ids on the current Pareto front (feasible-first, as `tessera_search::pareto_front`).
+    pub front: Vec<u64>,
+    pub front_feasible: bool,
+    /// Bytes of `results.jsonl` read so far (whole lines only).
+    pub read_bytes: u64,
+    /// Every metric name seen, for the axis pickers.
+    pub metrics: Vec<String>,
+    /// Problem met while refreshing (shown in the view; reading goes on).
+    pub refresh_error: Option<String>,
+}
+
+fn open_search(dir: &Path) -> Result<Loaded, OpenError> {
+    let doc = SearchDoc::open(dir)?;
+    Ok(Loaded {
+        title: format!("search {} ({})", doc.manifest.name, dir.display()),
+        kind: DocKind::Search(Box::new(doc)),
+    })
+}
+
+impl SearchDoc {
+    pub fn open(dir: &Path) -> Result<SearchDoc, OpenError> {
+        let manifest_path = dir.join("manifest.json");
+        let manifest = tessera_study::run::read_manifest(&manifest_path)
+            .map_err(|e| err(&manifest_path, e.to_string()))?;
+        let config = LoadedConfig::from_str(
+            &tessera_arch::spec_io::to_ron(&manifest.config),
+            &manifest_path.display().to_string(),
+        )
+        .map_err(|e| e.to_string());
+        let summary_path = dir.join("summary.json");
+        let summary = std::fs::read_to_string(&summary_path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<RunSummary>(&t).ok());
+        let m = manifest.config.objectives.len();
+        let hv_trace = config
+            .as_ref()
+            .ok()
+            .and_then(|c| tessera_search::HypervolumeTrace::new(&c.minimised_reference()).ok());
+        let mut doc = SearchDoc {
+            dir: dir.to_path_buf(),
+            manifest,
+            config,
+            summary,
+            records: Vec::new(),
+            points: Vec::new(),
+            violation: Vec::new(),
+            hv: Vec::new(),
+            hv_trace,
+            front: Vec::new(),
+            front_feasible: false,
+            read_bytes: 0,
+            metrics: Vec::new(),
+            refresh_error: None,
+        };
+        let _ = m;
+        doc.refresh()
+            .map_err(|e| err(&dir.join("results.jsonl"), e))?;
+        Ok(doc)
+    }
+
+    pub fn objective_names(&self) -> Vec<String> {
+        self.manifest
+            .config
+            .objectives
+            .iter()
+            .map(|o| o.metric.clone())
+            .collect()
+    }
+
+    /// Read the lines appended to `results.jsonl` since the last call (only the new
+    /// bytes; a last line still being written is left for the next call). Returns how many
+    /// records were added.
+    pub fn refresh(&mut self) -> Result<usize, String> {
+        let path = self.dir.join("results.jsonl");
+        let mut f = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(format!("cannot read: {e}")),
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len < self.read_bytes {
+            return Err(format!(
+                "results.jsonl shrank from {} to {len} bytes (the run was restarted?); reopen the folder",
+                self.read_bytes
+            ));
+        }
+        if len == self.read_bytes {
+            return Ok(0);
+        }
+        f.seek(SeekFrom::Start(self.read_bytes))
+            .map_err(|e| format!("cannot read: {e}"))?;
+        let mut buf = Vec::with_capacity((len - self.read_bytes) as usize);
+        f.take(len - self.read_bytes)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        let Some(last_nl) = buf.iter().rposition(|&b| b == b'\n') else {
+            return Ok(0);
+        };
+        let complete = &buf[..=last_nl];
+        let mut added = 0;
+        let mut line_no = self.records.len();
+        for line in complete.split(|&b| b == b'\n') {
+            if line.is_empty() {
+                continue;
+            }
+            line_no += 1;
+            let rec: Record = serde_json::from_slice(line).map_err(|e| {
+                format!(
+                    "{}:{line_no}:{}: not a result record: {e}",
+                    path.display(),
+                    e.column()
+                )
+            })?;
+            self.push(rec);
+            added += 1;
+        }
+        self.read_bytes += complete.len() as u64;
+        if added > 0 {
+            self.update_front();
+        }
+        Ok(added)
+    }
+
+    fn push(&mut self, r: Record) {
+        let m = self.manifest.config.objectives.len();
+        let (p, v) = match &self.config {
+            Ok(cfg) => tessera_study::run::minimised_point(cfg, &r),
+            Err(_) => (vec![f64::INFINITY; m], f64::INFINITY),
+        };
+        let hv = match &mut self.hv_trace {
+            Some(t) if p.len() == m && p.iter().all(|x| x.is_finite()) => {
+                t.push(&p, v).unwrap_or(f64::NAN)
+            }
+            _ => self.hv.last().copied().unwrap_or(0.0),
+        };
+        self.hv.push(hv);
+        self.points.extend(p.iter().take(m));
+        for _ in p.len()..m {
+            self.points.push(f64::INFINITY);
+        }
+        self.violation.push(v);
+        for k in r.metrics.keys() {
+            if !self.metrics.contains(k) {
+                self.metrics.push(k.clone());
+            }
+        }
+        self.records.push(r);
+    }
+
+    fn update_front(&mut self) {
+        let m = self.manifest.config.objectives.len().max(1);
+        let front = tessera_search::pareto_front(&self.points, &self.violation, m);
+        self.front = front.indices.iter().map(|&i| self.records[i].id).collect();
+        self.front_feasible = front.feasible;
+    }
+
+    pub fn record(&self, id: u64) -> Option<&Record> {
+        // Ids are dense from 0 in order (read_results checks the same).
+        self.records
+            .get(id as usize)
+            .filter(|r| r.id == id)
+            .or_else(|| self.records.iter().find(|r| r.id == id))
+    }
+}

@@ -1,0 +1,352 @@
+//! Co-search view: the Pareto scatter of a run folder (selectable axes, colour by a third
+//! metric, feasible vs infeasible, constraint lines, hover tooltip, click for a design's
+//! details), the hypervolume over evaluations, and the front as a table; refreshed live
+//! while the search appends to `results.jsonl`.
+
+use super::{colors, ramp};
+use crate::app::ViewCtx;
+use crate::docs::{DocId, SearchDoc};
+use crate::selection::Selection;
+use eframe::egui::{self, Color32};
+use egui_plot::{HLine, Line, MarkerShape, Plot, PlotPoint, PlotPoints, Points, VLine};
+
+/// Colour bins when colouring by a metric (one plot series each).
+const COLOR_BINS: usize = 8;
+/// Rows of the front table drawn at most.
+const FRONT_ROWS: usize = 500;
+
+#[derive(Default)]
+pub struct SearchState {
+    pub x: Option<String>,
+    pub y: Option<String>,
+    pub color: Option<String>,
+    cache: Option<Series>,
+}
+
+/// The plot series of one (document, axes, colour, record count), rebuilt only when one
+/// of these changes, so a frame borrows them instead of rebuilding 100,000 points.
+struct Series {
+    key: (DocId, String, String, Option<String>, usize),
+    bins: Vec<Vec<PlotPoint>>,
+    infeasible: Vec<PlotPoint>,
+    front: Vec<PlotPoint>,
+    /// Every drawn point with its record id (for picking).
+    all: Vec<(PlotPoint, u64)>,
+    color_range: Option<(f64, f64)>,
+}
+
+fn value(s: &SearchDoc, r: &tessera_study::run::Record, metric: &str) -> Option<f64> {
+    r.metrics.get(metric).copied().or_else(|| {
+        s.objective_names()
+            .iter()
+            .position(|o| o == metric)
+            .and_then(|i| r.objectives.get(i).copied())
+    })
+}
+
+fn build(s: &SearchDoc, key: (DocId, String, String, Option<String>, usize)) -> Series {
+    let (_, x, y, c, _) = &key;
+    let cvals: Vec<f64> = match c {
+        Some(c) => s
+            .records
+            .iter()
+            .filter_map(|r| value(s, r, c))
+            .filter(|v| v.is_finite())
+            .collect(),
+        None => Vec::new(),
+    };
+    let color_range = (!cvals.is_empty()).then(|| {
+        cvals
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            })
+    });
+    let mut bins = vec![Vec::new(); if c.is_some() { COLOR_BINS } else { 1 }];
+    let mut infeasible = Vec::new();
+    let mut all = Vec::with_capacity(s.records.len());
+    for r in &s.records {
+        let (Some(px), Some(py)) = (value(s, r, x), value(s, r, y)) else {
+            continue;
+        };
+        if !px.is_finite() || !py.is_finite() {
+            continue;
+        }
+        let p = PlotPoint::new(px, py);
+        all.push((p, r.id));
+        if !r.feasible {
+            infeasible.push(p);
+            continue;
+        }
+        let bin = match (c, color_range) {
+            (Some(c), Some((lo, hi))) => value(s, r, c)
+                .map(|v| (((v - lo) / (hi - lo).max(1e-300)) * COLOR_BINS as f64) as usize)
+                .unwrap_or(0)
+                .min(COLOR_BINS - 1),
+            _ => 0,
+        };
+        bins[bin].push(p);
+    }
+    let front = s
+        .front
+        .iter()
+        .filter_map(|&id| s.record(id))
+        .filter_map(|r| Some(PlotPoint::new(value(s, r, x)?, value(s, r, y)?)))
+        .collect();
+    Series {
+        key,
+        bins,
+        infeasible,
+        front,
+        all,
+        color_range,
+    }
+}
+
+fn pick_metric(
+    ui: &mut egui::Ui,
+    label: &str,
+    current: &mut Option<String>,
+    options: &[String],
+    allow_none: bool,
+) {
+    let l = ui.label(label);
+    egui::ComboBox::from_id_salt(label)
+        .selected_text(current.clone().unwrap_or_else(|| "none".into()))
+        .show_ui(ui, |ui| {
+            if allow_none && ui.selectable_label(current.is_none(), "none").clicked() {
+                *current = None;
+            }
+            for o in options {
+                if ui
+                    .selectable_label(current.as_deref() == Some(o), o)
+                    .clicked()
+                {
+                    *current = Some(o.clone());
+                }
+            }
+        })
+        .response
+        .labelled_by(l.id);
+}
+
+pub fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SearchState, doc: DocId, s: &SearchDoc) {
+    let objectives = s.objective_names();
+    let mut options = objectives.clone();
+    for m in &s.metrics {
+        if !options.contains(m) {
+            options.push(m.clone());
+        }
+    }
+    if st.x.as_ref().is_none_or(|x| !options.contains(x)) {
+        st.x = objectives.first().cloned();
+    }
+    if st.y.as_ref().is_none_or(|y| !options.contains(y)) {
+        st.y = objectives.get(1).or(objectives.first()).cloned();
+    }
+    let feasible = s.records.iter().filter(|r| r.feasible).count();
+    let budget = s.manifest.config.budget.evaluations;
+    let done = s
+        .summary
+        .as_ref()
+        .is_some_and(|x| x.evaluations as usize == s.records.len());
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!(
+            "{}: {} evaluation(s){} ({} feasible), strategy {}, evaluator {}; hypervolume {:.6}; front {} design(s){}",
+            s.manifest.name,
+            s.records.len(),
+            budget.map(|b| format!(" of {b}")).unwrap_or_default(),
+            feasible,
+            s.manifest.strategy,
+            s.manifest.evaluator,
+            s.hv.last().copied().unwrap_or(0.0),
+            s.front.len(),
+            if s.front_feasible || s.front.is_empty() { "" } else { " (nothing feasible: least-violating shown)" },
+        ));
+        if !done {
+            ui.colored_label(colors::RELATED, "live: refreshing while results.jsonl grows");
+        }
+    });
+    if let Some(e) = &s.refresh_error {
+        ui.colored_label(colors::CRITICAL, e);
+    }
+    if let Err(e) = &s.config {
+        ui.colored_label(colors::CRITICAL, format!("config: {e}"));
+    }
+    ui.horizontal(|ui| {
+        pick_metric(ui, "X axis", &mut st.x, &options, false);
+        pick_metric(ui, "Y axis", &mut st.y, &options, false);
+        pick_metric(ui, "Colour by", &mut st.color, &options, true);
+    });
+    let (Some(x), Some(y)) = (st.x.clone(), st.y.clone()) else {
+        ui.label("The run has no objectives to plot.");
+        return;
+    };
+    let key = (doc, x.clone(), y.clone(), st.color.clone(), s.records.len());
+    if st.cache.as_ref().is_none_or(|c| c.key != key) {
+        st.cache = Some(build(s, key));
+    }
+    let Some(series) = st.cache.as_ref() else {
+        return;
+    };
+    if let (Some(c), Some((lo, hi))) = (&st.color, series.color_range) {
+        ui.horizontal(|ui| {
+            ui.label(format!("{c}:"));
+            for b in 0..COLOR_BINS {
+                let t = b as f64 / (COLOR_BINS - 1) as f64;
+                ui.colored_label(
+                    ramp(t),
+                    format!(
+                        "{:.3}",
+                        lo + (hi - lo) * (b as f64 + 0.5) / COLOR_BINS as f64
+                    ),
+                );
+            }
+        });
+    }
+    let selected = ctx.selection.design_in(doc);
+    egui::Panel::right("front table")
+        .default_size(260.0)
+        .show(ui, |ui| {
+            ui.strong(format!("Pareto front ({} designs)", s.front.len()));
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                for &id in s.front.iter().take(FRONT_ROWS) {
+                    let Some(r) = s.record(id) else { continue };
+                    let text = format!(
+                        "design {id}: {x} {}, {y} {}",
+                        value(s, r, &x)
+                            .map(|v| format!("{v:.4}"))
+                            .unwrap_or_default(),
+                        value(s, r, &y)
+                            .map(|v| format!("{v:.4}"))
+                            .unwrap_or_default()
+                    );
+                    if ui.selectable_label(selected == Some(id), text).clicked() {
+                        ctx.select(Selection::Design { doc, id });
+                    }
+                }
+                if s.front.len() > FRONT_ROWS {
+                    ui.label(format!("… and {} more", s.front.len() - FRONT_ROWS));
+                }
+            });
+        });
+    egui::Panel::bottom("hv")
+        .default_size(160.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            ui.label("Hypervolume over evaluations");
+            let pts: PlotPoints =
+                s.hv.iter()
+                    .enumerate()
+                    .map(|(i, &h)| [i as f64 + 1.0, h])
+                    .collect();
+            Plot::new("hv plot")
+                .x_axis_label("evaluations")
+                .y_axis_label("hypervolume")
+                .allow_scroll(false)
+                .show(ui, |p| {
+                    p.line(Line::new("hypervolume", pts).color(colors::ROUTE))
+                });
+        });
+    egui::CentralPanel::default().show(ui, |ui| {
+        let constraints: Vec<_> = s
+            .config
+            .as_ref()
+            .map(|c| c.constraints.clone())
+            .unwrap_or_default();
+        let sel_point = selected
+            .and_then(|id| series.all.iter().find(|(_, i)| *i == id))
+            .map(|(p, _)| *p);
+        let resp = Plot::new(("pareto", doc))
+            .x_axis_label(x.clone())
+            .y_axis_label(y.clone())
+            .legend(egui_plot::Legend::default())
+            .show(ui, |p| {
+                p.points(
+                    Points::new("infeasible", series.infeasible.as_slice())
+                        .color(colors::INFEASIBLE)
+                        .shape(MarkerShape::Cross)
+                        .radius(2.0)
+                        .allow_hover(false),
+                );
+                let nbins = series.bins.len();
+                for (b, pts) in series.bins.iter().enumerate() {
+                    let color = if nbins == 1 {
+                        colors::ROUTE
+                    } else {
+                        ramp(b as f64 / (nbins - 1) as f64)
+                    };
+                    let name = if nbins == 1 {
+                        "feasible".to_string()
+                    } else {
+                        format!("feasible, bin {}", b + 1)
+                    };
+                    p.points(
+                        Points::new(name, pts.as_slice())
+                            .color(color)
+                            .radius(2.0)
+                            .filled(true)
+                            .allow_hover(false),
+                    );
+                }
+                p.points(
+                    Points::new("Pareto front", series.front.as_slice())
+                        .color(colors::SELECTED)
+                        .shape(MarkerShape::Diamond)
+                        .radius(4.0)
+                        .filled(false)
+                        .allow_hover(false),
+                );
+                for c in &constraints {
+                    let name = format!(
+                        "{} {} {}",
+                        c.metric,
+                        if c.at_most { "<=" } else { ">=" },
+                        c.bound
+                    );
+                    if c.metric == x {
+                        p.vline(VLine::new(name, c.bound).color(colors::CRITICAL));
+                    } else if c.metric == y {
+                        p.hline(HLine::new(name, c.bound).color(colors::CRITICAL));
+                    }
+                }
+                if let Some(sp) = sel_point {
+                    p.points(
+                        Points::new("selected", vec![[sp.x, sp.y]])
+                            .color(Color32::WHITE)
+                            .radius(7.0)
+                            .filled(false),
+                    );
+                }
+                p.pointer_coordinate()
+            });
+        // Nearest drawn point to the pointer, in screen space.
+        let nearest = resp.response.hover_pos().and_then(|pos| {
+            series
+                .all
+                .iter()
+                .map(|(pt, id)| (resp.transform.position_from_point(pt).distance_sq(pos), *id))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .filter(|(d2, _)| *d2 < 12.0 * 12.0)
+                .map(|(_, id)| id)
+        });
+        if let Some(id) = nearest
+            && let Some(r) = s.record(id)
+        {
+            let text = format!(
+                "design {id} ({})\n{x} = {}\n{y} = {}{}",
+                if r.feasible { "feasible" } else { "infeasible" },
+                value(s, r, &x).unwrap_or(f64::NAN),
+                value(s, r, &y).unwrap_or(f64::NAN),
+                st.color
+                    .as_ref()
+                    .map(|c| format!("\n{c} = {}", value(s, r, c).unwrap_or(f64::NAN)))
+                    .unwrap_or_default()
+            );
+            resp.response.clone().on_hover_text_at_pointer(text);
+            if resp.response.clicked() {
+                ctx.select(Selection::Design { doc, id });
+            }
+        }
+    });
+}
