@@ -42,6 +42,26 @@ fn bench(c: &mut Criterion) {
             black_box(ok)
         })
     });
+    // Both cores: the designs split between two rayon workers (as `--threads 2` does).
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    g.bench_function("evaluator, 1000 designs, 2 threads", |b| {
+        b.iter(|| {
+            use rayon::prelude::*;
+            pool.install(|| {
+                designs
+                    .par_iter()
+                    .filter(|(cand, values)| {
+                        let d = DesignRef {
+                            id: cand.id,
+                            genes: &cand.genes,
+                            values,
+                        };
+                        matches!(ev.evaluate(&d, 0), Evaluation::Metrics(_))
+                    })
+                    .count()
+            })
+        })
+    });
     g.finish();
 }
 
