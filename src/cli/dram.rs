@@ -149,7 +149,25 @@ enum FormatArg {
     Auto,
 }
 
+// Every line of a report first clears the spinner shown while the model runs.
+macro_rules! println {
+    ($($t:tt)*) => {{
+        super::stop_spinner();
+        std::println!($($t)*);
+    }};
+}
+
 pub fn run(cmd: DramCmd) -> anyhow::Result<Outcome> {
+    let what = match &cmd {
+        DramCmd::Sim { config, .. }
+        | DramCmd::Trng { config, .. }
+        | DramCmd::Puf { config, .. }
+        | DramCmd::Hammer { config, .. }
+        | DramCmd::Channel { config, .. } => config.display().to_string(),
+        DramCmd::Pid { program, .. } => program.display().to_string(),
+        DramCmd::Nist(a) => a.file.display().to_string(),
+    };
+    super::start_spinner(format!("dram: running {what}"));
     match cmd {
         DramCmd::Sim { config, json } => sim(&config, json),
         DramCmd::Trng { config, json, out } => trng(&config, json, out.as_deref()),

@@ -110,9 +110,10 @@ pub(crate) fn sort_subset(points: &[f64], m: usize, subset: &[usize]) -> Vec<Vec
 }
 
 /// The first front of `subset` only: rows in lexicographic order, each kept unless a kept
-/// row dominates it (a row can only be dominated by rows before it in that order). O(n log n
-/// + n F) for a front of F rows, where sorting every front would cost far more on large
-/// sets (a run's summary over 200,000 designs). Returned in lexicographic order.
+/// row dominates it (a row can only be dominated by rows before it in that order). The cost
+/// is O(n log n) plus O(n F) for a front of F rows, where sorting every front would cost far
+/// more on large sets (a run's summary over 200,000 designs). Returned in lexicographic
+/// order.
 pub(crate) fn first_front_subset(points: &[f64], m: usize, subset: &[usize]) -> Vec<usize> {
     let row = |i: usize| &points[i * m..(i + 1) * m];
     let mut order = subset.to_vec();

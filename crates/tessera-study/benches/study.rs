@@ -43,7 +43,10 @@ fn bench(c: &mut Criterion) {
         })
     });
     // Both cores: the designs split between two rayon workers (as `--threads 2` does).
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
     g.bench_function("evaluator, 1000 designs, 2 threads", |b| {
         b.iter(|| {
             use rayon::prelude::*;
