@@ -154,3 +154,56 @@ fn cgra_designs_are_mapped_and_verified_by_simulation() {
         assert!(r["metrics"]["cycles"].as_f64().unwrap() > 0.0, "{r}");
     }
 }
+
+#[test]
+fn emitted_designs_reload_and_score_as_recorded() {
+    // NAS-Bench-201 x accelerator: the emitted spec and network give the recorded latency.
+    let text = shipped("nasbench201-edge.ron").replace("evaluations: 5000", "evaluations: 100");
+    let cfg = temp_file("evals", "nas-emit.ron", &text);
+    let dir = out_dir("nas-emit");
+    run(&cfg, &dir, &["--emit-front"]);
+    let emitted: Vec<PathBuf> = std::fs::read_dir(dir.join("emit"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!emitted.is_empty());
+    for d in emitted.iter().take(3) {
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("design.json")).unwrap()).unwrap();
+        let o = tessera(&[
+            "accel",
+            "run",
+            d.join("network.ron").to_str().unwrap(),
+            "--arch",
+            d.join("accel.ron").to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rep = json(&o);
+        let latency_ms = rep["totals"]["latency_ns"].as_f64().unwrap() / 1e6;
+        let recorded = record["metrics"]["latency_ms"].as_f64().unwrap();
+        assert!(
+            (latency_ms - recorded).abs() <= 1e-12 * recorded.max(1.0),
+            "{latency_ms} vs {recorded}"
+        );
+    }
+    // CGRA: every emitted mapping simulates and verifies with `tessera sim`.
+    let text = shipped("cgra-kernels.ron")
+        .replace("\"workloads/kernels\"", "\"workloads/kernels/dot.tk\"")
+        .replace("evaluations: 200", "evaluations: 4")
+        .replace("pop_size: 20", "pop_size: 4");
+    let cfg = temp_file("evals", "cgra-emit.ron", &text);
+    let dir = out_dir("cgra-emit");
+    run(&cfg, &dir, &[]);
+    let o = tessera(&["search", "emit", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first = std::fs::read_dir(dir.join("emit"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let o = tessera(&["sim", first.join("mappings/dot.json").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(first.join("cgra.ron").exists());
+}

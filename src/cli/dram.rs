@@ -17,13 +17,16 @@ pub enum DramCmd {
     Sim {
         /// Experiment file (RON), e.g. workloads/dram/sim-random.ron.
         config: PathBuf,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
     /// True random numbers from multi-row activation (QUAC, SiMRA) or reduced tRCD
     /// (D-RaNGe): entropy, throughput from command timing, optional NIST battery.
     Trng {
+        /// Study config (RON), e.g. workloads/dram/trng-quac.ron.
         config: PathBuf,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
         /// Write the post-processed bits (ASCII 0/1) here.
@@ -33,7 +36,9 @@ pub enum DramCmd {
     /// PUF over a population of simulated chips: intra/inter Jaccard and Hamming distance,
     /// uniformity, bit-aliasing, evaluation latency.
     Puf {
+        /// Study config (RON), e.g. workloads/dram/puf-simra.ron.
         config: PathBuf,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -41,13 +46,17 @@ pub enum DramCmd {
     /// `compare` list runs variants side by side (e.g. tracker bypasses: escaped flips,
     /// preventive refreshes, overhead).
     Hammer {
+        /// Study config (RON), e.g. workloads/dram/hammer-double.ron.
         config: PathBuf,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Row-buffer timing covert channel: latency histograms, raw rate, BER, capacity.
     Channel {
+        /// Study config (RON), e.g. workloads/dram/channel-rowbuffer.ron.
         config: PathBuf,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -57,6 +66,7 @@ pub enum DramCmd {
     Pid {
         /// Program file, e.g. workloads/dram/pid-quac-maj.ron.
         program: PathBuf,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -139,7 +149,25 @@ enum FormatArg {
     Auto,
 }
 
+// Every line of a report first clears the spinner shown while the model runs.
+macro_rules! println {
+    ($($t:tt)*) => {{
+        super::stop_spinner();
+        std::println!($($t)*);
+    }};
+}
+
 pub fn run(cmd: DramCmd) -> anyhow::Result<Outcome> {
+    let what = match &cmd {
+        DramCmd::Sim { config, .. }
+        | DramCmd::Trng { config, .. }
+        | DramCmd::Puf { config, .. }
+        | DramCmd::Hammer { config, .. }
+        | DramCmd::Channel { config, .. } => config.display().to_string(),
+        DramCmd::Pid { program, .. } => program.display().to_string(),
+        DramCmd::Nist(a) => a.file.display().to_string(),
+    };
+    super::start_spinner(format!("dram: running {what}"));
     match cmd {
         DramCmd::Sim { config, json } => sim(&config, json),
         DramCmd::Trng { config, json, out } => trng(&config, json, out.as_deref()),
@@ -267,8 +295,8 @@ fn trng(path: &Path, json: bool, out: Option<&Path>) -> anyhow::Result<Outcome> 
             report.throughput_gbps_per_module
         );
         println!(
-            "timing violations per iteration: {:?}",
-            report.violations_per_iteration
+            "timing violations per iteration: {}",
+            counts(&report.violations_per_iteration)
         );
         println!("first commands of one iteration (cycle, command, bank, row, broken rules):");
         for e in report.sample_trace.iter().take(12) {
@@ -322,8 +350,10 @@ fn puf(path: &Path, json: bool) -> anyhow::Result<Outcome> {
             r.uniformity.mean, r.bit_aliasing_mean, r.bit_aliasing_std
         );
         println!(
-            "evaluation latency {:.1} ns ({} commands), violations {:?}",
-            r.eval_latency_ns, r.eval_commands, r.violations_per_eval
+            "evaluation latency {:.1} ns ({} commands), violations {}",
+            r.eval_latency_ns,
+            r.eval_commands,
+            counts(&r.violations_per_eval)
         );
     }
     Ok(Outcome::Ok)
@@ -366,7 +396,7 @@ fn hammer(path: &Path, json: bool) -> anyhow::Result<Outcome> {
                 100.0 * r.mitigation_overhead
             );
         }
-        println!("timing violations: {:?}", r.timing_violations);
+        println!("timing violations: {}", counts(&r.timing_violations));
     }
     Ok(Outcome::Ok)
 }
@@ -759,7 +789,8 @@ fn pid(path: &Path, json: bool) -> anyhow::Result<Outcome> {
                 cycle,
             } => println!(
                 "multi-row activation at cycle {cycle}: bank {bank}, ACT {first} + ACT {second} \
-                 opened rows {rows:?}"
+                 opened rows {}",
+                list(rows)
             ),
             tessera_dram::pid::PidEvent::ReducedTrcdRead { bank, row, trcd_ns } => {
                 println!("reduced-tRCD read: bank {bank}, row {row}, {trcd_ns:.2} ns after ACT")
@@ -769,8 +800,15 @@ fn pid(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     }
     for rd in &r.reads {
         println!(
-            "read #{} bank {} rows {:?} ({}): {}/{} ones, {} differ from stored, data {}",
-            rd.index, rd.bank, rd.rows, rd.kind, rd.ones, rd.bits, rd.differs_from_stored, rd.hex
+            "read #{} bank {} rows {} ({}): {}/{} ones, {} differ from stored, data {}",
+            rd.index,
+            rd.bank,
+            list(&rd.rows),
+            rd.kind,
+            rd.ones,
+            rd.bits,
+            rd.differs_from_stored,
+            rd.hex
         );
     }
     println!("rows after the program:");
@@ -781,11 +819,30 @@ fn pid(path: &Path, json: bool) -> anyhow::Result<Outcome> {
         );
     }
     println!(
-        "{} of {} commands broke timing: {:?}; program time {:.2} ns",
+        "{} of {} commands broke timing: {}; program time {:.2} ns",
         r.commands_with_violations,
         r.trace.len(),
-        r.violations,
+        counts(&r.violations),
         r.total_ns
     );
     Ok(Outcome::Ok)
+}
+
+/// `tRCD x1, tRAS x2` (or `none`) for people, from (rule, count) pairs.
+fn counts<N: std::fmt::Display>(v: &[(String, N)]) -> String {
+    if v.is_empty() {
+        return "none".into();
+    }
+    v.iter()
+        .map(|(rule, n)| format!("{rule} x{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `1, 2, 3` for people.
+fn list<T: std::fmt::Display>(v: &[T]) -> String {
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -41,6 +41,7 @@ pub fn finish(result: anyhow::Result<Outcome>) -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(e) => {
+            stop_spinner();
             eprintln!("error: {e:#}");
             if e.downcast_ref::<BadInput>().is_some() {
                 ExitCode::from(2)
@@ -125,6 +126,27 @@ pub fn spinner(message: String) -> indicatif::ProgressBar {
     sp
 }
 
+static ACTIVE_SPINNER: std::sync::Mutex<Option<indicatif::ProgressBar>> =
+    std::sync::Mutex::new(None);
+
+/// Show a spinner until the first line of the report is printed ([`stop_spinner`]), for
+/// commands whose work happens inside one library call.
+pub fn start_spinner(message: String) {
+    let sp = spinner(message);
+    if let Ok(mut g) = ACTIVE_SPINNER.lock() {
+        *g = Some(sp);
+    }
+}
+
+/// Clear the spinner of [`start_spinner`], if one is showing.
+pub fn stop_spinner() {
+    if let Ok(mut g) = ACTIVE_SPINNER.lock()
+        && let Some(sp) = g.take()
+    {
+        sp.finish_and_clear();
+    }
+}
+
 /// Draw a flow's progress event on a bar.
 pub fn show_progress(bar: &indicatif::ProgressBar, e: &tessera_flow::ProgressEvent<'_>) {
     if bar.length() != Some(e.total) {
@@ -146,6 +168,7 @@ pub fn write_output(path: &std::path::Path, text: impl AsRef<[u8]>) -> anyhow::R
 
 /// Print a serializable report as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    stop_spinner();
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

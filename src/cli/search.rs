@@ -14,13 +14,20 @@ use tessera_study::report::RunSummary;
 use tessera_study::run::{RunOptions, RunProgress, run};
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct SearchArgs {
+    #[command(subcommand)]
+    pub sub: Option<SearchSub>,
     /// The search config (RON): evaluator, space, objectives, constraints, budget,
     /// strategy, seed, reference point (docs/search.md).
-    pub config: PathBuf,
+    #[arg(required = true)]
+    pub config: Option<PathBuf>,
     /// Run folder: manifest.json, results.jsonl, summary.json, front.csv, SVG plots.
-    #[arg(short = 'o', long = "output")]
-    pub output: PathBuf,
+    #[arg(short = 'o', long = "output", required = true)]
+    pub output: Option<PathBuf>,
+    /// After the run, write a folder per Pareto-front design (as `search emit`).
+    #[arg(long = "emit-front")]
+    pub emit_front: bool,
     /// Evaluations run in parallel (results do not depend on it).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
@@ -43,6 +50,22 @@ pub struct SearchArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(clap::Subcommand)]
+pub enum SearchSub {
+    /// Co-generation: write, for each design of a Pareto rank of a run, a folder that
+    /// Tessera's other commands load (specs, network, weights, mappings, metrics).
+    Emit {
+        /// The run folder.
+        dir: PathBuf,
+        /// Pareto rank to emit (0 = the front).
+        #[arg(long, default_value_t = 0)]
+        rank: usize,
+        /// Where to write (default: DIR/emit).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -108,8 +131,46 @@ fn study_error(e: StudyError) -> anyhow::Error {
     }
 }
 
+/// Emit a rank's designs; the listing goes to stdout, or to stderr when stdout carries JSON.
+fn emit(
+    dir: &std::path::Path,
+    rank: usize,
+    out: Option<&std::path::Path>,
+    to_stderr: bool,
+) -> anyhow::Result<()> {
+    let done = tessera_study::emit::emit(dir, rank, out).map_err(study_error)?;
+    let say = |s: String| {
+        if to_stderr {
+            eprintln!("{s}");
+        } else {
+            println!("{s}");
+        }
+    };
+    for e in &done {
+        say(format!(
+            "design {}: {} ({}){}",
+            e.id,
+            e.dir.display(),
+            e.files.join(", "),
+            e.error
+                .as_ref()
+                .map(|x| format!("; could not write the rest: {x}"))
+                .unwrap_or_default()
+        ));
+    }
+    say(format!("{} design(s) of rank {rank} emitted", done.len()));
+    Ok(())
+}
+
 pub fn run_search(a: SearchArgs) -> anyhow::Result<Outcome> {
-    let cfg = LoadedConfig::load(&a.config).map_err(study_error)?;
+    if let Some(SearchSub::Emit { dir, rank, output }) = &a.sub {
+        emit(dir, *rank, output.as_deref(), false)?;
+        return Ok(Outcome::Ok);
+    }
+    let (Some(config), Some(output)) = (&a.config, &a.output) else {
+        return Err(bad_input("search needs CONFIG and -o DIR"));
+    };
+    let cfg = LoadedConfig::load(config).map_err(study_error)?;
     if a.threads == 0 {
         return Err(bad_input("--threads must be at least 1"));
     }
@@ -145,7 +206,7 @@ pub fn run_search(a: SearchArgs) -> anyhow::Result<Outcome> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let opts = RunOptions {
-        dir: a.output.clone(),
+        dir: output.clone(),
         threads: a.threads,
         resume: a.resume,
         shard: a.shard,
@@ -172,7 +233,11 @@ pub fn run_search(a: SearchArgs) -> anyhow::Result<Outcome> {
     };
     let summary = run(&cfg, &opts, &STOP, &show).map_err(study_error)?;
     bar.finish_and_clear();
-    report(&summary, &a.output, a.json)
+    let outcome = report(&summary, output, a.json)?;
+    if a.emit_front && !summary.stopped {
+        emit(output, 0, None, a.json)?;
+    }
+    Ok(outcome)
 }
 
 pub fn run_merge(a: MergeArgs) -> anyhow::Result<Outcome> {

@@ -46,6 +46,30 @@ pub trait Evaluator: Send + Sync {
     /// Score one design. `worker` is the index of the calling worker thread (0 when
     /// sequential), for evaluators that keep per-worker state.
     fn evaluate(&self, design: &DesignRef<'_>, worker: usize) -> Evaluation;
+    /// Co-generation: write into `dir` the files Tessera's other commands load for this
+    /// design (specs, networks, weights, mappings); returns the files' names. The default
+    /// writes nothing.
+    fn emit(&self, _design: &DesignRef<'_>, _dir: &Path) -> Result<Vec<String>, String> {
+        Ok(Vec::new())
+    }
+}
+
+/// Write `text` to `dir/name`, returning the name.
+pub(crate) fn emit_file(dir: &Path, name: &str, text: &str) -> Result<String, String> {
+    let p = dir.join(name);
+    std::fs::write(&p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
+    Ok(name.to_string())
+}
+
+/// A spec as pretty RON (loads with the spec's `load`, e.g. `--arch FILE`).
+pub(crate) fn spec_ron<T: serde::Serialize>(spec: &T) -> String {
+    tessera_arch::spec_io::to_ron(spec)
+}
+
+/// A network as a RON layer list (loads with `tessera accel run FILE`).
+pub(crate) fn network_ron(net: &tessera_accel::Network) -> Result<String, String> {
+    ron::ser::to_string_pretty(net, ron::ser::PrettyConfig::default().struct_names(true))
+        .map_err(|e| e.to_string())
 }
 
 /// Build the evaluator a config names. `run_dir` is where it may keep files (the external
@@ -87,6 +111,7 @@ pub fn build(cfg: &LoadedConfig, run_dir: &Path) -> Result<Box<dyn Evaluator>, S
             let template = SpecTemplate::<AccelSpec>::new(cfg, base)?;
             Ok(Box::new(AccelEvaluator {
                 network: net.name.clone(),
+                net,
                 shapes,
                 template,
             }))
@@ -349,6 +374,7 @@ impl Evaluator for ProblemEvaluator {
 /// The accelerator model on one network.
 pub struct AccelEvaluator {
     network: String,
+    net: tessera_accel::Network,
     shapes: Vec<tessera_accel::GemmShape>,
     template: SpecTemplate<AccelSpec>,
 }
@@ -382,6 +408,14 @@ impl Evaluator for AccelEvaluator {
             Ok(t) => Evaluation::Metrics(accel_metrics(&t)),
             Err((layer, why)) => Evaluation::Infeasible(format!("layer {layer}: {why}")),
         }
+    }
+
+    fn emit(&self, d: &DesignRef<'_>, dir: &Path) -> Result<Vec<String>, String> {
+        let spec = self.template.instantiate(d.values)?;
+        Ok(vec![
+            emit_file(dir, "accel.ron", &spec_ron(&spec))?,
+            emit_file(dir, "network.ron", &network_ron(&self.net)?)?,
+        ])
     }
 }
 
@@ -456,5 +490,37 @@ impl Evaluator for CgraEvaluator {
         m.insert("edp_nj_us".into(), energy_pj / 1e3 * time_ns / 1e3);
         m.insert("geomean_ii_over_mii".into(), (ii_ratio_log / n).exp());
         Evaluation::Metrics(m)
+    }
+
+    fn emit(&self, d: &DesignRef<'_>, dir: &Path) -> Result<Vec<String>, String> {
+        let spec = self.template.instantiate(d.values)?;
+        let mut files = vec![emit_file(dir, "cgra.ron", &spec_ron(&spec))?];
+        let opts = tessera_map::driver::MapOptions {
+            seed: self.map_seed,
+            time_limit_s: self.time_limit_s,
+            ..Default::default()
+        };
+        let maps = dir.join("mappings");
+        std::fs::create_dir_all(&maps).map_err(|e| format!("{}: {e}", maps.display()))?;
+        for k in &self.kernels {
+            // The same judged mapping the evaluation simulated (the mapper is seeded).
+            let judge = |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, self.input_seed);
+            let o = tessera_map::driver::map_kernel_judged(
+                k,
+                &spec,
+                &opts,
+                Some(tessera_map::driver::Judge {
+                    seed: self.input_seed,
+                    cycles: &judge,
+                }),
+            )
+            .map_err(|e| format!("kernel {}: {e}", k.name))?;
+            let name = format!("mappings/{}.json", k.name);
+            o.mapping
+                .save(&dir.join(&name))
+                .map_err(|e| e.to_string())?;
+            files.push(name);
+        }
+        Ok(files)
     }
 }

@@ -13,6 +13,7 @@
 //! clock and the threads.
 
 pub mod config;
+pub mod emit;
 pub mod error;
 pub mod evaluate;
 pub mod merge;

@@ -2,11 +2,14 @@
 //! quantised on the digits, or NAS-Bench-201's measured accuracy), the hardware side is the
 //! accelerator model running the network's exact layers with their precisions.
 
-use super::{DesignRef, Evaluation, Evaluator, SpecTemplate, accel_metrics};
+use super::{
+    DesignRef, Evaluation, Evaluator, SpecTemplate, accel_metrics, emit_file, network_ron, spec_ron,
+};
 use crate::StudyError;
 use crate::config::LoadedConfig;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use tessera_arch::accel::AccelSpec;
 use tessera_nn::{Dataset, DigitsGenes, NetEvaluation, Split, TrainConfig};
@@ -135,6 +138,43 @@ impl Evaluator for DigitsAccelEvaluator {
             Err((layer, why)) => Evaluation::Infeasible(format!("layer {layer}: {why}")),
         }
     }
+
+    /// The accelerator spec, the trained network's layers, its weights (safetensors) and
+    /// network RON (reload with `tessera nn eval`), and its metrics. Training is repeated
+    /// here (it is deterministic, so the weights are those the search scored).
+    fn emit(&self, d: &DesignRef<'_>, dir: &Path) -> Result<Vec<String>, String> {
+        let genes: DigitsGenes =
+            serde_json::from_value(Value::Object(network_values(&self.cfg, d.values)))
+                .map_err(|e| format!("network genes: {e}"))?;
+        let spec = self.template.instantiate(d.values)?;
+        let genotype = genes.genotype();
+        let (eval, trained) = tessera_nn::eval::train_and_evaluate_full(
+            &genotype,
+            &self.data,
+            &self.split,
+            &self.train,
+            self.seed,
+            &Default::default(),
+        )
+        .map_err(|e| format!("training: {e:?}"))?;
+        let mut files = vec![
+            emit_file(dir, "accel.ron", &spec_ron(&spec))?,
+            emit_file(dir, "network.ron", &network_ron(&eval.network)?)?,
+        ];
+        let (w, r) =
+            tessera_nn::export::save(&dir.join("trained"), &genotype, &trained, &eval, &self.data)
+                .map_err(|e| e.to_string())?;
+        for p in [w, r] {
+            files.push(
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
+        }
+        let metrics = serde_json::to_string_pretty(&eval).map_err(|e| e.to_string())?;
+        files.push(emit_file(dir, "network-metrics.json", &metrics)?);
+        Ok(files)
+    }
 }
 
 /// See [`crate::config::EvaluatorSpec::Nas201Accel`].
@@ -185,22 +225,7 @@ impl Evaluator for Nas201AccelEvaluator {
     }
 
     fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
-        let mut arch = String::from("|");
-        for (i, group) in [1usize, 2, 3].iter().enumerate() {
-            let start = [0usize, 1, 3][i];
-            for j in 0..*group {
-                let e = start + j;
-                let op = d
-                    .values
-                    .get(&format!("edge{e}"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
-                arch.push_str(&format!("{op}~{j}|"));
-            }
-            if i < 2 {
-                arch.push_str("+|");
-            }
-        }
+        let arch = nas_arch(d.values);
         let entry = match tessera_nn::nas201::lookup(&arch) {
             Ok(e) => e,
             Err(e) => return Evaluation::Infeasible(format!("cell {arch}: {e}")),
@@ -228,4 +253,33 @@ impl Evaluator for Nas201AccelEvaluator {
             Err((layer, why)) => Evaluation::Infeasible(format!("layer {layer}: {why}")),
         }
     }
+
+    fn emit(&self, d: &DesignRef<'_>, dir: &Path) -> Result<Vec<String>, String> {
+        let arch = nas_arch(d.values);
+        let entry = tessera_nn::nas201::lookup(&arch).map_err(|e| e.to_string())?;
+        let spec = self.template.instantiate(d.values)?;
+        let net = tessera_nn::nas201::lower(&entry.cell, self.classes, None);
+        Ok(vec![
+            emit_file(dir, "accel.ron", &spec_ron(&spec))?,
+            emit_file(dir, "network.ron", &network_ron(&net)?)?,
+        ])
+    }
+}
+
+/// The NAS-Bench-201 architecture string of a design's `edge0`..`edge5`.
+fn nas_arch(values: &Map<String, Value>) -> String {
+    let mut arch = String::from("|");
+    for (node, start) in [(1usize, 0usize), (2, 1), (3, 3)] {
+        for j in 0..node {
+            let op = values
+                .get(&format!("edge{}", start + j))
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            arch.push_str(&format!("{op}~{j}|"));
+        }
+        if node < 3 {
+            arch.push_str("+|");
+        }
+    }
+    arch
 }
