@@ -352,9 +352,7 @@ impl App {
         self.jobs
             .spawn(format!("simulate seed {seed}"), move |ctx| {
                 ctx.progress(format!("simulating on input seed {seed}"), None);
-                let result = tessera_sim::simulate(&mapping, seed)
-                    .map(Box::new)
-                    .map_err(|e| e.to_string());
+                let result = docs::simulate_with_cycles(&mapping, seed).map(Box::new);
                 JobResult::Simulated { doc, result }
             });
     }
@@ -372,6 +370,7 @@ impl App {
                     let RunOutput {
                         mapping,
                         sim,
+                        cycles,
                         notes,
                     } = *out;
                     for n in notes {
@@ -386,7 +385,10 @@ impl App {
                         path,
                         docs::Loaded {
                             title,
-                            kind: DocKind::Mapping(Box::new(MappingDoc::new(mapping, sim))),
+                            kind: DocKind::Mapping(Box::new(MappingDoc {
+                                cycles,
+                                ..MappingDoc::new(mapping, sim)
+                            })),
                         },
                     );
                 }
@@ -397,7 +399,11 @@ impl App {
                     if let Some(d) = self.docs.iter_mut().find(|d| d.id == doc)
                         && let DocKind::Mapping(m) = &mut d.kind
                     {
-                        m.sim = Some(*rep);
+                        let (rep, cycles) = *rep;
+                        m.sim = Some(rep);
+                        m.cycles = cycles;
+                        self.views.sim.cycle = 0;
+                        self.views.sim.playing = false;
                     }
                 }
                 Err(e) => self.error(format!("simulation: {e}")),

@@ -11,7 +11,7 @@ use tessera_flow::compare::{COMPARE_FORMAT_VERSION, CompareReport};
 use tessera_ir::Kernel;
 use tessera_map::mii::MiiReport;
 use tessera_map::{Loc, Mapping};
-use tessera_sim::{SIM_REPORT_FORMAT_VERSION, SimReport};
+use tessera_sim::{CycleRecord, SIM_REPORT_FORMAT_VERSION, SimReport};
 use tessera_study::config::LoadedConfig;
 use tessera_study::report::RunSummary;
 use tessera_study::run::{Manifest, Record};
@@ -233,6 +233,26 @@ pub struct MappingDoc {
     pub index: ScheduleIndex,
     /// The latest simulation of this mapping run from the GUI (or given with it).
     pub sim: Option<SimReport>,
+    /// That simulation cycle by cycle (the first [`REPLAY_CYCLES`]), for the replay.
+    pub cycles: Vec<CycleRecord>,
+}
+
+/// Schedule cycles kept for the replay (a run longer than this replays its beginning).
+pub const REPLAY_CYCLES: usize = 200_000;
+
+/// Simulate a mapping on an input seed, verify it against the interpreter, and record its
+/// cycles for the replay (both through `tessera-sim`).
+pub fn simulate_with_cycles(
+    m: &Mapping,
+    seed: u64,
+) -> Result<(SimReport, Vec<CycleRecord>), String> {
+    let sim = tessera_sim::Simulator::new(m).map_err(|e| e.to_string())?;
+    let (report, _) = sim.simulate_seed(seed, false).map_err(|e| e.to_string())?;
+    let inputs = tessera_ir::interp::random_inputs(&m.kernel, seed);
+    let (_, cycles) = sim
+        .run_cycles(&inputs, REPLAY_CYCLES)
+        .map_err(|e| e.to_string())?;
+    Ok((report, cycles))
 }
 
 impl MappingDoc {
@@ -247,6 +267,7 @@ impl MappingDoc {
             layout,
             index,
             sim,
+            cycles: Vec::new(),
         }
     }
 }

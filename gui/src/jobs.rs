@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 use tessera_map::Mapping;
-use tessera_sim::SimReport;
+use tessera_sim::{CycleRecord, SimReport};
 
 pub type JobId = u64;
 
@@ -24,7 +24,7 @@ pub enum JobResult {
     /// A mapping simulated on a seed.
     Simulated {
         doc: u64,
-        result: Result<Box<SimReport>, String>,
+        result: Result<Box<(SimReport, Vec<CycleRecord>)>, String>,
     },
 }
 
@@ -32,6 +32,8 @@ pub enum JobResult {
 pub struct RunOutput {
     pub mapping: Mapping,
     pub sim: Option<SimReport>,
+    /// The simulation cycle by cycle, for the replay.
+    pub cycles: Vec<CycleRecord>,
     /// What the flow says besides the mapping (failed IIs, simulation problem).
     pub notes: Vec<String>,
 }

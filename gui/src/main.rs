@@ -64,10 +64,17 @@ fn main() -> eframe::Result {
         options,
         Box::new(move |cc| {
             let mut app = App::new(tessera_gui::app::load_persisted(cc.storage));
+            // With files, the view applies once the first one opened (opening picks a view).
+            if files.is_empty() {
+                if let Some(v) = view {
+                    app.view = v;
+                }
+            } else {
+                app.start_view = view;
+            }
             for f in files {
                 app.command(Command::Open(f));
             }
-            app.start_view = view;
             app.start_node = select;
             Ok(Box::new(app))
         }),

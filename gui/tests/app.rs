@@ -113,6 +113,47 @@ fn mapping_views_and_linked_selection() {
     h.state_mut().wait_for_jobs(WAIT);
     h.run();
     h.get_by_label_contains("Outputs match the interpreter");
+
+    // Replay: step with the button and the keyboard, then read a PE's value.
+    h.get_by_label("Step").click();
+    h.run();
+    h.key_press(egui::Key::ArrowRight);
+    h.run();
+    assert_eq!(h.state().views.sim.cycle, 2);
+    // Scrub to the first cycle where some PE issues an op, and read it.
+    let (c, pe, op) = {
+        let DocKind::Mapping(m) = &h.state().doc(doc).unwrap().kind else {
+            unreachable!()
+        };
+        assert_eq!(
+            m.cycles.len() as u64,
+            m.sim.as_ref().unwrap().schedule_cycles
+        );
+        m.cycles
+            .iter()
+            .enumerate()
+            .skip(3)
+            .find_map(|(c, row)| {
+                row.ops
+                    .iter()
+                    .enumerate()
+                    .find_map(|(pe, o)| o.map(|o| (c, pe, o)))
+            })
+            .unwrap()
+    };
+    h.state_mut().views.sim.cycle = c;
+    h.run();
+    h.get_by_label_contains(&format!("Values at cycle {c}"));
+    let desc = {
+        let DocKind::Mapping(m) = &h.state().doc(doc).unwrap().kind else {
+            unreachable!()
+        };
+        tessera_gui::docs::node_desc(&m.mapping.kernel, op.node)
+    };
+    h.get_by_label_contains(&format!(
+        "PE {pe}: {desc} (iteration {}) = {}",
+        op.iteration, op.result
+    ));
     let _ = std::fs::remove_dir_all(dir);
 }
 

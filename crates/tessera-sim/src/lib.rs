@@ -43,6 +43,7 @@ pub use engine::RawRun;
 pub use error::{RunFault, SimError};
 pub use report::{Mismatch, ProducerInfo, SIM_REPORT_FORMAT_VERSION, SimReport, Verification};
 pub use stats::{EnergyBreakdown, SimStats, energy};
+pub use vcd::{CycleRecord, IssuedOp};
 
 use tessera_arch::cgra::CgraSpec;
 use tessera_ir::interp::{self, Divergence, Inputs};
@@ -111,6 +112,24 @@ impl Simulator {
             .program
             .run::<true>(&self.kernel, inputs, Some(&mut trace))?;
         Ok((run, trace.into_string()))
+    }
+
+    /// Run on the given inputs and keep the first `max_cycles` schedule cycles as records
+    /// (what each PE issued, its result, the output registers: the VCD's content), for
+    /// stepping through a run cycle by cycle (the GUI's replay). The run itself is the
+    /// same as [`Self::run`] and always completes.
+    pub fn run_cycles(
+        &self,
+        inputs: &Inputs,
+        max_cycles: usize,
+    ) -> Result<(RawRun, Vec<CycleRecord>), SimError> {
+        let mut trace =
+            vcd::VcdTrace::new(&self.program, &self.kernel.name, &self.arch, inputs.seed);
+        trace.keep = max_cycles;
+        let run = self
+            .program
+            .run::<true>(&self.kernel, inputs, Some(&mut trace))?;
+        Ok((run, trace.cycles))
     }
 
     /// Compare a run's outputs with the expected (interpreter) outputs; the first divergence

@@ -10,11 +10,40 @@
 //! read back these files (docs/PERFORMANCE.md, "VCD check with GTKWave").
 
 use crate::program::{Program, Val};
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
+
+/// An op issued by a PE in one array cycle (for replay: [`crate::Simulator::run_cycles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedOp {
+    pub node: u32,
+    pub iteration: u64,
+    /// Predicated off: the op occupied its slot but wrote `(0, not valid)`.
+    pub squashed: bool,
+    /// The result computed this cycle.
+    pub result: i32,
+    pub valid: bool,
+}
+
+/// One array cycle of a run, as the VCD records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleRecord {
+    /// Array cycle (stalls included) in which this schedule cycle ran.
+    pub wall: u64,
+    /// Stall cycles that followed it (bank conflicts).
+    pub stall: u64,
+    /// Per PE: the op it issued, if any.
+    pub ops: Vec<Option<IssuedOp>>,
+    /// Per PE: its output register at the start of the cycle.
+    pub out_regs: Vec<i32>,
+}
 
 /// Collects a run cycle by cycle and renders VCD text.
 pub struct VcdTrace {
     out: String,
+    /// Structured copy of the cycles (replay), up to `keep` of them.
+    pub(crate) cycles: Vec<CycleRecord>,
+    pub(crate) keep: usize,
     period_ps: u64,
     pes: usize,
     mnemonics: Vec<String>,
@@ -104,6 +133,8 @@ impl VcdTrace {
         let _ = writeln!(out, "$end");
         Self {
             out,
+            cycles: Vec::new(),
+            keep: 0,
             period_ps: arch.timing.clock_period_ps as u64,
             pes,
             mnemonics: program.node_mnemonic.clone(),
@@ -131,6 +162,14 @@ impl VcdTrace {
         for o in &mut self.op {
             *o = None;
         }
+        if self.cycles.len() < self.keep {
+            self.cycles.push(CycleRecord {
+                wall,
+                stall: 0,
+                ops: vec![None; self.pes],
+                out_regs: out_regs.iter().take(self.pes).map(|v| v.v).collect(),
+            });
+        }
     }
 
     pub(crate) fn op(&mut self, pe: usize, node: u32, iteration: u64, squashed: bool, res: Val) {
@@ -138,6 +177,18 @@ impl VcdTrace {
     }
 
     pub(crate) fn end_cycle(&mut self, stall: u64) {
+        if let Some(row) = self.cycles.last_mut().filter(|r| r.wall == self.wall) {
+            row.stall = stall;
+            for (slot, op) in row.ops.iter_mut().zip(&self.op) {
+                *slot = op.map(|(node, iteration, squashed, res)| IssuedOp {
+                    node,
+                    iteration,
+                    squashed,
+                    result: res.v,
+                    valid: res.ok,
+                });
+            }
+        }
         for pe in 0..self.pes {
             let (name, res, iter) = match self.op[pe] {
                 Some((node, it, sq, res)) => (

@@ -150,10 +150,10 @@ pub fn execute(req: &RunRequest, ctx: &JobCtx) -> Result<Box<RunOutput>, String>
     if ctx.cancelled() {
         return Err("cancelled".into());
     }
-    let sim = if f.simulate {
+    let (sim, cycles) = if f.simulate {
         ctx.progress(format!("simulating on input seed {seed}"), Some(0.8));
-        match tessera_sim::simulate(&outcome.mapping, seed) {
-            Ok(r) => {
+        match crate::docs::simulate_with_cycles(&outcome.mapping, seed) {
+            Ok((r, cycles)) => {
                 if !r.verification.matched {
                     notes.push(format!(
                         "simulation MISMATCH: {}",
@@ -164,19 +164,20 @@ pub fn execute(req: &RunRequest, ctx: &JobCtx) -> Result<Box<RunOutput>, String>
                             .unwrap_or("?")
                     ));
                 }
-                Some(r)
+                (Some(r), cycles)
             }
             Err(e) => {
                 notes.push(format!("simulation: {e}"));
-                None
+                (None, Vec::new())
             }
         }
     } else {
-        None
+        (None, Vec::new())
     };
     Ok(Box::new(RunOutput {
         mapping: outcome.mapping,
         sim,
+        cycles,
         notes,
     }))
 }

@@ -1,11 +1,14 @@
 //! Simulation view: simulate a mapping on an input seed (background thread), the verdict
-//! against the interpreter with "jump to the first mismatch", the per-PE utilisation
-//! heatmap on the array and the energy breakdown.
+//! against the interpreter with "jump to the first mismatch", a cycle-by-cycle replay (a
+//! scrubber with play/pause/step and keyboard shortcuts: Space, Left/Right, Home/End) of
+//! what every PE issued, computed and holds, with the routes of the cycle's slot, the per-PE
+//! utilisation heatmap and the energy breakdown.
 
 use super::{colors, ramp};
 use crate::app::{Command, View, ViewCtx};
 use crate::docs::{DocId, MappingDoc};
 use crate::selection::Selection;
+use crate::views::schedule::CELL;
 use eframe::egui::{self, Align2, FontId, Pos2, Rect, Sense, Vec2};
 use egui_plot::{Bar, BarChart, Plot};
 use tessera_sim::SimReport;
@@ -13,11 +16,26 @@ use tessera_sim::SimReport;
 #[derive(Debug, Clone)]
 pub struct SimState {
     pub seed: u64,
+    /// Replay position: index into the recorded schedule cycles.
+    pub cycle: usize,
+    pub playing: bool,
+    /// Replay speed in cycles per second.
+    pub speed: f32,
+    /// Fractional cycles accumulated while playing.
+    carry: f32,
+    pub canvas: crate::canvas::Canvas,
 }
 
 impl Default for SimState {
     fn default() -> Self {
-        Self { seed: 1 }
+        Self {
+            seed: 1,
+            cycle: 0,
+            playing: false,
+            speed: 4.0,
+            carry: 0.0,
+            canvas: crate::canvas::Canvas::default(),
+        }
     }
 }
 
@@ -42,12 +60,176 @@ pub fn show_mapping(
         ui.label("Not simulated yet: pick an input seed and press Simulate.");
         return;
     };
-    verdict(ui, ctx, doc, m, r);
-    ui.columns(2, |cols| {
-        cols[0].strong("Utilisation per PE (busy cycles / cycles)");
-        heatmap(&mut cols[0], ctx, doc, m, r);
-        cols[1].strong("Energy breakdown (pJ)");
-        energy(&mut cols[1], r);
+    verdict(ui, ctx, st, doc, m, r);
+    egui::Panel::right("sim stats")
+        .default_size(420.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.label(r.summary());
+                ui.strong("Utilisation per PE (busy cycles / cycles)");
+                heatmap(ui, ctx, doc, m, r);
+                ui.strong("Energy breakdown (pJ)");
+                energy(ui, r);
+            });
+        });
+    egui::CentralPanel::default().show(ui, |ui| replay(ui, ctx, st, doc, m));
+}
+
+/// Keyboard shortcuts of the scrubber (when no text field has focus).
+fn keys(ui: &egui::Ui, st: &mut SimState, n: usize) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    ui.input(|i| {
+        if i.key_pressed(egui::Key::Space) {
+            st.playing = !st.playing;
+        }
+        if i.key_pressed(egui::Key::ArrowRight) {
+            st.cycle = (st.cycle + 1).min(n - 1);
+            st.playing = false;
+        }
+        if i.key_pressed(egui::Key::ArrowLeft) {
+            st.cycle = st.cycle.saturating_sub(1);
+            st.playing = false;
+        }
+        if i.key_pressed(egui::Key::Home) {
+            st.cycle = 0;
+        }
+        if i.key_pressed(egui::Key::End) {
+            st.cycle = n - 1;
+        }
+    });
+}
+
+fn replay(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SimState, doc: DocId, m: &MappingDoc) {
+    let n = m.cycles.len();
+    if n == 0 {
+        ui.label("No cycle records: simulate from this view to replay the run.");
+        return;
+    }
+    keys(ui, st, n);
+    if st.playing {
+        let dt = ui.input(|i| i.stable_dt).min(0.1);
+        st.carry += dt * st.speed;
+        let steps = st.carry.floor();
+        st.carry -= steps;
+        st.cycle = (st.cycle + steps as usize).min(n - 1);
+        if st.cycle == n - 1 {
+            st.playing = false;
+        }
+        ui.ctx().request_repaint();
+    }
+    st.cycle = st.cycle.min(n - 1);
+    ui.horizontal(|ui| {
+        if ui.button("First").clicked() {
+            st.cycle = 0;
+        }
+        if ui.button("Step back").clicked() {
+            st.cycle = st.cycle.saturating_sub(1);
+            st.playing = false;
+        }
+        if ui
+            .button(if st.playing { "Pause" } else { "Play" })
+            .clicked()
+        {
+            st.playing = !st.playing;
+        }
+        if ui.button("Step").clicked() {
+            st.cycle = (st.cycle + 1).min(n - 1);
+            st.playing = false;
+        }
+        if ui.button("Last").clicked() {
+            st.cycle = n - 1;
+        }
+        let l = ui.label("Cycle");
+        ui.add(egui::Slider::new(&mut st.cycle, 0..=n - 1))
+            .labelled_by(l.id);
+        let l = ui.label("Speed (cycles/s)");
+        ui.add(egui::DragValue::new(&mut st.speed).range(0.5..=1000.0))
+            .labelled_by(l.id);
+    });
+    let row = &m.cycles[st.cycle];
+    let ii = m.index.ii as usize;
+    let slot = st.cycle % ii;
+    ui.label(format!(
+        "schedule cycle {} (slot {slot}), array cycle {}{}; Space plays, Left/Right step, Home/End",
+        st.cycle,
+        row.wall,
+        if row.stall > 0 {
+            format!(", then {} stall cycle(s)", row.stall)
+        } else {
+            String::new()
+        }
+    ));
+    let hl = crate::views::schedule::Highlight::of(ctx.selection, doc);
+    let arch = &m.mapping.arch;
+    egui::Panel::bottom("values")
+        .default_size(170.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            ui.strong(format!("Values at cycle {}", st.cycle));
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                for (pe, op) in row.ops.iter().enumerate() {
+                    let Some(op) = op else { continue };
+                    let text = format!(
+                        "PE {pe}: {} (iteration {}) = {}{}; out register {}",
+                        crate::docs::node_desc(&m.mapping.kernel, op.node),
+                        op.iteration,
+                        op.result,
+                        if op.squashed {
+                            " (squashed)"
+                        } else if !op.valid {
+                            " (not valid)"
+                        } else {
+                            ""
+                        },
+                        row.out_regs.get(pe).copied().unwrap_or(0)
+                    );
+                    if ui
+                        .selectable_label(hl.node == Some(op.node), text)
+                        .clicked()
+                    {
+                        ctx.select(Selection::Node { doc, node: op.node });
+                    }
+                }
+            });
+        });
+    egui::CentralPanel::default().show(ui, |ui| {
+        let content = Rect::from_min_size(
+            Pos2::new(0.0, -24.0),
+            Vec2::new(arch.cols as f32 * CELL, arch.rows as f32 * CELL + 24.0),
+        );
+        let frame = st.canvas.show(ui, content, "replay canvas");
+        // The schedule's drawing of this slot (ops, routes, chains), then the values.
+        crate::views::schedule::draw_slot(&frame, m, slot as u32, Vec2::ZERO, hl, false);
+        let z = frame.zoom;
+        if 84.0 * z > 28.0 {
+            for (pe, op) in row.ops.iter().enumerate() {
+                let (r, c) = arch.pe_pos(pe as u16);
+                let center = Pos2::new(c as f32 * CELL + CELL / 2.0, r as f32 * CELL + CELL / 2.0);
+                let out = row.out_regs.get(pe).copied().unwrap_or(0);
+                let text = match op {
+                    Some(op) => format!("it {} = {}\nout {out}", op.iteration, op.result),
+                    None => format!("out {out}"),
+                };
+                frame.painter.text(
+                    frame.to_screen(center + Vec2::new(0.0, 16.0)),
+                    Align2::CENTER_TOP,
+                    text,
+                    FontId::monospace((10.0 * z).clamp(6.0, 30.0)),
+                    colors::SELECTED,
+                );
+            }
+        }
+        if let Some(w) = frame.clicked_world() {
+            let (c, r) = ((w.x / CELL).floor(), (w.y / CELL).floor());
+            if c >= 0.0 && r >= 0.0 && (c as u16) < arch.cols && (r as u16) < arch.rows {
+                ctx.select(Selection::Pe {
+                    doc,
+                    pe: arch.pe_id(r as u16, c as u16),
+                });
+            }
+        }
     });
 }
 
@@ -57,7 +239,14 @@ pub fn show_report(ui: &mut egui::Ui, r: &SimReport) {
     energy(ui, r);
 }
 
-fn verdict(ui: &mut egui::Ui, ctx: &mut ViewCtx, doc: DocId, m: &MappingDoc, r: &SimReport) {
+fn verdict(
+    ui: &mut egui::Ui,
+    ctx: &mut ViewCtx,
+    st: &mut SimState,
+    doc: DocId,
+    m: &MappingDoc,
+    r: &SimReport,
+) {
     if r.verification.matched {
         ui.colored_label(
             colors::BUSY_PE.gamma_multiply(2.0),
@@ -77,11 +266,14 @@ fn verdict(ui: &mut egui::Ui, ctx: &mut ViewCtx, doc: DocId, m: &MappingDoc, r: 
                 .clicked()
         {
             ctx.select(Selection::Node { doc, node: p.node });
-            ctx.push(Command::SetView(View::Schedule));
+            // The replay cycle whose array cycle covers the producing one.
+            match m.cycles.iter().rposition(|row| row.wall <= p.cycle) {
+                Some(c) => st.cycle = c,
+                None => ctx.push(Command::SetView(View::Schedule)),
+            }
+            st.playing = false;
         }
     }
-    let _ = m;
-    ui.label(r.summary());
 }
 
 fn heatmap(ui: &mut egui::Ui, ctx: &mut ViewCtx, doc: DocId, m: &MappingDoc, r: &SimReport) {
