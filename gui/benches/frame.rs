@@ -231,5 +231,39 @@ fn main() {
         t0.elapsed().as_secs_f64() * 1e3
     );
     measure("co-search, 100,000-point Pareto scatter", &mut h, frames);
+
+    // Live refresh: a batch of 256 records appended to the 100,000 (read on the UI thread).
+    let path = h
+        .state()
+        .active_doc()
+        .expect("run")
+        .path
+        .join("results.jsonl");
+    let text = std::fs::read_to_string(&path).expect("results");
+    let mut extra = String::new();
+    for (i, line) in text.lines().take(256).enumerate() {
+        let mut r: tessera_study::run::Record = serde_json::from_str(line).expect("record");
+        r.id = 100_000 + i as u64;
+        r.global_index = r.id;
+        r.objectives = r.objectives.iter().map(|v| v * 0.999).collect();
+        extra += &serde_json::to_string(&r).expect("json");
+        extra.push('\n');
+    }
+    std::fs::write(&path, text + &extra).expect("append");
+    let doc = h
+        .state_mut()
+        .docs
+        .iter_mut()
+        .find_map(|d| match &mut d.kind {
+            DocKind::Search(s) => Some(s),
+            _ => None,
+        });
+    let doc = doc.expect("search doc");
+    let t0 = Instant::now();
+    let added = doc.refresh().expect("refresh");
+    println!(
+        "live refresh: {added} records appended to 100,000 read in {:.2} ms",
+        t0.elapsed().as_secs_f64() * 1e3
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

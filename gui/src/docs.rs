@@ -626,6 +626,7 @@ impl SearchDoc {
             return Ok(0);
         };
         let complete = &buf[..=last_nl];
+        let first_new = self.records.len();
         let mut added = 0;
         let mut line_no = self.records.len();
         for line in complete.split(|&b| b == b'\n') {
@@ -645,7 +646,7 @@ impl SearchDoc {
         }
         self.read_bytes += complete.len() as u64;
         if added > 0 {
-            self.update_front();
+            self.update_front(first_new);
         }
         Ok(added)
     }
@@ -676,18 +677,49 @@ impl SearchDoc {
         self.records.push(r);
     }
 
-    fn update_front(&mut self) {
+    /// The front after records `first_new..` arrived: the front of the old front plus the
+    /// new records (dominance is transitive, so nothing dropped earlier can return), so a
+    /// live refresh costs the size of the front, not of the whole run.
+    fn update_front(&mut self, first_new: usize) {
         let m = self.manifest.config.objectives.len().max(1);
-        let front = tessera_search::pareto_front(&self.points, &self.violation, m);
-        self.front = front.indices.iter().map(|&i| self.records[i].id).collect();
-        self.front_feasible = front.feasible;
+        let mut rows: Vec<usize> = if first_new == 0 {
+            Vec::new()
+        } else {
+            self.front
+                .iter()
+                .filter_map(|&id| self.position(id))
+                .collect()
+        };
+        rows.extend(first_new..self.records.len());
+        let (front, feasible) = if first_new == 0 {
+            let f = tessera_search::pareto_front(&self.points, &self.violation, m);
+            (f.indices, f.feasible)
+        } else {
+            let mut pts = Vec::with_capacity(rows.len() * m);
+            let mut vio = Vec::with_capacity(rows.len());
+            for &i in &rows {
+                pts.extend_from_slice(&self.points[i * m..(i + 1) * m]);
+                vio.push(self.violation[i]);
+            }
+            let f = tessera_search::pareto_front(&pts, &vio, m);
+            (f.indices.iter().map(|&k| rows[k]).collect(), f.feasible)
+        };
+        let mut ids: Vec<u64> = front.iter().map(|&i| self.records[i].id).collect();
+        ids.sort_unstable();
+        self.front = ids;
+        self.front_feasible = feasible;
     }
 
     pub fn record(&self, id: u64) -> Option<&Record> {
-        // Ids are dense from 0 in order (read_results checks the same).
-        self.records
-            .get(id as usize)
-            .filter(|r| r.id == id)
-            .or_else(|| self.records.iter().find(|r| r.id == id))
+        self.position(id).map(|i| &self.records[i])
+    }
+
+    /// Where record `id` sits in `records`.
+    fn position(&self, id: u64) -> Option<usize> {
+        // Ids are dense from 0 in file order (`read_results` checks the same).
+        match self.records.get(id as usize) {
+            Some(r) if r.id == id => Some(id as usize),
+            _ => self.records.iter().position(|r| r.id == id),
+        }
     }
 }

@@ -198,9 +198,11 @@ fn pe_in_mapping(ui: &mut egui::Ui, ctx: &mut ViewCtx, doc: u64, m: &MappingDoc,
         && let Some(u) = sim.pe_utilisation.get(pe as usize)
     {
         ui.label(format!(
-            "utilisation {:.1}% (input seed {:?})",
+            "utilisation {:.1}% (input seed {})",
             u * 100.0,
             sim.seed
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into())
         ));
     }
     let nodes = m

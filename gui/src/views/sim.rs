@@ -251,8 +251,10 @@ fn verdict(
         ui.colored_label(
             colors::BUSY_PE.gamma_multiply(2.0),
             format!(
-                "Outputs match the interpreter ({} arrays, {} live-outs), input seed {:?}",
-                r.verification.arrays_compared, r.verification.live_outs_compared, r.seed
+                "Outputs match the interpreter ({} arrays, {} live-outs), input seed {}",
+                r.verification.arrays_compared,
+                r.verification.live_outs_compared,
+                r.seed.map(|s| s.to_string()).unwrap_or_else(|| "-".into())
             ),
         );
     } else if let Some(mm) = &r.verification.mismatch {
