@@ -149,6 +149,7 @@ fn open_json(path: &Path) -> Result<Loaded, OpenError> {
     let version = value.get("format_version").cloned().unwrap_or_default();
     if has("placements") && has("routes") && has("ii") {
         let mapping = Mapping::from_json(&text, &file).map_err(|e| err(path, e.to_string()))?;
+        check_mapping_shape(&mapping).map_err(|e| err(path, e))?;
         let title = format!(
             "{} on {} (II {})",
             mapping.kernel.name, mapping.arch.name, mapping.ii
@@ -222,6 +223,44 @@ fn open_json(path: &Path) -> Result<Loaded, OpenError> {
         path,
         "JSON, but not a Tessera file this GUI reads (a mapping, kernel, `tessera sim --json` or `tessera compare --json` output)",
     ))
+}
+
+/// What the views index by without checking: a validated architecture, one placement per
+/// node, PEs and register numbers inside the array. (Whether the mapping is *correct* is
+/// the checker's business; this only keeps a hand-edited file from crashing the window.)
+pub fn check_mapping_shape(m: &Mapping) -> Result<(), String> {
+    use tessera_arch::Spec;
+    m.arch
+        .validate()
+        .map_err(|p| format!("the embedded architecture is invalid: {}", p.join("; ")))?;
+    let n = m.kernel.node_count();
+    if m.placements.len() != n {
+        return Err(format!(
+            "{} placements for a kernel of {n} nodes",
+            m.placements.len()
+        ));
+    }
+    let pes = m.arch.pe_count();
+    let bad_pe = |pe: PeId| (pe as usize) >= pes;
+    if let Some(v) = m.placements.iter().position(|p| p.pe.is_some_and(bad_pe)) {
+        return Err(format!(
+            "node {v} is placed on a PE outside the {pes}-PE array"
+        ));
+    }
+    for r in &m.routes {
+        for s in &r.segments {
+            if bad_pe(s.from.pe()) || bad_pe(s.to.pe()) || s.path.iter().any(|&p| bad_pe(p)) {
+                return Err(format!(
+                    "the route of edge {} leaves the {pes}-PE array",
+                    r.edge
+                ));
+            }
+        }
+    }
+    if m.ii == 0 {
+        return Err("II 0".into());
+    }
+    Ok(())
 }
 
 /// A mapping with what the views need.

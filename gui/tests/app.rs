@@ -266,6 +266,21 @@ fn malformed_and_unknown_files_show_errors() {
     open(&mut h, &future);
     h.get_by_label_contains("mapping format version 99, this Tessera reads version 2");
 
+    // A mapping edited by hand so that a node sits outside the array.
+    let text = std::fs::read_to_string(&good).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let placed = v["placements"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|p| !p["pe"].is_null())
+        .unwrap();
+    placed["pe"] = serde_json::json!(999);
+    let outside = dir.join("outside.json");
+    std::fs::write(&outside, serde_json::to_string(&v).unwrap()).unwrap();
+    open(&mut h, &outside);
+    h.get_by_label_contains("placed on a PE outside the 16-PE array");
+
     // A kernel with a syntax error: its line and column.
     let tk = dir.join("broken.tk");
     std::fs::write(&tk, "kernel broken {\n  this is not a kernel\n}\n").unwrap();
