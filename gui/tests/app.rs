@@ -318,6 +318,32 @@ fn run_view_maps_and_simulates() {
     assert!(m.sim.as_ref().unwrap().verification.matched);
     assert_eq!(app.view, View::Schedule);
 
+    // The exact mapper, from the same form (on a smaller kernel: the MILP proves its II).
+    h.state_mut().persisted.run.kernel = common::repo()
+        .join("workloads/kernels/dot.tk")
+        .display()
+        .to_string();
+    h.state_mut().command(Command::SetView(View::Run));
+    h.run();
+    h.get_by_label_contains("exact (MILP").click();
+    h.run();
+    assert!(h.state().persisted.run.exact);
+    h.get_by_label("Map and simulate").click();
+    h.step();
+    h.state_mut().wait_for_jobs(WAIT);
+    h.run();
+    let app = h.state();
+    assert!(app.messages.iter().all(|m| !m.error), "{:?}", app.messages);
+    let DocKind::Mapping(m) = &app.active_doc().unwrap().kind else {
+        panic!("no mapping")
+    };
+    assert!(
+        m.mapping.provenance.mapper.contains("exact"),
+        "{}",
+        m.mapping.provenance.mapper
+    );
+    assert!(m.sim.as_ref().unwrap().verification.matched);
+
     // A bad architecture: the error names it, nothing opens.
     let docs = app.docs.len();
     h.state_mut().command(Command::SetView(View::Run));

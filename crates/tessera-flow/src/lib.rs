@@ -9,6 +9,7 @@
 
 pub mod compare;
 pub mod error;
+pub mod exact;
 pub mod load;
 pub mod stats;
 pub mod suite;

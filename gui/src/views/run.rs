@@ -1,6 +1,7 @@
 //! Run view: open a kernel, pick an architecture preset or spec file, map it with the
-//! heuristic mapper and simulate it against the interpreter — the `tessera run` flow, on a
-//! background thread. Errors appear in the window with their file and line.
+//! heuristic mapper (as `tessera run`) or the exact one (as `tessera map --exact`) and
+//! simulate it against the interpreter, on a background thread. Errors appear in the window
+//! with their file and line.
 
 use crate::app::{Command, ViewCtx};
 use crate::jobs::{JobCtx, RunOutput};
@@ -22,6 +23,8 @@ pub struct RunForm {
     pub input_seed: u64,
     pub time_limit_s: f64,
     pub simulate: bool,
+    /// The exact MILP mapper (`tessera map --exact`) instead of the heuristic.
+    pub exact: bool,
 }
 
 impl Default for RunForm {
@@ -33,6 +36,7 @@ impl Default for RunForm {
             input_seed: 1,
             time_limit_s: 10.0,
             simulate: true,
+            exact: false,
         }
     }
 }
@@ -84,7 +88,19 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, form: &mut RunForm) {
         ui.checkbox(&mut form.simulate, "Simulate and verify after mapping");
         ui.end_row();
     });
-    ui.label("Mapper: heuristic (modulo scheduling, placement, PathFinder routing). The exact MILP mode is `tessera map --exact` for now.");
+    ui.horizontal(|ui| {
+        ui.label("Mapper");
+        ui.radio_value(
+            &mut form.exact,
+            false,
+            "heuristic (modulo scheduling, placement, PathFinder routing)",
+        );
+        ui.radio_value(
+            &mut form.exact,
+            true,
+            "exact (MILP from the MII up, proves lower IIs infeasible)",
+        );
+    });
     let busy = !ctx.jobs.running.is_empty();
     ui.horizontal(|ui| {
         if ui
@@ -132,27 +148,53 @@ pub fn execute(req: &RunRequest, ctx: &JobCtx) -> Result<Box<RunOutput>, String>
         ..MapOptions::default()
     };
     let seed = f.input_seed;
-    let judge_fn = move |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, seed);
-    let outcome = map_kernel_judged(
-        &kernel,
-        &arch,
-        &opts,
-        Some(Judge {
-            seed,
-            cycles: &judge_fn,
-        }),
-    )
-    .map_err(|e| format!("{} on {}: {e}", f.kernel, arch.name))?;
     let mut notes = Vec::new();
-    for (ii, why) in &outcome.failed_iis {
-        notes.push(format!("II {ii} failed: {why}"));
-    }
+    let mapping = if f.exact {
+        let mii = tessera_map::mii::analyze(&kernel, &arch)
+            .map_err(|e| format!("{} on {}: {e}", f.kernel, arch.name))?
+            .mii;
+        let found = tessera_flow::exact::map_exact_search(
+            &kernel,
+            &arch,
+            mii,
+            &tessera_flow::exact::ExactSearch {
+                map_seed: f.map_seed,
+                time_limit_s: f.time_limit_s,
+                max_ii: None,
+                ii: None,
+            },
+        )
+        .map_err(|e| format!("{} on {} (exact): {e}", f.kernel, arch.name))?;
+        for (ii, why) in &found.failed_iis {
+            notes.push(format!("II {ii}: {why}"));
+        }
+        if found.proved_minimal == Some(true) {
+            notes.push(format!("II {} is proved minimal", found.mapping.ii));
+        }
+        found.mapping
+    } else {
+        let judge_fn = move |m: &tessera_map::Mapping| tessera_sim::judged_cycles(m, seed);
+        let outcome = map_kernel_judged(
+            &kernel,
+            &arch,
+            &opts,
+            Some(Judge {
+                seed,
+                cycles: &judge_fn,
+            }),
+        )
+        .map_err(|e| format!("{} on {}: {e}", f.kernel, arch.name))?;
+        for (ii, why) in &outcome.failed_iis {
+            notes.push(format!("II {ii} failed: {why}"));
+        }
+        outcome.mapping
+    };
     if ctx.cancelled() {
         return Err("cancelled".into());
     }
     let (sim, cycles) = if f.simulate {
         ctx.progress(format!("simulating on input seed {seed}"), Some(0.8));
-        match crate::docs::simulate_with_cycles(&outcome.mapping, seed) {
+        match crate::docs::simulate_with_cycles(&mapping, seed) {
             Ok((r, cycles)) => {
                 if !r.verification.matched {
                     notes.push(format!(
@@ -175,7 +217,7 @@ pub fn execute(req: &RunRequest, ctx: &JobCtx) -> Result<Box<RunOutput>, String>
         (None, Vec::new())
     };
     Ok(Box::new(RunOutput {
-        mapping: outcome.mapping,
+        mapping,
         sim,
         cycles,
         notes,
