@@ -85,6 +85,8 @@ pub enum Command {
     Cancel(JobId),
     DismissMessage(usize),
     ShowOpenDialog,
+    /// Save the current view (the central panel) as a PNG in the last folder.
+    ExportPng,
 }
 
 /// A message in the window (errors name their file and line).
@@ -159,6 +161,10 @@ pub struct App {
     /// A node to select in the first mapping or kernel opened (command line `--select`).
     pub start_node: Option<u32>,
     egui_ctx: Option<egui::Context>,
+    /// Where the current view was drawn last frame (what a PNG export keeps).
+    view_rect: egui::Rect,
+    /// Messages from callbacks outside the frame (PNG export).
+    inbox: std::sync::Arc<std::sync::Mutex<Vec<Message>>>,
 }
 
 impl Default for App {
@@ -188,6 +194,8 @@ impl App {
             start_view: None,
             start_node: None,
             egui_ctx: None,
+            view_rect: egui::Rect::NOTHING,
+            inbox: Default::default(),
         }
     }
 
@@ -312,7 +320,43 @@ impl App {
                 }
             }
             Command::ShowOpenDialog => self.show_browser = true,
+            Command::ExportPng => self.export_png(),
         }
+    }
+
+    /// Ask eframe for a screenshot and save the view's part of it as a PNG next to the
+    /// last opened file.
+    fn export_png(&mut self) {
+        let Some(ctx) = self.egui_ctx.clone() else {
+            return;
+        };
+        let dir = start_folder(self.persisted.last_folder.as_deref());
+        let path = (1..)
+            .map(|n| dir.join(format!("tessera-{}-{n}.png", self.view.key())))
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| dir.join("tessera-view.png"));
+        let rect = self.view_rect;
+        let ppp = ctx.pixels_per_point();
+        let inbox = self.inbox.clone();
+        let repaint = ctx.clone();
+        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
+            egui::ScreenshotCallback::new(move |img| {
+                let message = match save_png(&img, rect, ppp, &path) {
+                    Ok(()) => Message {
+                        error: false,
+                        text: format!("saved the view as {}", path.display()),
+                    },
+                    Err(e) => Message {
+                        error: true,
+                        text: format!("{}: cannot write: {e}", path.display()),
+                    },
+                };
+                if let Ok(mut v) = inbox.lock() {
+                    v.push(message);
+                }
+                repaint.request_repaint();
+            }),
+        ));
     }
 
     /// Open a file or folder on a background thread.
@@ -462,6 +506,12 @@ impl App {
             self.pending.push(Command::ShowOpenDialog);
         }
 
+        if let Ok(mut v) = self.inbox.lock() {
+            self.messages.append(&mut v);
+        }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::E)) {
+            self.pending.push(Command::ExportPng);
+        }
         let mut commands = std::mem::take(&mut self.pending);
         egui::Panel::top("menu").show(ui, |ui| {
             self.menu_bar(ui, &mut commands);
@@ -502,7 +552,7 @@ impl App {
             egui::Panel::right("inspector")
                 .default_size(280.0)
                 .show(ui, |ui| views::inspector::show(ui, &mut vctx));
-            egui::CentralPanel::default().show(ui, |ui| {
+            let central = egui::CentralPanel::default().show(ui, |ui| {
                 views::show(
                     ui,
                     self.view,
@@ -511,6 +561,7 @@ impl App {
                     &mut self.persisted,
                 );
             });
+            self.view_rect = central.response.rect;
             if self.show_browser {
                 let mut open = true;
                 let start = self.persisted.last_folder.clone();
@@ -538,6 +589,10 @@ impl App {
                             ui.close();
                         }
                     }
+                }
+                if ui.button("Export view as PNG  (Ctrl+E)").clicked() {
+                    commands.push(Command::ExportPng);
+                    ui.close();
                 }
                 if let Some(id) = self.active {
                     ui.separator();
@@ -615,10 +670,61 @@ pub fn load_persisted(storage: Option<&dyn eframe::Storage>) -> Persisted {
         .unwrap_or_default()
 }
 
+/// Write the part `rect` (points) of a screenshot as a PNG.
+fn save_png(img: &egui::ColorImage, rect: egui::Rect, ppp: f32, path: &Path) -> Result<(), String> {
+    let [w, h] = img.size;
+    let x0 = ((rect.min.x * ppp).max(0.0) as usize).min(w);
+    let y0 = ((rect.min.y * ppp).max(0.0) as usize).min(h);
+    let x1 = ((rect.max.x * ppp).max(0.0) as usize).clamp(x0, w);
+    let y1 = ((rect.max.y * ppp).max(0.0) as usize).clamp(y0, h);
+    let (cw, ch) = if x1 > x0 && y1 > y0 {
+        (x1 - x0, y1 - y0)
+    } else {
+        (w, h)
+    };
+    let (x0, y0) = if x1 > x0 && y1 > y0 { (x0, y0) } else { (0, 0) };
+    let mut bytes = Vec::with_capacity(cw * ch * 4);
+    for y in y0..y0 + ch {
+        for x in x0..x0 + cw {
+            let c = img.pixels[y * w + x];
+            bytes.extend_from_slice(&[c.r(), c.g(), c.b(), 255]);
+        }
+    }
+    image::save_buffer(
+        path,
+        &bytes,
+        cw as u32,
+        ch as u32,
+        image::ExtendedColorType::Rgba8,
+    )
+    .map_err(|e| e.to_string())
+}
+
 /// The folder to start browsing in.
 pub fn start_folder(last: Option<&Path>) -> PathBuf {
     last.map(Path::to_path_buf)
         .filter(|p| p.is_dir())
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn png_export_keeps_the_view_rectangle() {
+        let mut img = egui::ColorImage::filled([8, 6], egui::Color32::BLACK);
+        img.pixels[2 * 8 + 3] = egui::Color32::from_rgb(10, 20, 30);
+        let dir = std::env::temp_dir().join(format!("tessera-gui-png-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("view.png");
+        // Points at 2 pixels per point: (1, 0.5)-(3, 2.5) is pixels (2, 1)-(6, 5).
+        let rect = egui::Rect::from_min_max(egui::pos2(1.0, 0.5), egui::pos2(3.0, 2.5));
+        save_png(&img, rect, 2.0, &path).unwrap();
+        let back = image::open(&path).unwrap().to_rgba8();
+        assert_eq!(back.dimensions(), (4, 4));
+        assert_eq!(back.get_pixel(1, 1).0, [10, 20, 30, 255]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
