@@ -501,3 +501,29 @@ fn nist_options_are_checked_against_sp800_22() {
     let flagged = r["nist_flags"].as_u64().unwrap() > 0;
     assert_eq!(v.status.code(), Some(if flagged { 1 } else { 0 }));
 }
+
+#[test]
+fn text_reports_print_no_rust_debug_text() {
+    for args in [
+        &["dram", "pid", "workloads/dram/pid-quac-maj.ron"][..],
+        &["dram", "trng", "workloads/dram/trng-quac.ron"],
+        &["dram", "puf", "workloads/dram/puf-simra.ron"],
+    ] {
+        let o = tessera(args);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            !text.contains("[(\"") && !text.contains("\", "),
+            "{args:?}: {text}"
+        );
+    }
+    let text = String::from_utf8_lossy(
+        &tessera(&["dram", "pid", "workloads/dram/pid-quac-maj.ron"]).stdout,
+    )
+    .into_owned();
+    assert!(text.contains("broke timing: tRCD x1"), "{text}");
+}

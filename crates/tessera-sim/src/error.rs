@@ -61,3 +61,23 @@ impl SimError {
         matches!(self, SimError::Fault { .. })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SimError;
+
+    #[test]
+    fn a_refusal_lists_one_problem_per_line() {
+        let e = SimError::Refused {
+            kernel: "k".into(),
+            arch: "a".into(),
+            problems: (0..40)
+                .map(|i| format!("node {i}: operand 0 is not routed"))
+                .collect(),
+        };
+        let text = e.to_string();
+        assert_eq!(text.lines().count(), 41);
+        assert!(text.lines().all(|l| l.len() < 100), "{text}");
+        assert!(text.starts_with("mapping of kernel `k` cannot run on `a` (40 problems):"));
+    }
+}
