@@ -10,7 +10,6 @@ use tessera_ir::{Kernel, Slot};
 use tessera_map::Mapping;
 use tessera_map::driver::{self, MapOptions};
 use tessera_map::error::MapError;
-use tessera_map::exact::{self, ExactOptions, ExactOutcome};
 use tessera_map::mii::{self, MiiReport};
 
 #[derive(clap::Args)]
@@ -256,6 +255,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
     }
 }
 
+/// A mapping found by either mapper.
 struct Found {
     mapping: Mapping,
     failed_iis: Vec<(u32, String)>,
@@ -263,86 +263,26 @@ struct Found {
     proved_minimal: Option<bool>,
 }
 
-/// Exact mode: II = MII, MII + 1, ... (or only `--ii`) with the MILP until one maps.
+/// Exact mode: II = MII, MII + 1, ... (or only `--ii`) with the MILP until one maps
+/// (`tessera_flow::exact::map_exact_search`, the same search the GUI runs).
 fn map_exact_search(
     kernel: &Kernel,
     arch: &CgraSpec,
     report: &MiiReport,
     a: &MapArgs,
 ) -> Result<Found, MapError> {
-    let t0 = std::time::Instant::now();
-    let limit = a.time_limit_s.unwrap_or(60.0);
-    let max_ii = a.max_ii.unwrap_or(arch.max_ii).min(arch.max_ii);
-    let (first, last) = match a.ii {
-        Some(ii) => (ii, ii),
-        None => (report.mii, max_ii),
+    let o = tessera_flow::exact::ExactSearch {
+        map_seed: a.map_seed,
+        time_limit_s: a.time_limit_s.unwrap_or(60.0),
+        max_ii: a.max_ii,
+        ii: a.ii,
     };
-    // The heuristic's mapping (if any) is a MIP start at its II.
-    let heuristic = driver::map_kernel(
-        kernel,
-        arch,
-        &MapOptions {
-            seed: a.map_seed,
-            max_ii: Some(last),
-            fixed_ii: a.ii,
-            time_limit_s: (limit / 4.0).min(10.0),
-            replicate: false,
-            ..MapOptions::default()
-        },
-    )
-    .ok()
-    .map(|o| o.mapping);
-    let mut failed = Vec::new();
-    let mut proved = true;
-    for ii in first..=last {
-        let left = limit - t0.elapsed().as_secs_f64();
-        if left <= 0.0 {
-            failed.push((
-                ii,
-                format!("time limit of {limit} s reached before this II was tried"),
-            ));
-            break;
-        }
-        // Below a II the heuristic already mapped, keep half the time for the IIs above, so
-        // a hard proof attempt cannot starve the search of a mapping.
-        let budget = match &heuristic {
-            Some(h) if h.ii > ii => left / 2.0,
-            _ => left,
-        };
-        let opts = ExactOptions {
-            time_limit_s: budget,
-            seed: a.map_seed,
-            hint: heuristic.clone().filter(|m| m.ii == ii),
-            ..ExactOptions::default()
-        };
-        match exact::map_exact(kernel, arch, ii, &opts)? {
-            ExactOutcome::Mapped(m) => {
-                let mut m = *m;
-                let time_ms = t0.elapsed().as_secs_f64() * 1e3;
-                m.provenance.mii = report.mii;
-                m.provenance.time_ms = time_ms;
-                m.provenance.failed_iis = failed.clone();
-                return Ok(Found {
-                    mapping: m,
-                    failed_iis: failed,
-                    time_ms,
-                    proved_minimal: Some(proved && a.ii.is_none()),
-                });
-            }
-            ExactOutcome::Infeasible => failed.push((ii, "proved infeasible by the MILP".into())),
-            ExactOutcome::TimedOut => {
-                proved = false;
-                failed.push((ii, "MILP stopped at the time limit without proof".into()));
-            }
-            ExactOutcome::NoProof(why) => {
-                proved = false;
-                failed.push((ii, format!("stopped without proof: {why}")));
-            }
-        }
-    }
-    Err(MapError::Infeasible {
-        max_ii: last,
-        reasons: failed,
+    let f = tessera_flow::exact::map_exact_search(kernel, arch, report.mii, &o)?;
+    Ok(Found {
+        mapping: f.mapping,
+        failed_iis: f.failed_iis,
+        time_ms: f.time_ms,
+        proved_minimal: f.proved_minimal,
     })
 }
 
