@@ -231,6 +231,13 @@ fn main() {
         t0.elapsed().as_secs_f64() * 1e3
     );
     measure("co-search, 100,000-point Pareto scatter", &mut h, frames);
+    h.state_mut().views.search.draw_all_markers = true;
+    measure(
+        "co-search, same, every marker drawn (no thinning)",
+        &mut h,
+        frames,
+    );
+    h.state_mut().views.search.draw_all_markers = false;
 
     // Live refresh: a batch of 256 records appended to the 100,000 (read on the UI thread).
     let path = h

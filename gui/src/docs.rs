@@ -599,7 +599,6 @@ impl SearchDoc {
         let summary = std::fs::read_to_string(&summary_path)
             .ok()
             .and_then(|t| serde_json::from_str::<RunSummary>(&t).ok());
-        let m = manifest.config.objectives.len();
         let hv_trace = config
             .as_ref()
             .ok()
@@ -620,7 +619,6 @@ impl SearchDoc {
             metrics: Vec::new(),
             refresh_error: None,
         };
-        let _ = m;
         doc.refresh()
             .map_err(|e| err(&dir.join("results.jsonl"), e))?;
         Ok(doc)

@@ -7,7 +7,7 @@
 use super::colors;
 use crate::app::ViewCtx;
 use crate::canvas::{Canvas, CanvasFrame};
-use crate::docs::{DocId, HopKind, MappingDoc, node_desc};
+use crate::docs::{DocId, HopKind, MappingDoc};
 use crate::selection::Selection;
 use eframe::egui::{self, Align2, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 use tessera_arch::cgra::{PeId, Topology};
@@ -86,14 +86,6 @@ pub fn show(
     let ii = m.index.ii;
     st.slot = st.slot.min(ii - 1);
     let hl = Highlight::of(ctx.selection, doc);
-    // A selected node shows its own slot.
-    if let Some(v) = hl.node
-        && let Some(p) = map.placements.get(v as usize)
-        && p.pe.is_some()
-        && ui.input(|i| i.pointer.any_pressed())
-    {
-        let _ = p;
-    }
     ui.horizontal_wrapped(|ui| {
         let a = &map.arch;
         let mii = match &m.mii {
@@ -546,5 +538,4 @@ fn mrt(
                 }
             }
         });
-    let _ = node_desc;
 }

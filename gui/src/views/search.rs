@@ -21,6 +21,48 @@ pub struct SearchState {
     pub y: Option<String>,
     pub color: Option<String>,
     cache: Option<Series>,
+    /// Last frame's plot transform: markers that would land on an already drawn pixel are
+    /// skipped (a 100,000-point cloud draws the same picture from far fewer markers).
+    last_transform: Option<egui_plot::PlotTransform>,
+    /// Pixels already covered this frame (one bit per screen pixel of the plot).
+    covered: Vec<u64>,
+    /// Draw every marker (no thinning); for measuring what thinning saves.
+    pub draw_all_markers: bool,
+}
+
+/// The points of `pts` that land on a pixel not yet covered (by these or earlier series),
+/// under the transform of the previous frame; all of them when there is none yet.
+fn thin(
+    pts: &[PlotPoint],
+    t: Option<&egui_plot::PlotTransform>,
+    covered: &mut [u64],
+) -> Vec<PlotPoint> {
+    let Some(t) = t else {
+        return pts.to_vec();
+    };
+    let f = *t.frame();
+    let (w, h) = (
+        f.width().max(1.0) as usize + 1,
+        f.height().max(1.0) as usize + 1,
+    );
+    if covered.len() * 64 < w * h {
+        return pts.to_vec();
+    }
+    let mut out = Vec::with_capacity(pts.len().min(w * h));
+    for p in pts {
+        let s = t.position_from_point(p);
+        let (x, y) = (s.x - f.min.x, s.y - f.min.y);
+        if !(x >= 0.0 && y >= 0.0 && (x as usize) < w && (y as usize) < h) {
+            continue; // outside the plot: not drawn anyway
+        }
+        let bit = y as usize * w + x as usize;
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        if covered[word] & mask == 0 {
+            covered[word] |= mask;
+            out.push(*p);
+        }
+    }
+    out
 }
 
 /// The plot series of one (document, axes, colour, record count), rebuilt only when one
@@ -257,20 +299,41 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SearchState, doc: Doc
         let sel_point = selected
             .and_then(|id| series.all.iter().find(|(_, i)| *i == id))
             .map(|(p, _)| *p);
+        // Thin the markers against last frame's transform (front and selection drawn whole),
+        // the series drawn on top first.
+        let t = st.last_transform.filter(|_| !st.draw_all_markers);
+        let words = t
+            .map(|t| {
+                ((t.frame().width() as usize + 1) * (t.frame().height() as usize + 1)).div_ceil(64)
+            })
+            .unwrap_or(0);
+        st.covered.clear();
+        st.covered.resize(words, 0);
+        let bins: Vec<Vec<PlotPoint>> = series
+            .bins
+            .iter()
+            .rev()
+            .map(|b| thin(b, t.as_ref(), &mut st.covered))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        // Drawn under the feasible points: thinned after them.
+        let infeasible = thin(&series.infeasible, t.as_ref(), &mut st.covered);
         let resp = Plot::new(("pareto", doc))
             .x_axis_label(x.clone())
             .y_axis_label(y.clone())
             .legend(egui_plot::Legend::default())
             .show(ui, |p| {
                 p.points(
-                    Points::new("infeasible", series.infeasible.as_slice())
+                    Points::new("infeasible", infeasible.as_slice())
                         .color(colors::INFEASIBLE)
                         .shape(MarkerShape::Cross)
                         .radius(2.0)
                         .allow_hover(false),
                 );
-                let nbins = series.bins.len();
-                for (b, pts) in series.bins.iter().enumerate() {
+                let nbins = bins.len();
+                for (b, pts) in bins.iter().enumerate() {
                     let color = if nbins == 1 {
                         colors::ROUTE
                     } else {
@@ -320,7 +383,8 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SearchState, doc: Doc
                 }
                 p.pointer_coordinate()
             });
-        // Nearest drawn point to the pointer, in screen space.
+        st.last_transform = Some(resp.transform);
+        // Nearest point to the pointer, in screen space (over every point, not the thinned).
         let nearest = resp.response.hover_pos().and_then(|pos| {
             series
                 .all
