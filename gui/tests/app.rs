@@ -17,6 +17,11 @@ const WAIT: Duration = Duration::from_secs(120);
 fn harness(app: App) -> Harness<'static, App> {
     Harness::builder()
         .with_size(egui::Vec2::new(1400.0, 900.0))
+        // A finished background job asks for one repaint from its own thread after it sent
+        // its result; that request can land after `wait_for_jobs` returned, so settling may
+        // take a few more steps than kittest's default of 4 (seen once: 6). Each job asks
+        // once, so the UI still settles.
+        .with_max_steps(16)
         .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
 }
 
