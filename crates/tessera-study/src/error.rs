@@ -6,7 +6,7 @@
 pub enum StudyError {
     /// A config (or a run folder's file) that does not parse or check, with its location
     /// (line and column 0 when there is none).
-    #[error("{file}:{line}:{column}: {message}")]
+    #[error("{}: {message}", located(file, *line, *column))]
     Config {
         file: String,
         line: usize,
@@ -42,5 +42,14 @@ impl StudyError {
             path: path.display().to_string(),
             message: e.to_string(),
         }
+    }
+}
+
+/// `file:line:column`, or just `file` when there is no position (line 0).
+fn located(file: &str, line: usize, column: usize) -> String {
+    if line == 0 {
+        file.to_string()
+    } else {
+        format!("{file}:{line}:{column}")
     }
 }
