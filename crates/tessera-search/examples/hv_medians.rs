@@ -2,10 +2,12 @@
 //! 20,000 evaluations) and NSGA-III on DTLZ2 (population 92, 18,400 evaluations), with the
 //! wall time of each run (ask/tell loop with the evaluation inline, one thread).
 //!
-//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS [PROBLEMS [PM]]]`,
+//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS [PROBLEMS [PM [CROWDING]]]]`,
 //! e.g. `-- 1,2,3,4,5 zdt1,dtlz2` (defaults: seeds 1 to 5, every problem). `PM` sets the
 //! per-gene mutation probability to `PM / n_vars` instead of the default `1 / n_vars`
-//! (`0.9` reproduces pymoo's effective rate, see docs/PERFORMANCE.md).
+//! (`0.9` reproduces pymoo's effective rate, see docs/PERFORMANCE.md; `-` keeps the
+//! default). `CROWDING` is NSGA-II's cut of the last front: `pruning` (the default) or
+//! `standard` (Deb et al. 2002).
 //! Two hypervolumes are printed per run, both at the reference point 1.1 per objective:
 //! `final` = the first front of the final population (what pymoo's `res.F` holds for
 //! NSGA-II), `archive` = the front of every evaluation made. Besides wall time, the CPU
@@ -15,8 +17,8 @@
 use std::time::Instant;
 
 use tessera_search::{
-    Nsga2Options, Nsga3Options, Outcome, StrategySpec, TestProblem, hypervolume, make_strategy,
-    pareto_front,
+    Crowding, Nsga2Options, Nsga3Options, Outcome, StrategySpec, TestProblem, hypervolume,
+    make_strategy, pareto_front,
 };
 
 fn main() {
@@ -38,7 +40,13 @@ fn main() {
         .unwrap_or_else(|| TestProblem::ALL.to_vec());
     let pm_scale: Option<f64> = std::env::args()
         .nth(3)
+        .filter(|s| s != "-")
         .map(|s| s.parse().expect("PM is a number"));
+    let crowding = match std::env::args().nth(4).as_deref() {
+        None | Some("pruning") => Crowding::Pruning,
+        Some("standard") => Crowding::Standard,
+        Some(other) => panic!("CROWDING is `standard` or `pruning`, not `{other}`"),
+    };
     println!("problem strategy seed evals hv_final hv_archive wall_ms cpu_ms");
     for problem in problems {
         let mutation_prob = pm_scale.map(|k| k / problem.n_vars() as f64);
@@ -53,6 +61,7 @@ fn main() {
             _ => (
                 StrategySpec::Nsga2(Nsga2Options {
                     mutation_prob,
+                    crowding,
                     ..Default::default()
                 }),
                 20_000,

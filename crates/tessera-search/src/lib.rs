@@ -92,6 +92,6 @@ pub use pareto::{
 pub use problems::TestProblem;
 pub use space::{Dim, Gene, Genotype, Space};
 pub use strategy::{
-    Candidate, GridOptions, GridSearch, Nsga2, Nsga2Options, Nsga3, Nsga3Options, Outcome,
-    RandomSearch, Strategy, StrategySpec, grid_count, make_strategy,
+    Candidate, Crowding, GridOptions, GridSearch, Nsga2, Nsga2Options, Nsga3, Nsga3Options,
+    Outcome, RandomSearch, Strategy, StrategySpec, grid_count, make_strategy,
 };

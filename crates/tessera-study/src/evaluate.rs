@@ -217,6 +217,10 @@ pub struct SpecTemplate<T> {
     presets: Option<(String, HashMap<String, Value>)>,
     /// (parameter name, dotted path) of every parameter with a path.
     paths: Vec<(String, String)>,
+    /// Copies of `base` to set a design's values in (one per worker at most): every
+    /// design sets the same paths, so a copy need not be restored between designs, and a
+    /// design costs no clone of the whole tree.
+    scratch: std::sync::Mutex<Vec<Value>>,
     _kind: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -288,6 +292,7 @@ impl<T: Spec> SpecTemplate<T> {
             base: base_json,
             presets,
             paths,
+            scratch: std::sync::Mutex::new(Vec::new()),
             _kind: std::marker::PhantomData,
         };
         // Every path must exist (in every preset) and take the parameter's values.
@@ -315,17 +320,22 @@ impl<T: Spec> SpecTemplate<T> {
 
     /// The spec of one design: the base with the design's values set, validated.
     pub fn instantiate(&self, values: &Map<String, Value>) -> Result<T, String> {
-        let mut v = match &self.presets {
+        let (mut v, reusable) = match &self.presets {
             Some((param, map)) => {
                 let name = values
                     .get(param)
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                map.get(name)
+                let v = map
+                    .get(name)
                     .cloned()
-                    .ok_or_else(|| format!("no preset `{name}`"))?
+                    .ok_or_else(|| format!("no preset `{name}`"))?;
+                (v, false)
             }
-            None => self.base.clone(),
+            None => {
+                let pooled = self.scratch.lock().ok().and_then(|mut p| p.pop());
+                (pooled.unwrap_or_else(|| self.base.clone()), true)
+            }
         };
         for (name, path) in &self.paths {
             let value = values
@@ -335,7 +345,11 @@ impl<T: Spec> SpecTemplate<T> {
             tessera_arch::spec_io::set_path(&mut v, path, value)
                 .map_err(|m| format!("{path}: {m}"))?;
         }
-        let spec: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        let spec = T::deserialize(&v).map_err(|e| e.to_string());
+        if reusable && let Ok(mut pool) = self.scratch.lock() {
+            pool.push(v);
+        }
+        let spec = spec?;
         spec.validate().map_err(|p| p.join("; "))?;
         Ok(spec)
     }

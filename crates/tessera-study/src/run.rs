@@ -219,17 +219,26 @@ pub fn run(
     write_json(&manifest_path, &manifest)?;
     manifest.threads = opts.threads;
 
-    let mut results = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&results_path)
-        .map_err(|e| StudyError::io(&results_path, e))?;
+    // Buffered, and flushed after every batch: a kill loses at most the batch being
+    // recorded, whose designs a resume evaluates again (one write call per line made the
+    // accelerator-only runs spend a quarter of their time in the kernel).
+    let mut results = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&results_path)
+            .map_err(|e| StudyError::io(&results_path, e))?,
+    );
     let timings_path = dir.join("timings.jsonl");
-    let mut timings = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&timings_path)
-        .map_err(|e| StudyError::io(&timings_path, e))?;
+    let mut timings = std::io::BufWriter::with_capacity(
+        1 << 16,
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&timings_path)
+            .map_err(|e| StudyError::io(&timings_path, e))?,
+    );
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
@@ -244,7 +253,8 @@ pub fn run(
         .map(|b| shard_budget(b, &c.strategy, opts.shard));
     let t0 = Instant::now();
     let mut records: Vec<Record> = Vec::new();
-    let mut by_genes: HashMap<String, u64> = HashMap::new();
+    let mut by_genes: HashMap<Vec<u64>, u64> = HashMap::new();
+    let mut last_progress: Option<Instant> = None;
     let mut trace = HypervolumeTrace::new(&cfg.minimised_reference())?;
     let mut hv_trace: Vec<f64> = Vec::new();
     let mut feasible = 0u64;
@@ -272,7 +282,8 @@ pub fn run(
             Evaluate,
         }
         let mut sources = Vec::with_capacity(batch.len());
-        let mut pending_genes: HashMap<String, u64> = HashMap::new();
+        let mut pending_genes: HashMap<Vec<u64>, u64> = HashMap::new();
+        let mut keys: Vec<Vec<u64>> = Vec::with_capacity(batch.len());
         for cand in &batch {
             let key = genes_key(&cand.genes);
             if let Some(r) = previous.get(cand.id as usize) {
@@ -288,18 +299,21 @@ pub fn run(
             } else if let Some(&first) = by_genes.get(&key).or(pending_genes.get(&key)) {
                 sources.push(Source::Cached(first));
             } else {
-                pending_genes.insert(key, cand.id);
+                pending_genes.insert(key.clone(), cand.id);
                 sources.push(Source::Evaluate);
             }
+            keys.push(key);
         }
-        let designs: Vec<Map<String, Value>> = batch.iter().map(|c| design_map(cfg, c)).collect();
         let to_eval: Vec<usize> = sources
             .iter()
             .enumerate()
             .filter(|(_, s)| matches!(s, Source::Evaluate))
             .map(|(i, _)| i)
             .collect();
-        let evaluated: Vec<Option<(Evaluation, f64)>> = pool.install(|| {
+        // Each worker decodes its design, evaluates it, builds the record and writes its
+        // JSON line; the main thread then only appends the lines and tells the strategy,
+        // in id order.
+        let evaluated: Vec<Option<Fresh>> = pool.install(|| {
             use rayon::prelude::*;
             to_eval
                 .par_iter()
@@ -308,18 +322,27 @@ pub fn run(
                         return None;
                     }
                     let worker = rayon::current_thread_index().unwrap_or(0);
+                    let cand = &batch[i];
+                    let design = design_map(cfg, cand);
                     let d = DesignRef {
-                        id: batch[i].id,
-                        genes: &batch[i].genes,
-                        values: &designs[i],
+                        id: cand.id,
+                        genes: &cand.genes,
+                        values: &design,
                     };
                     let t = Instant::now();
                     let e = evaluate_safely(evaluator.as_ref(), &d, worker);
-                    Some((e, t.elapsed().as_secs_f64() * 1e3))
+                    let wall_ms = t.elapsed().as_secs_f64() * 1e3;
+                    let record = make_record(cfg, cand, design, e);
+                    let line = record_line(&record);
+                    Some(Fresh {
+                        record,
+                        line,
+                        wall_ms,
+                    })
                 })
                 .collect()
         });
-        let mut fresh: HashMap<usize, (Evaluation, f64)> = HashMap::new();
+        let mut fresh: HashMap<usize, Fresh> = HashMap::new();
         for (i, e) in to_eval.iter().zip(evaluated) {
             if let Some(e) = e {
                 fresh.insert(*i, e);
@@ -327,57 +350,62 @@ pub fn run(
         }
         // Record and tell in id order, up to the first design not evaluated (stopped).
         for (i, (cand, source)) in batch.iter().zip(sources).enumerate() {
-            let record = match source {
-                Source::Replay(r) => r,
+            let (record, line) = match source {
+                Source::Replay(r) => (r, None),
                 Source::Cached(first) => {
                     let Some(base) = records.get(first as usize) else {
                         stopped = true;
                         break;
                     };
-                    Record {
+                    let r = Record {
                         id: cand.id,
                         global_index: cand.global_index,
                         genes: cand.genes.clone(),
-                        design: designs[i].clone(),
+                        design: design_map(cfg, cand),
                         cached_from: Some(base.cached_from.unwrap_or(base.id)),
                         ..base.clone()
-                    }
+                    };
+                    let line = record_line(&r);
+                    (r, Some(line))
                 }
                 Source::Evaluate => {
-                    let Some((e, wall_ms)) = fresh.remove(&i) else {
+                    let Some(f) = fresh.remove(&i) else {
                         stopped = true;
                         break;
                     };
-                    let _ = writeln!(
-                        timings,
-                        "{}",
-                        serde_json::json!({"id": cand.id, "wall_ms": wall_ms})
-                    );
-                    make_record(cfg, cand, designs[i].clone(), e)
+                    let _ = writeln!(timings, "{{\"id\":{},\"wall_ms\":{}}}", cand.id, f.wall_ms);
+                    (f.record, Some(f.line))
                 }
             };
-            if record.id as usize >= previous.len() {
-                let line =
-                    serde_json::to_string(&record).map_err(|e| StudyError::io(&results_path, e))?;
-                writeln!(results, "{line}").map_err(|e| StudyError::io(&results_path, e))?;
+            if let Some(line) = line
+                && record.id as usize >= previous.len()
+            {
+                let line = line.map_err(|e| StudyError::io(&results_path, e))?;
+                results
+                    .write_all(&line)
+                    .map_err(|e| StudyError::io(&results_path, e))?;
             }
             strategy.tell(cand.id, outcome_of(cfg, &record))?;
             let (objs, cv) = minimised_point(cfg, &record);
             let hv = trace.push(&objs, cv)?;
             hv_trace.push(hv);
             feasible += u64::from(record.feasible);
-            by_genes
-                .entry(genes_key(&record.genes))
-                .or_insert(record.id);
+            let id = record.id;
+            by_genes.entry(std::mem::take(&mut keys[i])).or_insert(id);
             records.push(record);
-            progress(&RunProgress {
-                done: records.len() as u64,
-                budget,
-                hypervolume: hv,
-                feasible,
-                elapsed_s: t0.elapsed().as_secs_f64(),
-                replayed,
-            });
+            // Progress at most every 50 ms and at the end of each batch: drawing it for
+            // every one of 200,000 fast evaluations cost more than evaluating them.
+            if i + 1 == batch.len() || last_progress.is_none_or(|t| t.elapsed().as_millis() >= 50) {
+                last_progress = Some(Instant::now());
+                progress(&RunProgress {
+                    done: records.len() as u64,
+                    budget,
+                    hypervolume: hv,
+                    feasible,
+                    elapsed_s: t0.elapsed().as_secs_f64(),
+                    replayed,
+                });
+            }
         }
         results
             .flush()
@@ -390,6 +418,21 @@ pub fn run(
     let summary = report::summarise(cfg, &manifest, &records, &hv_trace, stopped)?;
     report::write_all(dir, cfg, &summary, &records, &hv_trace)?;
     Ok(summary)
+}
+
+/// A design evaluated by a worker, with its line of `results.jsonl`.
+struct Fresh {
+    record: Record,
+    line: Result<Vec<u8>, serde_json::Error>,
+    wall_ms: f64,
+}
+
+/// A record as its line of `results.jsonl`, newline included.
+fn record_line(r: &Record) -> Result<Vec<u8>, serde_json::Error> {
+    let mut line = Vec::with_capacity(768);
+    serde_json::to_writer(&mut line, r)?;
+    line.push(b'\n');
+    Ok(line)
 }
 
 /// An evaluator that panics is a failed evaluation, not a lost run.
@@ -407,8 +450,17 @@ fn evaluate_safely(ev: &dyn Evaluator, d: &DesignRef<'_>, worker: usize) -> Eval
     }
 }
 
-fn genes_key(genes: &[Gene]) -> String {
-    serde_json::to_string(genes).unwrap_or_default()
+/// The cache key of a candidate: its genes' bits (each position of a space has one gene
+/// kind, so the bits alone identify the genes).
+fn genes_key(genes: &[Gene]) -> Vec<u64> {
+    genes
+        .iter()
+        .map(|g| match *g {
+            Gene::Real(x) => x.to_bits(),
+            Gene::Int(v) => v as u64,
+            Gene::Cat(c) => c as u64,
+        })
+        .collect()
 }
 
 /// Parameter name -> decoded value of a candidate.

@@ -24,7 +24,7 @@ use super::evolution::{Evolution, Pop, Settings, Survival, tournament};
 use super::operators::{Encoding, Variation};
 use super::{Candidate, Outcome, Strategy, stream_rng};
 use crate::error::SearchError;
-use crate::pareto::{constrained_non_dominated_sort, crowding_into};
+use crate::pareto::{constrained_non_dominated_sort, crowding_into, pruning_crowding};
 use crate::space::Space;
 
 /// Options of NSGA-II. Every field has a default (see the module documentation).
@@ -47,6 +47,19 @@ pub struct Nsga2Options {
     pub cat_mutation_prob: Option<f64>,
     /// Re-breed offspring that duplicate a known design.
     pub eliminate_duplicates: bool,
+    /// How the front that does not fit is cut (see [`Crowding`]).
+    pub crowding: Crowding,
+}
+
+/// How NSGA-II cuts the last front that does not fit into the population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Crowding {
+    /// Deb et al. 2002: crowding distances computed once, the largest kept.
+    Standard,
+    /// Kukkonen & Deb 2006 (pymoo's `crowding_func="pcd"`): the most crowded member is
+    /// removed one at a time and its neighbours' distances recomputed after each removal.
+    #[default]
+    Pruning,
 }
 
 impl Default for Nsga2Options {
@@ -60,6 +73,7 @@ impl Default for Nsga2Options {
             mutation_prob: None,
             cat_mutation_prob: None,
             eliminate_duplicates: true,
+            crowding: Crowding::default(),
         }
     }
 }
@@ -126,6 +140,7 @@ pub(crate) fn settings(
 /// Rank-and-crowding survival and crowded binary tournaments.
 #[derive(Debug, Default)]
 pub(crate) struct RankAndCrowding {
+    pub(crate) kind: Crowding,
     rank: Vec<usize>,
     crowding: Vec<f64>,
     order: Vec<usize>,
@@ -154,6 +169,15 @@ impl Survival for RankAndCrowding {
                 keep.extend_from_slice(front);
                 self.rank.extend(std::iter::repeat_n(r, front.len()));
                 self.crowding.extend_from_slice(&self.cd);
+            } else if self.kind == Crowding::Pruning && pop.cv[front[0]] <= 0.0 {
+                let kept = pruning_crowding(&pop.f, m, front, front.len() - room);
+                for (w, d) in kept.iter().enumerate() {
+                    if let Some(d) = d {
+                        keep.push(front[w]);
+                        self.rank.push(r);
+                        self.crowding.push(*d);
+                    }
+                }
             } else {
                 let mut by_crowding: Vec<usize> = (0..front.len()).collect();
                 by_crowding.sort_by(|&a, &b| self.cd[b].total_cmp(&self.cd[a]).then(a.cmp(&b)));
@@ -235,7 +259,16 @@ impl Nsga2 {
         }
         let rng = stream_rng(seed, island as u64);
         Ok(Nsga2 {
-            evo: Evolution::new(enc, m, settings, rng, RankAndCrowding::default()),
+            evo: Evolution::new(
+                enc,
+                m,
+                settings,
+                rng,
+                RankAndCrowding {
+                    kind: o.crowding,
+                    ..Default::default()
+                },
+            ),
         })
     }
 }
