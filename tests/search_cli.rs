@@ -110,6 +110,72 @@ fn a_killed_run_resumes_to_the_same_results() {
     assert_eq!(results(&whole), results(&cut));
 }
 
+/// A random search over 12 accelerator designs: after the first batch nearly every
+/// candidate repeats an earlier design, often one of the batch still being recorded while
+/// the next is evaluated (random and grid overlap the two). The results must not depend on
+/// the thread count, every cached record must point at the first evaluation of its genes,
+/// and a run cut in the middle of a batch must resume to the same bytes.
+#[test]
+fn cached_random_designs_are_the_same_on_any_thread_count_and_after_a_cut() {
+    let cfg = config(
+        "cache.ron",
+        r#"(
+    format_version: 1,
+    name: "cache-test",
+    evaluator: Accel(network: "mobilenet_v2", base: "edge-os-16x16"),
+    space: [
+        (name: "rows", path: "rows", kind: Choice([8, 16])),
+        (name: "cols", path: "cols", kind: Choice([8, 16])),
+        (name: "dataflow", path: "dataflow",
+         kind: Choice(["OutputStationary", "WeightStationary", "InputStationary"])),
+    ],
+    objectives: [(metric: "latency_ms", goal: Minimize), (metric: "energy_mj", goal: Minimize)],
+    budget: (evaluations: 700),
+    strategy: random,
+    seed: 3,
+    reference_point: [1000.0, 1000.0],
+)"#,
+    );
+    let (a, b) = (out_dir("cache1"), out_dir("cache2"));
+    let o = search(&cfg, &a, &["--threads", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = search(&cfg, &b, &["--threads", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = results(&a);
+    assert_eq!(text, results(&b));
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 700);
+    let mut first: std::collections::HashMap<String, u64> = Default::default();
+    let mut cached = 0;
+    for r in &records {
+        let genes = r["genes"].to_string();
+        let id = r["id"].as_u64().unwrap();
+        match first.get(&genes) {
+            Some(&f) => {
+                assert_eq!(r["cached_from"].as_u64(), Some(f), "record {id}");
+                cached += 1;
+            }
+            None => {
+                assert!(r["cached_from"].is_null(), "record {id}");
+                first.insert(genes, id);
+            }
+        }
+    }
+    assert_eq!(first.len(), 12);
+    assert_eq!(cached, 700 - 12);
+    // Cut inside the second batch (ids 256..511), as a kill would, and resume.
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut cut_text: String = lines[..300].concat();
+    cut_text.push_str("{\"id\": 300, \"glo");
+    std::fs::write(b.join("results.jsonl"), cut_text).unwrap();
+    let o = search(&cfg, &b, &["--resume", "--threads", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(results(&b), text);
+}
+
 #[test]
 fn ctrl_c_stops_after_the_evaluations_in_flight_and_resume_finishes() {
     let cfg = config("int.ron", &zdt1(20000, "random"));

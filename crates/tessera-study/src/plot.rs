@@ -30,12 +30,15 @@ pub fn write_plots(
         .collect();
     let m = names.len().min(4);
     let on_front: std::collections::HashSet<u64> = s.front.iter().copied().collect();
-    for a in 0..m {
-        for b in a + 1..m {
-            let path = dir.join(format!("front-{}-vs-{}.svg", names[a], names[b]));
-            scatter(&path, records, &on_front, a, b, names[a], names[b], &s.name)?;
-        }
-    }
+    // The plots are independent: drawn in parallel (on the caller's rayon pool).
+    let pairs: Vec<(usize, usize)> = (0..m)
+        .flat_map(|a| (a + 1..m).map(move |b| (a, b)))
+        .collect();
+    use rayon::prelude::*;
+    pairs.par_iter().try_for_each(|&(a, b)| {
+        let path = dir.join(format!("front-{}-vs-{}.svg", names[a], names[b]));
+        scatter(&path, records, &on_front, a, b, names[a], names[b], &s.name)
+    })?;
     if !hv_trace.is_empty() {
         let path = dir.join("hypervolume.svg");
         hypervolume(&path, hv_trace, &s.name)?;

@@ -252,108 +252,218 @@ pub fn run(
         .evaluations
         .map(|b| shard_budget(b, &c.strategy, opts.shard));
     let t0 = Instant::now();
-    let mut records: Vec<Record> = Vec::new();
+    let mut st = Recorder {
+        cfg,
+        results_path: &results_path,
+        previous_len: previous.len(),
+        results: &mut results,
+        timings: &mut timings,
+        records: Vec::new(),
+        trace: HypervolumeTrace::new(&cfg.minimised_reference())?,
+        hv_trace: Vec::new(),
+        feasible: 0,
+        replayed: previous.len() as u64,
+        budget,
+        t0,
+        last_progress: None,
+        progress,
+    };
+    // Genes already asked -> the first id that had them (the cache).
     let mut by_genes: HashMap<Vec<u64>, u64> = HashMap::new();
-    let mut last_progress: Option<Instant> = None;
-    let mut trace = HypervolumeTrace::new(&cfg.minimised_reference())?;
-    let mut hv_trace: Vec<f64> = Vec::new();
-    let mut feasible = 0u64;
-    let replayed = previous.len() as u64;
-    let mut stopped = false;
+    let mut asked = 0u64;
+    // Strategies whose asks do not depend on tells (random, grid) evaluate the next batch
+    // while the last one is recorded; the others ask, evaluate and record in turn. Both
+    // give the same records: the candidates and the cache do not depend on the overlap.
+    let ahead = strategy.asks_ahead();
+    let mut evaluated: Option<Evaluated> = None;
+    let stopped;
     loop {
-        let done = records.len() as u64;
-        let left = budget.map_or(u64::MAX, |b| b.saturating_sub(done));
+        let left = budget.map_or(u64::MAX, |b| b.saturating_sub(asked));
         let out_of_time = c
             .budget
             .wall_time_s
             .is_some_and(|w| t0.elapsed().as_secs_f64() >= w);
-        if left == 0 || out_of_time || stop.load(Ordering::Relaxed) {
+        let halt = left == 0 || out_of_time || stop.load(Ordering::Relaxed);
+        let next = if halt || (evaluated.is_some() && !ahead) {
+            None
+        } else {
+            let batch = strategy.ask(BATCH.min(left.min(usize::MAX as u64) as usize));
+            asked += batch.len() as u64;
+            let planned = plan(batch, &previous, &mut by_genes, &results_path)?;
+            Some(planned).filter(|p| !p.batch.is_empty())
+        };
+        if next.is_none() && evaluated.is_none() {
             stopped = stop.load(Ordering::Relaxed);
             break;
         }
-        let batch = strategy.ask(BATCH.min(left.min(usize::MAX as u64) as usize));
-        if batch.is_empty() {
-            break; // exhausted (grid done, or no new offspring could be bred)
-        }
-        // Replayed, cached, or to evaluate.
-        enum Source {
-            Replay(Record),
-            Cached(u64),
-            Evaluate,
-        }
-        let mut sources = Vec::with_capacity(batch.len());
-        let mut pending_genes: HashMap<Vec<u64>, u64> = HashMap::new();
-        let mut keys: Vec<Vec<u64>> = Vec::with_capacity(batch.len());
-        for cand in &batch {
-            let key = genes_key(&cand.genes);
-            if let Some(r) = previous.get(cand.id as usize) {
-                if r.id != cand.id || r.genes != cand.genes {
-                    return Err(StudyError::Resume(format!(
-                        "{}: line {} does not match this search's candidate {} (different genes); the folder belongs to another run",
-                        results_path.display(),
-                        cand.id + 1,
-                        cand.id
-                    )));
-                }
-                sources.push(Source::Replay(r.clone()));
-            } else if let Some(&first) = by_genes.get(&key).or(pending_genes.get(&key)) {
-                sources.push(Source::Cached(first));
-            } else {
-                pending_genes.insert(key.clone(), cand.id);
-                sources.push(Source::Evaluate);
-            }
-            keys.push(key);
-        }
-        let to_eval: Vec<usize> = sources
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| matches!(s, Source::Evaluate))
-            .map(|(i, _)| i)
-            .collect();
-        // Each worker decodes its design, evaluates it, builds the record and writes its
-        // JSON line; the main thread then only appends the lines and tells the strategy,
-        // in id order.
-        let evaluated: Vec<Option<Fresh>> = pool.install(|| {
-            use rayon::prelude::*;
-            to_eval
-                .par_iter()
-                .map(|&i| {
-                    if stop.load(Ordering::Relaxed) {
-                        return None;
-                    }
-                    let worker = rayon::current_thread_index().unwrap_or(0);
-                    let cand = &batch[i];
-                    let design = design_map(cfg, cand);
-                    let d = DesignRef {
-                        id: cand.id,
-                        genes: &cand.genes,
-                        values: &design,
-                    };
-                    let t = Instant::now();
-                    let e = evaluate_safely(evaluator.as_ref(), &d, worker);
-                    let wall_ms = t.elapsed().as_secs_f64() * 1e3;
-                    let record = make_record(cfg, cand, design, e);
-                    let line = record_line(&record);
-                    Some(Fresh {
-                        record,
-                        line,
-                        wall_ms,
-                    })
-                })
-                .collect()
+        let (fresh, told) = pool.install(|| {
+            rayon::join(
+                || next.map(|p| evaluate_batch(cfg, evaluator.as_ref(), p, stop)),
+                || evaluated.take().map(|e| st.record(e, strategy.as_mut())),
+            )
         });
-        let mut fresh: HashMap<usize, Fresh> = HashMap::new();
-        for (i, e) in to_eval.iter().zip(evaluated) {
-            if let Some(e) = e {
-                fresh.insert(*i, e);
+        if let Some(told) = told
+            && told?
+        {
+            stopped = true;
+            break;
+        }
+        evaluated = fresh;
+        if evaluated.is_some() && !ahead {
+            // Record it before asking again: the strategy needs its outcomes.
+            if st.record(evaluated.take().expect("just set"), strategy.as_mut())? {
+                stopped = true;
+                break;
             }
         }
-        // Record and tell in id order, up to the first design not evaluated (stopped).
-        for (i, (cand, source)) in batch.iter().zip(sources).enumerate() {
+    }
+    let Recorder {
+        records, hv_trace, ..
+    } = st;
+    let _ = timings.flush();
+    let summary = report::summarise(cfg, &manifest, &records, &hv_trace, stopped)?;
+    pool.install(|| report::write_all(dir, cfg, &summary, &records, &hv_trace))?;
+    Ok(summary)
+}
+
+/// A batch of candidates with where each one's result comes from.
+struct Planned {
+    batch: Vec<Candidate>,
+    sources: Vec<Source>,
+}
+
+/// Replayed from `results.jsonl`, the cached result of an earlier id, or to evaluate.
+enum Source {
+    Replay(Record),
+    Cached(u64),
+    Evaluate,
+}
+
+/// A planned batch after evaluation: the fresh results by position in the batch.
+struct Evaluated {
+    planned: Planned,
+    fresh: HashMap<usize, Fresh>,
+}
+
+/// Decide, for each candidate of a batch, whether it is replayed, cached or evaluated.
+fn plan(
+    batch: Vec<Candidate>,
+    previous: &[Record],
+    by_genes: &mut HashMap<Vec<u64>, u64>,
+    results_path: &Path,
+) -> Result<Planned, StudyError> {
+    let mut sources = Vec::with_capacity(batch.len());
+    for cand in &batch {
+        let key = genes_key(&cand.genes);
+        if let Some(r) = previous.get(cand.id as usize) {
+            if r.id != cand.id || r.genes != cand.genes {
+                return Err(StudyError::Resume(format!(
+                    "{}: line {} does not match this search's candidate {} (different genes); the folder belongs to another run",
+                    results_path.display(),
+                    cand.id + 1,
+                    cand.id
+                )));
+            }
+            by_genes.entry(key).or_insert(cand.id);
+            sources.push(Source::Replay(r.clone()));
+        } else if let Some(&first) = by_genes.get(&key) {
+            sources.push(Source::Cached(first));
+        } else {
+            by_genes.insert(key, cand.id);
+            sources.push(Source::Evaluate);
+        }
+    }
+    Ok(Planned { batch, sources })
+}
+
+/// Evaluate the designs of a batch that need it, in parallel. Each worker decodes its
+/// design, evaluates it, builds the record and writes its JSON line, so that recording is
+/// left with appending lines in id order. Designs not started when `stop` is raised are
+/// left out.
+fn evaluate_batch(
+    cfg: &LoadedConfig,
+    evaluator: &dyn Evaluator,
+    planned: Planned,
+    stop: &AtomicBool,
+) -> Evaluated {
+    use rayon::prelude::*;
+    let batch = &planned.batch;
+    let to_eval: Vec<usize> = planned
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s, Source::Evaluate))
+        .map(|(i, _)| i)
+        .collect();
+    let fresh: Vec<(usize, Fresh)> = to_eval
+        .par_iter()
+        .filter_map(|&i| {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let worker = rayon::current_thread_index().unwrap_or(0);
+            let cand = &batch[i];
+            let design = design_map(cfg, cand);
+            let d = DesignRef {
+                id: cand.id,
+                genes: &cand.genes,
+                values: &design,
+            };
+            let t = Instant::now();
+            let e = evaluate_safely(evaluator, &d, worker);
+            let wall_ms = t.elapsed().as_secs_f64() * 1e3;
+            let record = make_record(cfg, cand, design, e);
+            let line = record_line(&record);
+            Some((
+                i,
+                Fresh {
+                    record,
+                    line,
+                    wall_ms,
+                },
+            ))
+        })
+        .collect();
+    Evaluated {
+        planned,
+        fresh: fresh.into_iter().collect(),
+    }
+}
+
+/// What recording needs: the run's files and the state built from the records.
+struct Recorder<'a, W: Write> {
+    cfg: &'a LoadedConfig,
+    results_path: &'a Path,
+    previous_len: usize,
+    results: &'a mut W,
+    timings: &'a mut W,
+    records: Vec<Record>,
+    trace: HypervolumeTrace,
+    hv_trace: Vec<f64>,
+    feasible: u64,
+    replayed: u64,
+    budget: Option<u64>,
+    t0: Instant,
+    last_progress: Option<Instant>,
+    progress: &'a (dyn Fn(&RunProgress) + Sync),
+}
+
+impl<W: Write> Recorder<'_, W> {
+    /// Record and tell an evaluated batch in id order, up to the first design not
+    /// evaluated (stopped). Returns whether it stopped there.
+    fn record(
+        &mut self,
+        e: Evaluated,
+        strategy: &mut dyn tessera_search::Strategy,
+    ) -> Result<bool, StudyError> {
+        let Evaluated { planned, mut fresh } = e;
+        let n = planned.batch.len();
+        let mut stopped = false;
+        for (i, (cand, source)) in planned.batch.iter().zip(planned.sources).enumerate() {
             let (record, line) = match source {
                 Source::Replay(r) => (r, None),
                 Source::Cached(first) => {
-                    let Some(base) = records.get(first as usize) else {
+                    let Some(base) = self.records.get(first as usize) else {
                         stopped = true;
                         break;
                     };
@@ -361,7 +471,7 @@ pub fn run(
                         id: cand.id,
                         global_index: cand.global_index,
                         genes: cand.genes.clone(),
-                        design: design_map(cfg, cand),
+                        design: design_map(self.cfg, cand),
                         cached_from: Some(base.cached_from.unwrap_or(base.id)),
                         ..base.clone()
                     };
@@ -373,51 +483,52 @@ pub fn run(
                         stopped = true;
                         break;
                     };
-                    let _ = writeln!(timings, "{{\"id\":{},\"wall_ms\":{}}}", cand.id, f.wall_ms);
+                    let _ = writeln!(
+                        self.timings,
+                        "{{\"id\":{},\"wall_ms\":{}}}",
+                        cand.id, f.wall_ms
+                    );
                     (f.record, Some(f.line))
                 }
             };
             if let Some(line) = line
-                && record.id as usize >= previous.len()
+                && record.id as usize >= self.previous_len
             {
-                let line = line.map_err(|e| StudyError::io(&results_path, e))?;
-                results
+                let line = line.map_err(|e| StudyError::io(self.results_path, e))?;
+                self.results
                     .write_all(&line)
-                    .map_err(|e| StudyError::io(&results_path, e))?;
+                    .map_err(|e| StudyError::io(self.results_path, e))?;
             }
-            strategy.tell(cand.id, outcome_of(cfg, &record))?;
-            let (objs, cv) = minimised_point(cfg, &record);
-            let hv = trace.push(&objs, cv)?;
-            hv_trace.push(hv);
-            feasible += u64::from(record.feasible);
-            let id = record.id;
-            by_genes.entry(std::mem::take(&mut keys[i])).or_insert(id);
-            records.push(record);
+            strategy.tell(cand.id, outcome_of(self.cfg, &record))?;
+            let (objs, cv) = minimised_point(self.cfg, &record);
+            let hv = self.trace.push(&objs, cv)?;
+            self.hv_trace.push(hv);
+            self.feasible += u64::from(record.feasible);
+            self.records.push(record);
             // Progress at most every 50 ms and at the end of each batch: drawing it for
             // every one of 200,000 fast evaluations cost more than evaluating them.
-            if i + 1 == batch.len() || last_progress.is_none_or(|t| t.elapsed().as_millis() >= 50) {
-                last_progress = Some(Instant::now());
-                progress(&RunProgress {
-                    done: records.len() as u64,
-                    budget,
+            if i + 1 == n
+                || self
+                    .last_progress
+                    .is_none_or(|t| t.elapsed().as_millis() >= 50)
+            {
+                self.last_progress = Some(Instant::now());
+                (self.progress)(&RunProgress {
+                    done: self.records.len() as u64,
+                    budget: self.budget,
                     hypervolume: hv,
-                    feasible,
-                    elapsed_s: t0.elapsed().as_secs_f64(),
-                    replayed,
+                    feasible: self.feasible,
+                    elapsed_s: self.t0.elapsed().as_secs_f64(),
+                    replayed: self.replayed,
                 });
             }
         }
-        results
+        self.results
             .flush()
-            .map_err(|e| StudyError::io(&results_path, e))?;
-        if stopped {
-            break;
-        }
+            .map_err(|e| StudyError::io(self.results_path, e))?;
+        let _ = self.timings.flush();
+        Ok(stopped)
     }
-    let _ = timings.flush();
-    let summary = report::summarise(cfg, &manifest, &records, &hv_trace, stopped)?;
-    report::write_all(dir, cfg, &summary, &records, &hv_trace)?;
-    Ok(summary)
 }
 
 /// A design evaluated by a worker, with its line of `results.jsonl`.

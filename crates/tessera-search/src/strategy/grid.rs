@@ -151,6 +151,9 @@ impl GridSearch {
 }
 
 impl Strategy for GridSearch {
+    fn asks_ahead(&self) -> bool {
+        true
+    }
     fn ask(&mut self, max: usize) -> Vec<Candidate> {
         let n = (max as u64).min(self.local_count - self.asked);
         (0..n)

@@ -82,6 +82,12 @@ pub trait Strategy: Send {
     /// No candidate will ever come again (grid: all handed out; NSGA: no offspring that is
     /// not a duplicate could be bred).
     fn is_exhausted(&self) -> bool;
+    /// Whether `ask` hands out the same candidates whether or not the earlier ones have been
+    /// told (random, grid): a run may then evaluate the next batch while it records the
+    /// last one.
+    fn asks_ahead(&self) -> bool {
+        false
+    }
     /// How many candidates this strategy will hand out in total, when known up front (grid).
     fn planned_count(&self) -> Option<u64> {
         None

@@ -52,6 +52,9 @@ impl RandomSearch {
 }
 
 impl Strategy for RandomSearch {
+    fn asks_ahead(&self) -> bool {
+        true
+    }
     fn ask(&mut self, max: usize) -> Vec<Candidate> {
         (0..max)
             .map(|_| {
