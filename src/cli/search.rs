@@ -175,10 +175,15 @@ pub fn run_search(a: SearchArgs) -> anyhow::Result<Outcome> {
         return Err(bad_input("--threads must be at least 1"));
     }
     let c = &cfg.config;
-    let planned =
-        tessera_search::make_strategy(&c.strategy, &cfg.space, c.objectives.len(), c.seed, a.shard)
-            .ok()
-            .and_then(|s| s.planned_count());
+    let planned = tessera_search::make_strategy(
+        &cfg.strategy_spec(),
+        &cfg.space,
+        c.objectives.len(),
+        c.seed,
+        a.shard,
+    )
+    .ok()
+    .and_then(|s| s.planned_count());
     eprintln!(
         "tessera search {}: strategy {}, seed {}, {}{}{}",
         c.name,

@@ -101,7 +101,10 @@ fn drive(
 fn specs() -> Vec<StrategySpec> {
     vec![
         StrategySpec::Random,
-        StrategySpec::Grid(GridOptions { points: Some(3) }),
+        StrategySpec::Grid(GridOptions {
+            points: Some(3),
+            ..Default::default()
+        }),
         StrategySpec::Nsga2(Nsga2Options {
             pop_size: 24,
             ..Default::default()
@@ -223,7 +226,10 @@ fn options_and_shards_are_validated() {
             inner_partitions: Some(2),
             ..Default::default()
         }),
-        StrategySpec::Grid(GridOptions { points: Some(1) }),
+        StrategySpec::Grid(GridOptions {
+            points: Some(1),
+            ..Default::default()
+        }),
     ];
     for spec in bad {
         assert!(
@@ -292,7 +298,10 @@ fn grid_enumerates_every_design_once_in_order() {
         Dim::boolean(),
     ])
     .unwrap();
-    let options = GridOptions { points: Some(3) };
+    let options = GridOptions {
+        points: Some(3),
+        ..Default::default()
+    };
     assert_eq!(grid_count(&space, &options).unwrap(), 4 * 3 * 3 * 2);
     let mut s = make_strategy(&StrategySpec::Grid(options.clone()), &space, 1, 0, None).unwrap();
     assert_eq!(s.planned_count(), Some(72));
@@ -325,6 +334,44 @@ fn grid_enumerates_every_design_once_in_order() {
             (Gene::Real(x), Gene::Real(y)) => assert!((x - y).abs() < 1e-12 * y, "{x} vs {y}"),
             _ => panic!("real gene expected"),
         }
+    }
+}
+
+#[test]
+fn grid_points_per_dimension_override_the_shared_count() {
+    let real = |lo: f64, hi: f64| Dim::Real { lo, hi, log: false };
+    let space = Space::new(vec![real(0.0, 1.0), Dim::Cat { n: 2 }, real(10.0, 20.0)]).unwrap();
+    let options = GridOptions {
+        points: Some(2),
+        points_per_dim: vec![Some(5)],
+    };
+    // 5 values on the first range, 2 choices, the shared 2 on the last range.
+    assert_eq!(grid_count(&space, &options).unwrap(), 5 * 2 * 2);
+    let mut s = make_strategy(&StrategySpec::Grid(options), &space, 1, 0, None).unwrap();
+    let firsts: Vec<Gene> = s.ask(100).iter().step_by(4).map(|c| c.genes[0]).collect();
+    assert_eq!(firsts, [0.0, 0.25, 0.5, 0.75, 1.0].map(Gene::Real).to_vec());
+    // Without a shared count, every range needs its own.
+    let partial = GridOptions {
+        points: None,
+        points_per_dim: vec![Some(3), None, None],
+    };
+    assert!(grid_count(&space, &partial).is_err());
+    let full = GridOptions {
+        points: None,
+        points_per_dim: vec![Some(3), None, Some(4)],
+    };
+    assert_eq!(grid_count(&space, &full).unwrap(), 3 * 2 * 4);
+    // A count on a discrete dimension, a count below 2, too many entries: refused.
+    for bad in [
+        vec![None, Some(2)],
+        vec![Some(1)],
+        vec![None, None, None, Some(3)],
+    ] {
+        let o = GridOptions {
+            points: Some(2),
+            points_per_dim: bad.clone(),
+        };
+        assert!(grid_count(&space, &o).is_err(), "{bad:?}");
     }
 }
 

@@ -162,6 +162,10 @@ pub enum ParamKind {
         hi: f64,
         #[serde(default)]
         log: bool,
+        /// With the grid strategy: the values taken on this range (>= 2, bounds
+        /// included), instead of the strategy's `points`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        points: Option<u32>,
     },
     /// Unordered choices: strings (enum variants such as `"WeightStationary"`), numbers
     /// or booleans.
@@ -183,7 +187,7 @@ impl ParamKind {
                 step: *step,
                 log: *log,
             },
-            ParamKind::Real { lo, hi, log } => Dim::Real {
+            ParamKind::Real { lo, hi, log, .. } => Dim::Real {
                 lo: *lo,
                 hi: *hi,
                 log: *log,
@@ -304,6 +308,27 @@ pub struct LoadedConfig {
 }
 
 impl LoadedConfig {
+    /// The strategy to run: the config's, with the grid's per-parameter point counts
+    /// (`points` of a Real range) filled in.
+    pub fn strategy_spec(&self) -> StrategySpec {
+        let mut spec = self.config.strategy.clone();
+        if let StrategySpec::Grid(g) = &mut spec {
+            let per: Vec<Option<u32>> = self
+                .config
+                .space
+                .iter()
+                .map(|p| match p.kind {
+                    ParamKind::Real { points, .. } => points,
+                    _ => None,
+                })
+                .collect();
+            if per.iter().any(Option::is_some) {
+                g.points_per_dim = per;
+            }
+        }
+        spec
+    }
+
     /// Read and check a config file.
     pub fn load(path: &std::path::Path) -> Result<LoadedConfig, StudyError> {
         let file = path.display().to_string();
@@ -365,6 +390,7 @@ impl LoadedConfig {
                             lo: 0.0,
                             hi: 1.0,
                             log: false,
+                            points: None,
                         },
                     })
                     .collect();
@@ -433,6 +459,31 @@ impl LoadedConfig {
                 "budget",
                 "a budget of 0 evaluations runs nothing".into(),
             ));
+        }
+        for p in &config.space {
+            if let ParamKind::Real {
+                points: Some(_), ..
+            } = p.kind
+            {
+                match &config.strategy {
+                    StrategySpec::Grid(g) if !g.points_per_dim.is_empty() => {
+                        return Err(at(
+                            "points_per_dim",
+                            "give the grid's point counts either per parameter (`points` in a Real range) or as `points_per_dim`, not both".into(),
+                        ));
+                    }
+                    StrategySpec::Grid(_) => {}
+                    _ => {
+                        return Err(at(
+                            &format!("\"{}\"", p.name),
+                            format!(
+                                "parameter `{}`: `points` sets the values of a grid search; this config's strategy is not `grid`",
+                                p.name
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         let space = Space::new(config.space.iter().map(|p| p.kind.dim()).collect())
             .map_err(|e| at("space", e.to_string()))?;
@@ -560,6 +611,28 @@ mod tests {
             e.starts_with("t.ron:5:") && e.contains("parameter `x`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn grid_points_per_parameter_reach_the_strategy_and_are_refused_elsewhere() {
+        let grid = OK
+            .replace(
+                r#"kind: Real(lo: 0.0, hi: 1.0))"#,
+                r#"kind: Real(lo: 0.0, hi: 1.0, points: 7)), (name: "y", kind: Real(lo: 0.0, hi: 1.0))"#,
+            )
+            .replace("strategy: random", "strategy: grid((points: 3))");
+        let c = LoadedConfig::from_str(&grid, "t.ron").unwrap();
+        let StrategySpec::Grid(g) = c.strategy_spec() else {
+            panic!("grid expected")
+        };
+        assert_eq!(g.points_per_dim, vec![Some(7), None]);
+        assert_eq!(tessera_search::grid_count(&c.space, &g).unwrap(), 7 * 3);
+        // `points` with another strategy is not silently ignored.
+        let random = grid.replace("strategy: grid((points: 3))", "strategy: random");
+        let e = LoadedConfig::from_str(&random, "t.ron")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not `grid`") && e.contains("t.ron:5:"), "{e}");
     }
 
     #[test]

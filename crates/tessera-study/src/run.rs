@@ -160,7 +160,7 @@ pub fn run(
             )?)
         }
         None => make_strategy(
-            &c.strategy,
+            &cfg.strategy_spec(),
             &cfg.space,
             c.objectives.len(),
             c.seed,

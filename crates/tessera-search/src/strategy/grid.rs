@@ -19,6 +19,10 @@ pub struct GridOptions {
     /// Values taken on every continuous dimension (>= 2, bounds included). Without it a
     /// space with a continuous dimension is refused.
     pub points: Option<u32>,
+    /// Values taken on continuous dimension `i` when entry `i` is set (>= 2, bounds
+    /// included), instead of `points`. Entries for discrete dimensions must be unset.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub points_per_dim: Vec<Option<u32>>,
 }
 
 /// One dimension of the grid: its value count and how to compute value `k`.
@@ -55,22 +59,46 @@ impl Axis {
 /// The axes of the grid, or the error for a continuous dimension without `points`.
 fn axes(space: &Space, options: &GridOptions) -> Result<Vec<Axis>, SearchError> {
     space.validate()?;
+    let bad = |reason: String| SearchError::InvalidOption {
+        strategy: "grid",
+        reason,
+    };
     if let Some(p) = options.points
         && p < 2
     {
-        return Err(SearchError::InvalidOption {
-            strategy: "grid",
-            reason: format!("points must be >= 2 (both bounds are included), got {p}"),
-        });
+        return Err(bad(format!(
+            "points must be >= 2 (both bounds are included), got {p}"
+        )));
+    }
+    if options.points_per_dim.len() > space.dims.len() {
+        return Err(bad(format!(
+            "points_per_dim has {} entries for {} dimensions",
+            options.points_per_dim.len(),
+            space.dims.len()
+        )));
     }
     space
         .dims
         .iter()
         .enumerate()
         .map(|(dim, d)| {
-            let len = match d.count() {
-                Some(c) => c,
-                None => options.points.ok_or(SearchError::GridNeedsPoints { dim })? as u128,
+            let own = options.points_per_dim.get(dim).copied().flatten();
+            let len = match (d.count(), own) {
+                (Some(_), Some(_)) => {
+                    return Err(bad(format!(
+                        "dimension {dim} is discrete: the grid takes all its values, it takes no point count"
+                    )));
+                }
+                (_, Some(p)) if p < 2 => {
+                    return Err(bad(format!(
+                        "dimension {dim}: points must be >= 2 (both bounds are included), got {p}"
+                    )));
+                }
+                (Some(c), None) => c,
+                (None, Some(p)) => p as u128,
+                (None, None) => {
+                    options.points.ok_or(SearchError::GridNeedsPoints { dim })? as u128
+                }
             };
             Ok(Axis { dim: *d, len })
         })

@@ -231,7 +231,10 @@ mod tests {
         );
         assert_eq!(
             read(r#"{"grid": {"points": 5}}"#).unwrap(),
-            StrategySpec::Grid(GridOptions { points: Some(5) })
+            StrategySpec::Grid(GridOptions {
+                points: Some(5),
+                ..Default::default()
+            })
         );
         assert!(
             read(r#"{"nsga2": {"popsize": 50}}"#).is_err(),
