@@ -9,10 +9,13 @@ use tessera_nn::{Split, TrainConfig, data, train_and_evaluate};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(40);
-    let cfg = match args.get(2).map(String::as_str) {
+    let mut cfg = match args.get(2).map(String::as_str) {
         Some("default") => TrainConfig::default(),
         _ => TrainConfig::search(),
     };
+    if let Some(c) = std::env::var("CHUNK").ok().and_then(|v| v.parse().ok()) {
+        cfg.chunk = c;
+    }
     let d = data::digits();
     let split = Split::standard(&d, 0).unwrap();
     let space = DigitsSpace::default();
