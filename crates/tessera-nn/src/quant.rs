@@ -114,6 +114,23 @@ pub fn weight_scales(w: &[f32], k: usize, n: usize, bw: BitWidth) -> Option<Vec<
     Some(scale)
 }
 
+/// The largest magnitude in `v` (0 for an empty slice), over eight independent lanes so
+/// that it vectorises; a maximum does not depend on the order of its operands.
+fn max_abs(v: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for (l, x) in lanes.iter_mut().zip(c) {
+            *l = l.max(x.abs());
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0.0f32, |a, x| a.max(x.abs()));
+    lanes.iter().fold(tail, |a, &l| a.max(l))
+}
+
 /// `x.round()` (halves away from zero), bit for bit, without the libm call that `round`
 /// compiles to on baseline x86-64: the quantisers call it for every weight and activation.
 #[inline]
@@ -245,11 +262,7 @@ pub fn calibrate(
                 fq,
                 &x[lo * size..hi * size],
                 hi - lo,
-                &mut |i, out| {
-                    for &v in out {
-                        mx[i] = mx[i].max(v.abs());
-                    }
-                },
+                &mut |i, out| mx[i] = mx[i].max(max_abs(out)),
             );
             mx
         })
@@ -897,6 +910,17 @@ mod tests {
             );
         }
         assert!(round_ties_away(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn lane_max_abs_equals_the_sequential_maximum() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        for len in 0..40 {
+            let v: Vec<f32> = (0..len).map(|_| rng.random::<f32>() * 8.0 - 4.0).collect();
+            let want = v.iter().fold(0.0f32, |a, x| a.max(x.abs()));
+            assert_eq!(max_abs(&v).to_bits(), want.to_bits(), "{v:?}");
+        }
     }
 
     #[test]
