@@ -65,9 +65,10 @@ pub struct TrainArgs {
     /// Use the per-candidate budget of searches (20 epochs, 5 fine-tuning epochs).
     #[arg(long)]
     pub search_budget: bool,
-    /// Shift training images by up to N pixels (seeded augmentation; 0 = off).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub augment_shift: usize,
+    /// Shift training images by up to N pixels (seeded augmentation; 0 = off; default: the
+    /// training recipe's, ±1 pixel on 30 % of the images).
+    #[arg(long, value_name = "N")]
+    pub augment_shift: Option<usize>,
     /// Write the trained network to STEM.safetensors and STEM.ron.
     #[arg(long, value_name = "STEM")]
     pub save: Option<PathBuf>,
@@ -201,7 +202,9 @@ fn train(a: TrainArgs) -> anyhow::Result<Outcome> {
     if let Some(e) = a.epochs {
         cfg.max_epochs = e;
     }
-    cfg.augment_shift = a.augment_shift;
+    if let Some(s) = a.augment_shift {
+        cfg.augment_shift = s;
+    }
     let bar = super::progress_bar("training");
     bar.set_length(u64::from(cfg.max_epochs));
     let on_epoch = |s: &tessera_nn::train::EpochStats| {

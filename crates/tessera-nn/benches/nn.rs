@@ -71,34 +71,75 @@ fn reference_training(c: &mut Criterion) {
     group.finish();
 }
 
-/// Training one candidate of the digits search space with the search budget: each
-/// iteration trains the next of 16 seeded random candidates, so the figure is an average
-/// over the space (the per-candidate median and p95 come from the `space_timing` example).
+/// The 1-, 5- and 15-minute load averages (others' builds share the cores).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Training one candidate of the digits search space with the search budget
+/// (`TrainConfig::search()`, split seed 0): each iteration trains the next of `CANDIDATES`
+/// seeded random candidates (seed 2026, the `space_timing` example's), training seed = the
+/// candidate's index. Criterion's figure is the mean over the rotation; the per-candidate
+/// median and 95th percentile (each candidate's own median time, then quantiles over the
+/// candidates) are printed after the group, with the load average.
 fn search_candidates(c: &mut Criterion) {
+    const CANDIDATES: usize = 40;
     let d = data::digits();
     let split = Split::standard(&d, 0).expect("split");
     let space = DigitsSpace::default();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
-    let genotypes: Vec<NetGenotype> = (0..16).map(|_| space.sample(&mut rng).genotype()).collect();
+    let genotypes: Vec<NetGenotype> = (0..CANDIDATES)
+        .map(|_| space.sample(&mut rng).genotype())
+        .collect();
+    let cfg = TrainConfig::search();
+    let times: std::cell::RefCell<Vec<Vec<f64>>> =
+        std::cell::RefCell::new(vec![Vec::new(); CANDIDATES]);
     let mut next = 0usize;
+    let load_before = loadavg();
     let mut group = c.benchmark_group("nn/train_search_candidate");
     group.sample_size(10);
+    group.sampling_mode(criterion::SamplingMode::Flat);
+    group.measurement_time(Duration::from_secs(90));
     group.bench_function("digits_space", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let g = &genotypes[next % genotypes.len()];
+                let i = next % CANDIDATES;
                 next += 1;
                 let t = Instant::now();
-                black_box(
-                    train_and_evaluate(g, &d, &split, &TrainConfig::search(), next as u64).ok(),
-                );
-                total += t.elapsed();
+                black_box(train_and_evaluate(&genotypes[i], &d, &split, &cfg, i as u64).ok());
+                let e = t.elapsed();
+                times.borrow_mut()[i].push(e.as_secs_f64() * 1e3);
+                total += e;
             }
             total
         })
     });
     group.finish();
+    let mut medians: Vec<f64> = times
+        .into_inner()
+        .into_iter()
+        .filter(|v| !v.is_empty())
+        .map(|mut v| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        })
+        .collect();
+    medians.sort_by(f64::total_cmp);
+    let q = |p: f64| medians[((medians.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "nn/train_search_candidate/digits_space: {} candidates, per-candidate median time: \
+         median {:.0} ms, p95 {:.0} ms, max {:.0} ms; rayon threads {}; load average {} before, {} after",
+        medians.len(),
+        q(0.5),
+        q(0.95),
+        q(1.0),
+        rayon::current_num_threads(),
+        load_before,
+        loadavg()
+    );
 }
 
 fn nasbench201(c: &mut Criterion) {

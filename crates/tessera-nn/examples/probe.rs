@@ -67,19 +67,27 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
+    // Every setting defaults to `TrainConfig::default()`; the environment overrides.
+    let base = TrainConfig::default();
+    let base_lr = match base.optimizer {
+        tessera_nn::Optimizer::Adam { lr } | tessera_nn::Optimizer::Sgd { lr, .. } => lr,
+    };
     let cfg = TrainConfig {
         optimizer: tessera_nn::Optimizer::Adam {
-            lr: env("LR", 1e-2) as f32,
+            lr: env("LR", f64::from(base_lr)) as f32,
         },
-        max_epochs: env("EPOCHS", 40.0) as u32,
-        patience: env("PAT", 10.0) as u32,
-        weight_decay: env("WD", 5e-4) as f32,
-        cosine: env("COS", 1.0) > 0.0,
-        batch: env("BATCH", 32.0) as usize,
-        qat_epochs: env("QAT", 10.0) as u32,
-        augment_shift: env("SHIFT", 0.0) as usize,
-        ..TrainConfig::default()
+        max_epochs: env("EPOCHS", f64::from(base.max_epochs)) as u32,
+        patience: env("PAT", f64::from(base.patience)) as u32,
+        weight_decay: env("WD", f64::from(base.weight_decay)) as f32,
+        cosine: env("COS", f64::from(u8::from(base.cosine))) > 0.0,
+        batch: env("BATCH", base.batch as f64) as usize,
+        qat_epochs: env("QAT", f64::from(base.qat_epochs)) as u32,
+        augment_shift: env("SHIFT", base.augment_shift as f64) as usize,
+        augment_prob: env("SHIFTP", f64::from(base.augment_prob)) as f32,
+        label_smoothing: env("LS", f64::from(base.label_smoothing)) as f32,
+        ..base
     };
+    println!("split seed {}; {cfg:?}", split.seed);
     let only: Option<usize> = std::env::var("ONLY").ok().and_then(|v| v.parse().ok());
     let seeds = env("SEEDS", 3.0) as u64;
     for f in &files {

@@ -119,7 +119,7 @@ pub struct ActQuant {
 impl ActQuant {
     #[inline]
     pub fn quantize(&self, x: f32) -> i32 {
-        let q = (x / self.scale).round();
+        let q = crate::quant::round_ties_away(x / self.scale);
         (q.max(self.lo as f32).min(self.hi as f32)) as i32
     }
     #[inline]
@@ -170,8 +170,29 @@ fn activate_grad(a: Activation, x: f32) -> f32 {
     }
 }
 
+/// The valid kernel taps of one output coordinate: `(first tap, taps, first input index)`
+/// along one axis, so that taps `first..first + taps` read inputs `input..input + taps`
+/// (the others fall in the padding).
+#[inline]
+fn tap_range(
+    o: usize,
+    stride: usize,
+    padding: usize,
+    k: usize,
+    len: usize,
+) -> (usize, usize, usize) {
+    let start = (o * stride) as isize - padding as isize;
+    let lo = (-start).max(0) as usize;
+    let hi = (len as isize - start).clamp(0, k as isize) as usize;
+    if hi <= lo {
+        return (0, 0, 0);
+    }
+    (lo, hi - lo, (start + lo as isize) as usize)
+}
+
 /// im2col of `n` NHWC images for a dense convolution: rows `(img, oh, ow)`, columns
-/// `(kh, kw, in_c)`; padding reads as zero.
+/// `(kh, kw, in_c)`; padding reads as zero. The taps of one kernel row read consecutive
+/// input pixels, so each kernel row is one copy.
 pub fn im2col<T: Copy + Default>(x: &[T], n: usize, g: &ConvGeom) -> Vec<T> {
     let (ih, iw, ic) = (g.input.h, g.input.w, g.input.c);
     let (oh, ow, k) = (g.output.h, g.output.w, g.kernel);
@@ -180,20 +201,18 @@ pub fn im2col<T: Copy + Default>(x: &[T], n: usize, g: &ConvGeom) -> Vec<T> {
     for img in 0..n {
         let xi = &x[img * ih * iw * ic..(img + 1) * ih * iw * ic];
         for oy in 0..oh {
+            let (ky0, kys, y0) = tap_range(oy, g.stride, g.padding, k, ih);
             for ox in 0..ow {
+                let (kx0, kxs, x0) = tap_range(ox, g.stride, g.padding, k, iw);
                 let row = &mut cols[((img * oh + oy) * ow + ox) * kk..][..kk];
-                for ky in 0..k {
-                    let y = (oy * g.stride + ky) as isize - g.padding as isize;
-                    if y < 0 || y >= ih as isize {
-                        continue;
-                    }
-                    for kx in 0..k {
-                        let xx = (ox * g.stride + kx) as isize - g.padding as isize;
-                        if xx < 0 || xx >= iw as isize {
-                            continue;
-                        }
-                        let src = &xi[(y as usize * iw + xx as usize) * ic..][..ic];
-                        row[(ky * k + kx) * ic..][..ic].copy_from_slice(src);
+                let run = kxs * ic;
+                for t in 0..kys {
+                    let src = &xi[((y0 + t) * iw + x0) * ic..][..run];
+                    let dst = &mut row[((ky0 + t) * k + kx0) * ic..][..run];
+                    if run == 1 {
+                        dst[0] = src[0];
+                    } else {
+                        dst.copy_from_slice(src);
                     }
                 }
             }
@@ -202,30 +221,26 @@ pub fn im2col<T: Copy + Default>(x: &[T], n: usize, g: &ConvGeom) -> Vec<T> {
     cols
 }
 
+/// The adjoint of [`im2col`]: sums each column entry into the input pixel it was read from,
+/// rows in order (so every input pixel sums its contributions in a fixed order).
 fn col2im(dcols: &[f32], n: usize, g: &ConvGeom) -> Vec<f32> {
     let (ih, iw, ic) = (g.input.h, g.input.w, g.input.c);
     let (oh, ow, k) = (g.output.h, g.output.w, g.kernel);
     let kk = k * k * ic;
     let mut dx = vec![0.0f32; n * ih * iw * ic];
     for img in 0..n {
+        let di = &mut dx[img * ih * iw * ic..(img + 1) * ih * iw * ic];
         for oy in 0..oh {
+            let (ky0, kys, y0) = tap_range(oy, g.stride, g.padding, k, ih);
             for ox in 0..ow {
+                let (kx0, kxs, x0) = tap_range(ox, g.stride, g.padding, k, iw);
                 let row = &dcols[((img * oh + oy) * ow + ox) * kk..][..kk];
-                for ky in 0..k {
-                    let y = (oy * g.stride + ky) as isize - g.padding as isize;
-                    if y < 0 || y >= ih as isize {
-                        continue;
-                    }
-                    for kx in 0..k {
-                        let xx = (ox * g.stride + kx) as isize - g.padding as isize;
-                        if xx < 0 || xx >= iw as isize {
-                            continue;
-                        }
-                        let dst =
-                            &mut dx[((img * ih + y as usize) * iw + xx as usize) * ic..][..ic];
-                        for (d, s) in dst.iter_mut().zip(&row[(ky * k + kx) * ic..][..ic]) {
-                            *d += *s;
-                        }
+                let run = kxs * ic;
+                for t in 0..kys {
+                    let src = &row[((ky0 + t) * k + kx0) * ic..][..run];
+                    let dst = &mut di[((y0 + t) * iw + x0) * ic..][..run];
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        *d += *s;
                     }
                 }
             }
@@ -559,9 +574,18 @@ pub fn forward_observed(
 
 /// Softmax cross-entropy loss and gradient of `n` samples' logits, each divided by `denom`
 /// (the whole mini-batch size, so that per-chunk gradients sum to the batch mean).
-fn softmax_ce(logits: &[f32], y: &[u32], classes: usize, denom: f32) -> (f32, Vec<f32>) {
+/// With `smoothing` e > 0 the target is `1 - e` on the true class plus `e / classes` on
+/// every class (label smoothing).
+fn softmax_ce(
+    logits: &[f32],
+    y: &[u32],
+    classes: usize,
+    denom: f32,
+    smoothing: f32,
+) -> (f32, Vec<f32>) {
     let mut grad = vec![0.0f32; logits.len()];
     let mut loss = 0.0f32;
+    let off = smoothing / classes as f32;
     for (i, row) in logits.chunks_exact(classes).enumerate() {
         let mx = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut z = 0.0f32;
@@ -569,10 +593,20 @@ fn softmax_ce(logits: &[f32], y: &[u32], classes: usize, denom: f32) -> (f32, Ve
             z += (v - mx).exp();
         }
         let t = y[i] as usize;
-        loss += (z.ln() + mx - row[t]) / denom;
-        for (j, &v) in row.iter().enumerate() {
-            let p = (v - mx).exp() / z;
-            grad[i * classes + j] = (p - f32::from(u8::from(j == t))) / denom;
+        if smoothing == 0.0 {
+            loss += (z.ln() + mx - row[t]) / denom;
+            for (j, &v) in row.iter().enumerate() {
+                let p = (v - mx).exp() / z;
+                grad[i * classes + j] = (p - f32::from(u8::from(j == t))) / denom;
+            }
+        } else {
+            let lz = z.ln() + mx;
+            for (j, &v) in row.iter().enumerate() {
+                let q = off + if j == t { 1.0 - smoothing } else { 0.0 };
+                loss += q * (lz - v) / denom;
+                let p = (v - mx).exp() / z;
+                grad[i * classes + j] = (p - q) / denom;
+            }
         }
     }
     (loss, grad)
@@ -589,13 +623,37 @@ pub fn loss_and_grad(
     y: &[u32],
     denom: f32,
 ) -> (f32, Params) {
+    loss_and_grad_smoothed(plan, params, fq, x, y, denom, 0.0)
+}
+
+/// As [`loss_and_grad`], with label smoothing `smoothing` (see [`softmax_ce`]).
+pub fn loss_and_grad_smoothed(
+    plan: &Plan,
+    params: &Params,
+    fq: Option<&FakeQuant>,
+    x: &[f32],
+    y: &[u32],
+    denom: f32,
+    smoothing: f32,
+) -> (f32, Params) {
     let n = y.len();
     let (logits, caches) = forward_impl(plan, params, fq, x, n, true, None);
-    let (loss, mut g) = softmax_ce(&logits, y, plan.classes, denom);
+    let (loss, mut g) = softmax_ce(&logits, y, plan.classes, denom, smoothing);
     let mut grads = params.zeros_like();
     let mut skip_grads: Vec<Vec<f32>> = Vec::new();
     let last = plan.nodes.len() - 1;
+    // Nothing before the first MAC layer has parameters: the gradient with respect to that
+    // layer's input is not needed, and the nodes before it are skipped.
+    let first = plan
+        .nodes
+        .iter()
+        .position(|n| n.param.is_some())
+        .unwrap_or(0);
     for (i, (node, cache)) in plan.nodes.iter().zip(caches).enumerate().rev() {
+        if i < first {
+            break;
+        }
+        let need_dx = i > first;
         let aq = if i == last {
             None
         } else {
@@ -611,9 +669,11 @@ pub fn loss_and_grad(
                 let gl = &mut grads.layers[pi];
                 gemm(p.k, m, p.n, &input, true, &dpre, false, &mut gl.w, true);
                 bias_grad(&dpre, &mut gl.b);
-                let mut dcols = vec![0.0f32; m * p.k];
-                gemm(m, p.n, p.k, &dpre, false, w, true, &mut dcols, false);
-                g = col2im(&dcols, n, &geom);
+                if need_dx {
+                    let mut dcols = vec![0.0f32; m * p.k];
+                    gemm(m, p.n, p.k, &dpre, false, w, true, &mut dcols, false);
+                    g = col2im(&dcols, n, &geom);
+                }
             }
             (NodeKind::Conv(geom), Cache::Depthwise { input, pre }) => {
                 let pi = node.param.unwrap_or(0);
@@ -621,7 +681,7 @@ pub fn loss_and_grad(
                 let w = weights_of(p, fq, node);
                 let dpre = act_backward(node.act, &pre, &g, aq);
                 let gl = &mut grads.layers[pi];
-                g = depthwise_backward(&input, n, &geom, w, &dpre, &mut gl.w, &mut gl.b);
+                g = depthwise_backward(&input, n, &geom, w, &dpre, &mut gl.w, &mut gl.b, need_dx);
             }
             (NodeKind::Fc { inputs, outputs }, Cache::Mac { input, pre }) => {
                 let pi = node.param.unwrap_or(0);
@@ -633,9 +693,11 @@ pub fn loss_and_grad(
                     inputs, n, outputs, &input, true, &dpre, false, &mut gl.w, true,
                 );
                 bias_grad(&dpre, &mut gl.b);
-                let mut dx = vec![0.0f32; n * inputs];
-                gemm(n, outputs, inputs, &dpre, false, w, true, &mut dx, false);
-                g = dx;
+                if need_dx {
+                    let mut dx = vec![0.0f32; n * inputs];
+                    gemm(n, outputs, inputs, &dpre, false, w, true, &mut dx, false);
+                    g = dx;
+                }
             }
             (
                 NodeKind::Pool {
@@ -732,6 +794,9 @@ fn bias_grad(dpre: &[f32], gb: &mut [f32]) {
     }
 }
 
+/// Depthwise weight and bias gradients (accumulated into `gw`, `gb`) and, when `need_dx`,
+/// the input gradient (else an empty vector).
+#[allow(clippy::too_many_arguments)]
 fn depthwise_backward(
     x: &[f32],
     n: usize,
@@ -740,10 +805,11 @@ fn depthwise_backward(
     dpre: &[f32],
     gw: &mut [f32],
     gb: &mut [f32],
+    need_dx: bool,
 ) -> Vec<f32> {
     let (ih, iw, c) = (g.input.h, g.input.w, g.input.c);
     let (oh, ow, k) = (g.output.h, g.output.w, g.kernel);
-    let mut dx = vec![0.0f32; n * ih * iw * c];
+    let mut dx = vec![0.0f32; if need_dx { n * ih * iw * c } else { 0 }];
     for img in 0..n {
         for oy in 0..oh {
             for ox in 0..ow {
@@ -763,9 +829,15 @@ fn depthwise_backward(
                         }
                         let base = ((img * ih + y as usize) * iw + xx as usize) * c;
                         let wo = (ky * k + kx) * c;
+                        let (xs, gws) = (&x[base..][..c], &mut gw[wo..][..c]);
                         for ch in 0..c {
-                            gw[wo + ch] += x[base + ch] * d[ch];
-                            dx[base + ch] += w[wo + ch] * d[ch];
+                            gws[ch] += xs[ch] * d[ch];
+                        }
+                        if need_dx {
+                            let (dxs, ws) = (&mut dx[base..][..c], &w[wo..][..c]);
+                            for ch in 0..c {
+                                dxs[ch] += ws[ch] * d[ch];
+                            }
                         }
                     }
                 }
@@ -780,6 +852,90 @@ mod tests {
     use super::*;
     use crate::data::ImageShape;
     use crate::genotype::{Block, NetGenotype};
+
+    /// im2col against a tap-by-tap reference, and col2im as its adjoint
+    /// (<im2col(x), d> = <x, col2im(d)>), over kernels, strides, paddings and channels.
+    #[test]
+    fn im2col_matches_reference_and_col2im_is_its_adjoint() {
+        use crate::genotype::Shape;
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut cases = 0;
+        for (ih, iw) in [(8, 8), (5, 7)] {
+            for ic in [1, 3] {
+                for k in [1, 2, 3, 5] {
+                    for stride in [1, 2] {
+                        for padding in 0..k {
+                            if ih + 2 * padding < k || iw + 2 * padding < k {
+                                continue;
+                            }
+                            let (oh, ow) = (
+                                (ih + 2 * padding - k) / stride + 1,
+                                (iw + 2 * padding - k) / stride + 1,
+                            );
+                            let g = ConvGeom {
+                                input: Shape {
+                                    h: ih,
+                                    w: iw,
+                                    c: ic,
+                                },
+                                output: Shape { h: oh, w: ow, c: 1 },
+                                kernel: k,
+                                stride,
+                                padding,
+                                depthwise: false,
+                            };
+                            let n = 2;
+                            let x: Vec<f32> =
+                                (0..n * ih * iw * ic).map(|_| rng.random::<f32>()).collect();
+                            let cols = im2col(&x, n, &g);
+                            let kk = k * k * ic;
+                            for img in 0..n {
+                                for oy in 0..oh {
+                                    for ox in 0..ow {
+                                        for ky in 0..k {
+                                            for kx in 0..k {
+                                                for c in 0..ic {
+                                                    let y = (oy * stride + ky) as isize
+                                                        - padding as isize;
+                                                    let xx = (ox * stride + kx) as isize
+                                                        - padding as isize;
+                                                    let want = if y < 0
+                                                        || xx < 0
+                                                        || y >= ih as isize
+                                                        || xx >= iw as isize
+                                                    {
+                                                        0.0
+                                                    } else {
+                                                        x[((img * ih + y as usize) * iw
+                                                            + xx as usize)
+                                                            * ic
+                                                            + c]
+                                                    };
+                                                    let got = cols[((img * oh + oy) * ow + ox)
+                                                        * kk
+                                                        + (ky * k + kx) * ic
+                                                        + c];
+                                                    assert_eq!(got, want, "{g:?}");
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            let d: Vec<f32> =
+                                (0..cols.len()).map(|_| rng.random::<f32>()).collect();
+                            let dx = col2im(&d, n, &g);
+                            let lhs: f64 = cols.iter().zip(&d).map(|(a, b)| f64::from(a * b)).sum();
+                            let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| f64::from(a * b)).sum();
+                            assert!((lhs - rhs).abs() < 1e-3 * lhs.abs().max(1.0), "{g:?}");
+                            cases += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(cases > 40, "{cases} geometries");
+    }
 
     /// Every parameter gradient of a small net with each block kind, against central
     /// differences in f64-ish precision (f32 with a loose tolerance).
@@ -804,22 +960,26 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let x: Vec<f32> = (0..2 * 72).map(|_| rng.random::<f32>()).collect();
         let y = [0u32, 2];
-        let (_, grads) = loss_and_grad(&plan, &params, None, &x, &y, 2.0);
-        let analytic: Vec<f32> = grads.values().copied().collect();
-        let count = analytic.len();
         let mut bad = Vec::new();
-        for idx in (0..count).step_by(1) {
-            let eps = 2e-3f32;
-            let mut p1 = params.clone();
-            *p1.values_mut().nth(idx).unwrap() += eps;
-            let mut p2 = params.clone();
-            *p2.values_mut().nth(idx).unwrap() -= eps;
-            let l1 = loss_and_grad(&plan, &p1, None, &x, &y, 2.0).0;
-            let l2 = loss_and_grad(&plan, &p2, None, &x, &y, 2.0).0;
-            let num = (l1 - l2) / (2.0 * eps);
-            let a = analytic[idx];
-            if (num - a).abs() > 2e-3 + 0.05 * a.abs().max(num.abs()) {
-                bad.push(format!("parameter {idx}: analytic {a}, numeric {num}"));
+        let mut count = 0;
+        // Plain cross-entropy and with label smoothing.
+        for smoothing in [0.0, 0.2] {
+            let loss = |p: &Params| loss_and_grad_smoothed(&plan, p, None, &x, &y, 2.0, smoothing);
+            let (_, grads) = loss(&params);
+            let analytic: Vec<f32> = grads.values().copied().collect();
+            count = analytic.len();
+            for (idx, &a) in analytic.iter().enumerate() {
+                let eps = 2e-3f32;
+                let mut p1 = params.clone();
+                *p1.values_mut().nth(idx).unwrap() += eps;
+                let mut p2 = params.clone();
+                *p2.values_mut().nth(idx).unwrap() -= eps;
+                let num = (loss(&p1).0 - loss(&p2).0) / (2.0 * eps);
+                if (num - a).abs() > 2e-3 + 0.05 * a.abs().max(num.abs()) {
+                    bad.push(format!(
+                        "smoothing {smoothing}, parameter {idx}: analytic {a}, numeric {num}"
+                    ));
+                }
             }
         }
         assert!(bad.is_empty(), "{} of {count}: {bad:#?}", bad.len());

@@ -89,11 +89,13 @@ pub fn weight_scales(w: &[f32], k: usize, n: usize, bw: BitWidth) -> Option<Vec<
             *sc = 1.0;
             continue;
         }
+        let column: Vec<f32> = col(c).map(|i| w[i]).collect();
         let err_of = |s: f32| {
-            col(c)
-                .map(|i| {
-                    let qq = (w[i] / s).round().clamp(lo as f32, hi as f32);
-                    let d = qq * s - w[i];
+            column
+                .iter()
+                .map(|&x| {
+                    let qq = round_ties_away(x / s).clamp(lo as f32, hi as f32);
+                    let d = qq * s - x;
                     d * d
                 })
                 .sum::<f32>()
@@ -110,6 +112,42 @@ pub fn weight_scales(w: &[f32], k: usize, n: usize, bw: BitWidth) -> Option<Vec<
         *sc = best.1;
     }
     Some(scale)
+}
+
+/// The largest magnitude in `v` (0 for an empty slice), over eight independent lanes so
+/// that it vectorises; a maximum does not depend on the order of its operands.
+fn max_abs(v: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for (l, x) in lanes.iter_mut().zip(c) {
+            *l = l.max(x.abs());
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0.0f32, |a, x| a.max(x.abs()));
+    lanes.iter().fold(tail, |a, &l| a.max(l))
+}
+
+/// `x.round()` (halves away from zero), bit for bit, without the libm call that `round`
+/// compiles to on baseline x86-64: the quantisers call it for every weight and activation.
+#[inline]
+pub(crate) fn round_ties_away(x: f32) -> f32 {
+    // |x| >= 2^23 is already an integer (and NaN stays NaN), as with `round`.
+    if x.is_nan() || x.abs() >= 8_388_608.0 {
+        return x;
+    }
+    let t = (x as i32 as f32).copysign(x); // truncation, keeping the sign of -0.0
+    let f = x - t; // exact (Sterbenz)
+    if f >= 0.5 {
+        t + 1.0
+    } else if f <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    }
 }
 
 /// TWN's threshold of channel `c`: 0.7 * mean|w|.
@@ -143,9 +181,8 @@ pub fn quantize_with_scales(
         } else {
             let (lo, hi) = int_range(bits);
             for r in 0..k {
-                q[r * n + c] = (w[r * n + c] / scale[c])
-                    .round()
-                    .clamp(lo as f32, hi as f32) as i32;
+                q[r * n + c] =
+                    round_ties_away(w[r * n + c] / scale[c]).clamp(lo as f32, hi as f32) as i32;
             }
         }
     }
@@ -225,11 +262,7 @@ pub fn calibrate(
                 fq,
                 &x[lo * size..hi * size],
                 hi - lo,
-                &mut |i, out| {
-                    for &v in out {
-                        mx[i] = mx[i].max(v.abs());
-                    }
-                },
+                &mut |i, out| mx[i] = mx[i].max(max_abs(out)),
             );
             mx
         })
@@ -835,6 +868,60 @@ fn int_pool(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_rounding_equals_round_bit_for_bit() {
+        use rand::{RngExt, SeedableRng};
+        let mut special = vec![
+            0.0f32,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.499_999_97,
+            -0.499_999_97,
+            8_388_607.5,
+            -8_388_607.5,
+            8_388_608.0,
+            1e30,
+            -1e30,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::MIN_POSITIVE,
+            3e9,
+            -3e9,
+        ];
+        let seed = 11;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        special.extend((0..200_000).map(|i| {
+            let scale = [1.0f32, 100.0, 40_000.0, 1e7][i % 4];
+            (rng.random::<f32>() * 2.0 - 1.0) * scale
+        }));
+        for x in special {
+            assert_eq!(
+                round_ties_away(x).to_bits(),
+                x.round().to_bits(),
+                "x = {x} (seed {seed})"
+            );
+        }
+        assert!(round_ties_away(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn lane_max_abs_equals_the_sequential_maximum() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        for len in 0..40 {
+            let v: Vec<f32> = (0..len).map(|_| rng.random::<f32>() * 8.0 - 4.0).collect();
+            let want = v.iter().fold(0.0f32, |a, x| a.max(x.abs()));
+            assert_eq!(max_abs(&v).to_bits(), want.to_bits(), "{v:?}");
+        }
+    }
 
     #[test]
     fn fixed_point_multiplier_matches_real_product() {
