@@ -244,8 +244,25 @@ fn shape(out: &mut String, s: &Shape) {
                 path_stroke(&b.stroke)
             );
         }
-        // Filled bands between two curves: their outline as a polygon.
-        Shape::Band(_) => {}
+        // A band (egui_plot's aggregate of a dense line): the outline of its ranges.
+        Shape::Band(b) => {
+            if b.points.is_empty() {
+                return;
+            }
+            let outline: Vec<Pos2> = b
+                .points
+                .iter()
+                .map(|p| Pos2::new(p.x, p.y.max))
+                .chain(b.points.iter().rev().map(|p| Pos2::new(p.x, p.y.min)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "<polygon points=\"{}\" {} {}/>",
+                points(&outline),
+                paint("fill", b.fill),
+                stroke(&b.stroke)
+            );
+        }
     }
 }
 
@@ -370,6 +387,17 @@ mod tests {
             },
             ClippedShape {
                 transform_after_tessellation: egui::emath::TSTransform::IDENTITY,
+                clip_rect: inside,
+                shape: Shape::Band(egui::epaint::BandShape::filled(
+                    vec![
+                        egui::epaint::BandPoint::new(30.0, 20.0..=25.0),
+                        egui::epaint::BandPoint::new(31.0, 21.0..=27.0),
+                    ],
+                    Color32::from_rgb(0, 255, 0),
+                )),
+            },
+            ClippedShape {
+                transform_after_tessellation: egui::emath::TSTransform::IDENTITY,
                 clip_rect: outside,
                 shape: Shape::circle_filled(Pos2::new(550.0, 550.0), 3.0, Color32::WHITE),
             },
@@ -385,6 +413,10 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains("<line x1=\"20.00\" y1=\"20.00\" x2=\"40.00\" y2=\"30.00\" stroke=\"#0000ff\" stroke-width=\"2.00\"/>"), "{svg}");
+        assert!(
+            svg.contains("<polygon points=\"30.00,25.00 31.00,27.00 31.00,21.00 30.00,20.00\" fill=\"#00ff00\""),
+            "{svg}"
+        );
         // The circle is outside the view: left out; one clip group for the other two.
         assert!(!svg.contains("<circle"), "{svg}");
         assert_eq!(svg.matches("<clipPath").count(), 1);

@@ -414,8 +414,8 @@ fn dram_views_hammer_trng_puf_nist() {
     h.get_by_label("Bit-flip map");
     let (row, i, col, n, row_bits) = target;
     let per_col = row_bits.div_ceil(FLIP_MAP_COLUMNS);
-    // The cell's centre in world units (label margin 70, cells 8 x 16).
-    let world = egui::pos2(70.0 + col as f32 * 8.0 + 3.5, i as f32 * 16.0 + 7.5);
+    // The cell's centre in world units (label margin 70, cells 8 x 12).
+    let world = egui::pos2(70.0 + col as f32 * 8.0 + 3.5, i as f32 * 12.0 + 5.5);
     let screen = h.state().views.dram.canvas.world_to_screen(world);
     h.hover_at(screen);
     h.run();

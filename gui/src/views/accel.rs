@@ -163,7 +163,7 @@ pub fn roofline(
         .y_axis_label("MACs per cycle (log)")
         .x_axis_formatter(pow10_label)
         .y_axis_formatter(pow10_label)
-        .legend(Legend::default())
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
         .show(ui, |p| {
             p.line(
                 Line::new(

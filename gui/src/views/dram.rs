@@ -9,7 +9,7 @@ use super::{colors, ramp};
 use crate::canvas::Canvas;
 use crate::docs::{DocId, DramDoc};
 use eframe::egui::{self, Color32, Pos2, Rect, RichText, Vec2};
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, VLine};
+use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, PlotPoints, Points, VLine};
 use tessera_dram::disturb::HammerReport;
 use tessera_dram::nist::{NistReport, TestVerdict, Verdict};
 use tessera_dram::puf::PufReport;
@@ -20,8 +20,10 @@ pub const FLIP_MAP_COLUMNS: u32 = 128;
 /// A contiguous band of rows is drawn up to this many rows; wider, only flipped rows.
 const CONTIGUOUS_ROWS: u32 = 64;
 /// Bins of the PUF distance histograms over [0, 1].
-pub const PUF_BINS: usize = 20;
-const CELL: Vec2 = Vec2::new(8.0, 16.0);
+pub const PUF_BINS: usize = 50;
+/// Bitlines below this entropy are left out of the per-bitline plot.
+pub const MIN_SHOWN_ENTROPY: f32 = 0.01;
+const CELL: Vec2 = Vec2::new(8.0, 12.0);
 const LABEL_W: f32 = 70.0;
 
 #[derive(Default)]
@@ -191,39 +193,46 @@ fn hammer(ui: &mut egui::Ui, st: &mut DramState, doc: DocId, r: &HammerReport) {
         counts(&r.timing_violations),
         r.seed
     ));
-    ui.columns(2, |cols| {
-        flip_map(&mut cols[0], st, r);
-        let ui = &mut cols[1];
-        ui.label(format!(
-            "HC_first over sampled rows: min {}, mean {:.0} (CDF at {} points)",
-            r.hc_first_min,
-            r.hc_first_mean,
-            r.hc_first_cdf.len()
-        ));
-        // A step CDF from the report's quantiles.
-        let mut pts = Vec::with_capacity(2 * r.hc_first_cdf.len() + 1);
-        let mut prev = 0.0;
-        for &(hc, q) in &r.hc_first_cdf {
-            pts.push([hc as f64, prev]);
-            pts.push([hc as f64, q]);
-            prev = q;
-        }
-        Plot::new(("hc_first cdf", doc))
-            .x_axis_label("HC_first (aggressor activations)")
-            .y_axis_label("fraction of rows")
-            .legend(Legend::default())
-            .allow_scroll(false)
-            .show(ui, |p| {
-                p.line(Line::new("HC_first CDF", PlotPoints::from(pts)).color(colors::ROUTE));
-                p.vline(
-                    VLine::new(
-                        format!("victim HC_first {}", r.victim_hc_first),
-                        r.victim_hc_first as f64,
-                    )
-                    .color(colors::CRITICAL),
-                );
-            });
+    let h = ui.available_height();
+    let rows = flip_map_rows(r).len() as f32;
+    let map_h = (rows * CELL.y + 40.0).clamp(120.0, h * 0.5);
+    ui.allocate_ui(egui::vec2(ui.available_width(), map_h), |ui| {
+        flip_map(ui, st, r)
     });
+    ui.label(format!(
+        "HC_first over sampled rows: min {}, mean {:.0} (CDF at {} points)",
+        r.hc_first_min,
+        r.hc_first_mean,
+        r.hc_first_cdf.len()
+    ));
+    // A step CDF from the report's quantiles.
+    let mut pts = Vec::with_capacity(2 * r.hc_first_cdf.len() + 1);
+    let mut prev = 0.0;
+    for &(hc, q) in &r.hc_first_cdf {
+        pts.push([hc as f64, prev]);
+        pts.push([hc as f64, q]);
+        prev = q;
+    }
+    Plot::new(("hc_first cdf", doc))
+        .x_axis_label("HC_first (aggressor activations)")
+        .y_axis_label("fraction of rows")
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .show(ui, |p| {
+            // A staircase has two points per x: keep egui_plot from merging them into a band.
+            p.line(
+                Line::new("HC_first CDF", PlotPoints::from(pts))
+                    .color(colors::ROUTE)
+                    .allow_band(false),
+            );
+            p.vline(
+                VLine::new(
+                    format!("victim HC_first {}", r.victim_hc_first),
+                    r.victim_hc_first as f64,
+                )
+                .color(colors::CRITICAL),
+            );
+        });
 }
 
 fn flip_map(ui: &mut egui::Ui, st: &mut DramState, r: &HammerReport) {
@@ -316,20 +325,36 @@ fn trng(ui: &mut egui::Ui, doc: DocId, t: &TrngReport, has_nist: bool) {
     let h = (ui.available_height() * if has_nist { 0.45 } else { 0.9 }).max(140.0);
     ui.allocate_ui(egui::vec2(ui.available_width(), h), |ui| {
         ui.columns(2, |cols| {
-            let pts: PlotPoints = t
+            // Bitlines with some entropy as points (a line through 65,536 values would be
+            // drawn as a min-max band, hiding which bitlines carry the entropy).
+            let pts: Vec<[f64; 2]> = t
                 .bitline_entropy
                 .iter()
                 .enumerate()
+                .filter(|(_, e)| **e >= MIN_SHOWN_ENTROPY)
                 .map(|(i, &e)| [i as f64, e as f64])
                 .collect();
+            let shown = pts.len();
+            cols[0].label(format!(
+                "Entropy per bitline: {shown} of {} bitlines carry >= {MIN_SHOWN_ENTROPY} bit (the others are not drawn)",
+                t.bitlines
+            ));
             Plot::new(("entropy per bitline", doc))
                 .x_axis_label("bitline (chip, column, DQ)")
                 .y_axis_label("entropy (bit)")
+                .include_x(0.0)
+                .include_x(t.bitlines as f64)
                 .include_y(0.0)
                 .include_y(1.0)
                 .allow_scroll(false)
                 .show(&mut cols[0], |p| {
-                    p.line(Line::new("entropy per bitline", pts).color(colors::ROUTE));
+                    p.points(
+                        Points::new("bitline entropy", pts)
+                            .color(colors::ROUTE)
+                            .radius(1.5)
+                            .filled(true),
+                    );
+                    p.hline(HLine::new("0.9 bit", 0.9).color(colors::CRITICAL));
                 });
             let bars: Vec<Bar> = t
                 .entropy_histogram

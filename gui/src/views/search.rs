@@ -297,46 +297,53 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SearchState, doc: Doc
         ctx.push(crate::app::Command::DesignDetails { doc, id });
     }
     let details = selected.filter(|_| accel);
-    egui::Panel::bottom("hv")
-        .default_size(if details.is_some() { 380.0 } else { 160.0 })
-        .resizable(true)
-        .show(ui, |ui| {
-            if let Some(id) = details {
-                ui.horizontal(|ui| {
-                    ui.selectable_value(&mut st.show_hv, true, "Hypervolume");
-                    ui.selectable_value(
-                        &mut st.show_hv,
-                        false,
-                        format!("Design {id}: layers and roofline"),
-                    );
-                });
-                if !st.show_hv {
-                    design_details(
-                        ui,
-                        ctx,
-                        (&st.details, &st.details_pending),
-                        &mut st.detail_layer,
-                        doc,
-                        s,
-                        id,
-                    );
-                    return;
-                }
+    // Two panels (each remembers its own height): the hypervolume alone, or with a
+    // design's details, which need room.
+    let tall = (ui.available_height() * 0.55).max(300.0);
+    egui::Panel::bottom(if details.is_some() {
+        "design details"
+    } else {
+        "hv"
+    })
+    .default_size(if details.is_some() { tall } else { 160.0 })
+    .resizable(true)
+    .show(ui, |ui| {
+        if let Some(id) = details {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut st.show_hv, true, "Hypervolume");
+                ui.selectable_value(
+                    &mut st.show_hv,
+                    false,
+                    format!("Design {id}: layers and roofline"),
+                );
+            });
+            if !st.show_hv {
+                design_details(
+                    ui,
+                    ctx,
+                    (&st.details, &st.details_pending),
+                    &mut st.detail_layer,
+                    doc,
+                    s,
+                    id,
+                );
+                return;
             }
-            ui.label("Hypervolume over evaluations");
-            let pts: PlotPoints =
-                s.hv.iter()
-                    .enumerate()
-                    .map(|(i, &h)| [i as f64 + 1.0, h])
-                    .collect();
-            Plot::new("hv plot")
-                .x_axis_label("evaluations")
-                .y_axis_label("hypervolume")
-                .allow_scroll(false)
-                .show(ui, |p| {
-                    p.line(Line::new("hypervolume", pts).color(colors::ROUTE))
-                });
-        });
+        }
+        ui.label("Hypervolume over evaluations");
+        let pts: PlotPoints =
+            s.hv.iter()
+                .enumerate()
+                .map(|(i, &h)| [i as f64 + 1.0, h])
+                .collect();
+        Plot::new("hv plot")
+            .x_axis_label("evaluations")
+            .y_axis_label("hypervolume")
+            .allow_scroll(false)
+            .show(ui, |p| {
+                p.line(Line::new("hypervolume", pts).color(colors::ROUTE))
+            });
+    });
     egui::CentralPanel::default().show(ui, |ui| {
         let constraints: Vec<_> = s
             .config
