@@ -152,7 +152,12 @@ fn shape(out: &mut String, s: &Shape) {
                 .is_some_and(|s| matches!(s.format.font_id.family, egui::FontFamily::Monospace));
             let color = t
                 .override_text_color
-                .or_else(|| section.map(|s| s.format.color).filter(|c| c.a() > 0))
+                .or_else(|| {
+                    // PLACEHOLDER: "the shape's fallback colour" (egui's widget text).
+                    section
+                        .map(|s| s.format.color)
+                        .filter(|c| c.a() > 0 && *c != Color32::PLACEHOLDER)
+                })
                 .unwrap_or(t.fallback_color);
             let rotate = if t.angle != 0.0 {
                 format!(

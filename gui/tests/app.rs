@@ -528,6 +528,8 @@ fn accel_view_table_roofline_and_svg_export() {
         "layer name missing"
     );
     assert!(svg.contains("<polyline"), "no roofline path");
+    // Text painted in the widget colour gets the real colour, not egui's placeholder.
+    assert!(!svg.contains("#80ff00"), "placeholder colour in the SVG");
     let _ = std::fs::remove_dir_all(dir);
 }
 
