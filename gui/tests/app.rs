@@ -649,3 +649,51 @@ fn state_persists_through_eframe_storage() {
     assert!(none.recent.is_empty());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn dram_hammer_comparison_and_nist_file() {
+    use tessera_gui::docs::DramDoc;
+    let dir = common::scratch("dram-compare");
+    let mut h = harness(App::default());
+    open(&mut h, &common::hammer_compare_json(&dir));
+    no_errors(&h);
+    let (label, victim, flips) = {
+        let DocKind::Dram(d) = &h.state().active_doc().unwrap().kind else {
+            panic!("not a DRAM report")
+        };
+        let DramDoc::HammerCompare(runs) = d.as_ref() else {
+            panic!("not a comparison")
+        };
+        assert_eq!(runs.len(), 5);
+        let r = &runs[2];
+        (r.label.clone(), r.report.victim_row, r.report.flips_total)
+    };
+    h.get_by_label_contains("Hammer comparison: 5 runs");
+    assert_eq!(h.state().views.dram.run, 0);
+    h.get_by_label(&label).click();
+    h.run();
+    assert_eq!(h.state().views.dram.run, 2);
+    h.get_by_label(&format!("Run `{label}`"));
+    h.get_by_label_contains(&format!("victim row {victim}: "));
+    h.get_by_label_contains(&format!(": {flips} flips in "));
+
+    // A `tessera dram nist --json` file: its input line and the verdicts.
+    open(&mut h, &common::nist_json(&dir));
+    no_errors(&h);
+    h.get_by_label("input: bits.txt, 120000 bits read as ascii");
+    let (verdict, passed) = {
+        let DocKind::Dram(d) = &h.state().active_doc().unwrap().kind else {
+            panic!("not a DRAM report")
+        };
+        let DramDoc::Nist { report, .. } = d.as_ref() else {
+            panic!("not a NIST report")
+        };
+        (report.verdict, report.passed)
+    };
+    let word = match verdict {
+        tessera_dram::nist::Verdict::Pass => "PASS",
+        tessera_dram::nist::Verdict::Fail => "FAIL",
+    };
+    h.get_by_label_contains(&format!("alpha 0.01: {word} ({passed} pass"));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -132,3 +132,39 @@ pub fn accel_run(dir: &Path, evaluations: u64) -> PathBuf {
     tessera_study::run::run(&cfg, &opts, &AtomicBool::new(false), &|_| {}).unwrap();
     run_dir
 }
+
+/// `tessera dram hammer --json` of a config with a `compare` list
+/// (workloads/dram/hammer-simra-trr-bypass.ron): `{"runs": [...]}`.
+pub fn hammer_compare_json(dir: &Path) -> PathBuf {
+    let cfg = repo().join("workloads/dram/hammer-simra-trr-bypass.ron");
+    let f: tessera_dram::config::HammerFile = tessera_dram::config::load(&cfg).unwrap();
+    let spec = tessera_dram::config::load_spec(&cfg, &f.spec).unwrap();
+    let runs = tessera_dram::disturb::compare(&spec, &f.hammer, &f.compare).unwrap();
+    let path = dir.join("hammer-compare.json");
+    let v = serde_json::json!({ "runs": runs });
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    path
+}
+
+/// `tessera dram nist --json` of 120,000 bits of a seeded generator (the report plus the
+/// `input` object the CLI adds).
+pub fn nist_json(dir: &Path) -> PathBuf {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bits: Vec<u8> = (0..120_000)
+        .map(|_| {
+            // xorshift64*
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 63) as u8
+        })
+        .collect();
+    let r = tessera_dram::nist::run_all(&bits, 0.01);
+    let mut v = serde_json::to_value(&r).unwrap();
+    v["input"] = serde_json::json!({
+        "file": "bits.txt", "format": "ascii", "automatic": true, "reason": "test", "bits": 120000
+    });
+    let path = dir.join("nist.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    path
+}
