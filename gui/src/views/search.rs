@@ -585,7 +585,7 @@ fn design_details(
         super::accel::summary(ui, &d.report);
         let h = ui.available_height();
         ui.allocate_ui(
-            egui::vec2(ui.available_width(), (h * 0.5).max(120.0)),
+            egui::vec2(ui.available_width(), (h * 0.55).max(200.0)),
             |ui| {
                 super::accel::roofline(ui, ("design roofline", doc, id), &d.report, layer);
             },
