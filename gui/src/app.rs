@@ -20,16 +20,20 @@ pub enum View {
     Run,
     Search,
     Compare,
+    Dram,
+    Accel,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 8] = [
         View::Schedule,
         View::Dfg,
         View::Simulation,
         View::Run,
         View::Search,
         View::Compare,
+        View::Dram,
+        View::Accel,
     ];
 
     /// The name on the command line (`--view`).
@@ -41,6 +45,8 @@ impl View {
             View::Run => "run",
             View::Search => "search",
             View::Compare => "compare",
+            View::Dram => "dram",
+            View::Accel => "accel",
         }
     }
 
@@ -52,6 +58,8 @@ impl View {
             View::Run => "Run",
             View::Search => "Co-search",
             View::Compare => "Compare",
+            View::Dram => "DRAM / PiD",
+            View::Accel => "Accelerator",
         }
     }
 
@@ -63,6 +71,8 @@ impl View {
             DocKind::Search(_) => View::Search,
             DocKind::Compare(_) => View::Compare,
             DocKind::SimReport(_) => View::Simulation,
+            DocKind::Dram(_) => View::Dram,
+            DocKind::Accel(_) => View::Accel,
         }
     }
 }
@@ -82,11 +92,19 @@ pub enum Command {
         doc: DocId,
         seed: u64,
     },
+    /// Compute a co-search design's spec, network and per-layer report.
+    DesignDetails {
+        doc: DocId,
+        id: u64,
+    },
     Cancel(JobId),
     DismissMessage(usize),
     ShowOpenDialog,
     /// Save the current view (the central panel) as a PNG in the last folder.
     ExportPng,
+    /// Save the current view as an SVG in the last folder (written while the next frame
+    /// is drawn, from the shapes it paints).
+    ExportSvg,
 }
 
 /// A message in the window (errors name their file and line).
@@ -114,6 +132,8 @@ pub struct ViewStates {
     pub search: views::search::SearchState,
     pub sim: views::sim::SimState,
     pub compare: views::compare::CompareState,
+    pub dram: views::dram::DramState,
+    pub accel: views::accel::AccelState,
     pub browser: views::browser::Browser,
 }
 
@@ -165,6 +185,10 @@ pub struct App {
     view_rect: egui::Rect,
     /// Messages from callbacks outside the frame (PNG export).
     inbox: std::sync::Arc<std::sync::Mutex<Vec<Message>>>,
+    /// An SVG export asked for: written at the end of the next frame.
+    svg_pending: bool,
+    /// The last file exported (PNG or SVG).
+    pub last_export: Option<PathBuf>,
 }
 
 impl Default for App {
@@ -196,6 +220,8 @@ impl App {
             egui_ctx: None,
             view_rect: egui::Rect::NOTHING,
             inbox: Default::default(),
+            svg_pending: false,
+            last_export: None,
         }
     }
 
@@ -310,6 +336,7 @@ impl App {
             Command::Select(s) => self.selection = s,
             Command::Run(req) => self.start_run(req),
             Command::Simulate { doc, seed } => self.start_sim(doc, seed),
+            Command::DesignDetails { doc, id } => self.start_design_details(doc, id),
             Command::Cancel(id) => {
                 self.jobs.cancel(id);
                 self.info(format!("job {id} cancelled"));
@@ -321,6 +348,28 @@ impl App {
             }
             Command::ShowOpenDialog => self.show_browser = true,
             Command::ExportPng => self.export_png(),
+            Command::ExportSvg => self.svg_pending = true,
+        }
+    }
+
+    /// A new file name for an export of the current view, in the last folder.
+    fn export_path(&self, ext: &str) -> PathBuf {
+        let dir = start_folder(self.persisted.last_folder.as_deref());
+        (1..)
+            .map(|n| dir.join(format!("tessera-{}-{n}.{ext}", self.view.key())))
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| dir.join(format!("tessera-view.{ext}")))
+    }
+
+    /// Write the SVG of what this frame painted in the view's rectangle.
+    fn write_svg(&mut self, text: String) {
+        let path = self.export_path("svg");
+        match std::fs::write(&path, text) {
+            Ok(()) => {
+                self.info(format!("saved the view as {}", path.display()));
+                self.last_export = Some(path);
+            }
+            Err(e) => self.error(format!("{}: cannot write: {e}", path.display())),
         }
     }
 
@@ -330,11 +379,8 @@ impl App {
         let Some(ctx) = self.egui_ctx.clone() else {
             return;
         };
-        let dir = start_folder(self.persisted.last_folder.as_deref());
-        let path = (1..)
-            .map(|n| dir.join(format!("tessera-{}-{n}.png", self.view.key())))
-            .find(|p| !p.exists())
-            .unwrap_or_else(|| dir.join("tessera-view.png"));
+        let path = self.export_path("png");
+        self.last_export = Some(path.clone());
         let rect = self.view_rect;
         let ppp = ctx.pixels_per_point();
         let inbox = self.inbox.clone();
@@ -401,8 +447,43 @@ impl App {
             });
     }
 
+    fn start_design_details(&mut self, doc: DocId, id: u64) {
+        let Some(DocKind::Search(s)) = self.doc(doc).map(|d| &d.kind) else {
+            self.error("design details: the document is not a search run");
+            return;
+        };
+        let cfg = match &s.config {
+            Ok(c) => c.clone(),
+            Err(e) => {
+                self.error(format!("design details: the run's config: {e}"));
+                return;
+            }
+        };
+        let Some(record) = s.record(id).cloned() else {
+            self.error(format!("design details: design {id} is not in the results"));
+            return;
+        };
+        let dir = s.dir.clone();
+        self.views.search.details_pending.insert((doc, id));
+        self.jobs.spawn(format!("design {id}"), move |ctx| {
+            ctx.progress(
+                format!("design {id}: emitting its spec and network, scoring its layers"),
+                None,
+            );
+            let result = docs::design_details(&cfg, &dir, &record).map(Box::new);
+            JobResult::DesignDetails { doc, id, result }
+        });
+    }
+
     fn job_done(&mut self, r: JobResult) {
         match r {
+            JobResult::DesignDetails { doc, id, result } => {
+                self.views.search.details_pending.remove(&(doc, id));
+                if let Err(e) = &result {
+                    self.error(e.clone());
+                }
+                self.views.search.details.insert((doc, id), result);
+            }
             JobResult::Opened { path, result } => match result {
                 Ok(loaded) => {
                     self.add_doc(path, loaded);
@@ -509,6 +590,14 @@ impl App {
         if let Ok(mut v) = self.inbox.lock() {
             self.messages.append(&mut v);
         }
+        if ctx.input_mut(|i| {
+            i.consume_key(
+                egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+                egui::Key::E,
+            )
+        }) {
+            self.pending.push(Command::ExportSvg);
+        }
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::E)) {
             self.pending.push(Command::ExportPng);
         }
@@ -541,6 +630,7 @@ impl App {
                 }
             });
         }
+        let svg;
         {
             let mut vctx = ViewCtx {
                 docs: &self.docs,
@@ -562,12 +652,18 @@ impl App {
                 );
             });
             self.view_rect = central.response.rect;
+            // Taken before the browser window draws over the view.
+            svg = std::mem::take(&mut self.svg_pending)
+                .then(|| crate::svg::frame_svg(&ctx, self.view_rect));
             if self.show_browser {
                 let mut open = true;
                 let start = self.persisted.last_folder.clone();
                 views::browser::window(&ctx, &mut open, &mut self.views.browser, start, &mut vctx);
                 self.show_browser = open;
             }
+        }
+        if let Some(text) = svg {
+            self.write_svg(text);
         }
         self.pending.extend(commands);
         self.apply();
@@ -592,6 +688,10 @@ impl App {
                 }
                 if ui.button("Export view as PNG  (Ctrl+E)").clicked() {
                     commands.push(Command::ExportPng);
+                    ui.close();
+                }
+                if ui.button("Export view as SVG  (Ctrl+Shift+E)").clicked() {
+                    commands.push(Command::ExportSvg);
                     ui.close();
                 }
                 if let Some(id) = self.active {

@@ -6,7 +6,13 @@ use petgraph::graph::EdgeIndex;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use tessera_accel::model::{NetworkReport, REPORT_FORMAT_VERSION as ACCEL_REPORT_VERSION};
 use tessera_arch::cgra::PeId;
+use tessera_dram::REPORT_FORMAT_VERSION as DRAM_REPORT_VERSION;
+use tessera_dram::disturb::{HammerReport, LabelledReport};
+use tessera_dram::nist::NistReport;
+use tessera_dram::puf::PufReport;
+use tessera_dram::trng::TrngReport;
 use tessera_flow::compare::{COMPARE_FORMAT_VERSION, CompareReport};
 use tessera_ir::Kernel;
 use tessera_map::mii::MiiReport;
@@ -34,6 +40,45 @@ pub enum DocKind {
     Search(Box<SearchDoc>),
     Compare(Box<CompareReport>),
     SimReport(Box<SimReport>),
+    /// A `tessera dram hammer|trng|puf|nist --json` report.
+    Dram(Box<DramDoc>),
+    /// A `tessera accel run --json` report.
+    Accel(Box<NetworkReport>),
+}
+
+/// The DRAM / Processing-in-DRAM reports the GUI draws, as `tessera dram ... --json`
+/// writes them (the types of `tessera-dram`).
+// Held boxed (`DocKind::Dram(Box<DramDoc>)`): the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum DramDoc {
+    /// `tessera dram hammer --json`: one attack.
+    Hammer(HammerReport),
+    /// `tessera dram hammer --json` with a `compare` list: the variants side by side.
+    HammerCompare(Vec<LabelledReport>),
+    /// `tessera dram trng --json`, with its NIST battery when the config asks for it.
+    Trng {
+        trng: TrngReport,
+        nist: Option<NistReport>,
+    },
+    /// `tessera dram puf --json`.
+    Puf(PufReport),
+    /// `tessera dram nist --json`, with the `input` the CLI adds (file, format, bits).
+    Nist {
+        report: NistReport,
+        input: Option<serde_json::Value>,
+    },
+}
+
+impl DramDoc {
+    pub fn label(&self) -> &'static str {
+        match self {
+            DramDoc::Hammer(_) => "hammer report",
+            DramDoc::HammerCompare(_) => "hammer comparison",
+            DramDoc::Trng { .. } => "TRNG report",
+            DramDoc::Puf(_) => "PUF report",
+            DramDoc::Nist { .. } => "NIST report",
+        }
+    }
 }
 
 impl DocKind {
@@ -44,6 +89,8 @@ impl DocKind {
             DocKind::Search(_) => "search run",
             DocKind::Compare(_) => "compare report",
             DocKind::SimReport(_) => "simulation report",
+            DocKind::Dram(d) => d.label(),
+            DocKind::Accel(_) => "accelerator report",
         }
     }
 }
@@ -115,7 +162,7 @@ pub fn open_path(path: &Path) -> Result<Loaded, OpenError> {
         _ => Err(err(
             path,
             format!(
-                "unrecognised file kind `.{ext}`: Tessera opens mapping.json, kernels (.tk, .xml, .dot, .gv, .json), `tessera sim --json` and `tessera compare --json` output, and search run folders"
+                "unrecognised file kind `.{ext}`: Tessera opens mapping.json, kernels (.tk, .xml, .dot, .gv, .json), `tessera sim|compare|accel run|dram ... --json` output, and search run folders"
             ),
         )),
     }
@@ -130,10 +177,32 @@ fn open_kernel(path: &Path) -> Result<Loaded, OpenError> {
 }
 
 fn version_error(path: &Path, what: &str, found: &serde_json::Value, expected: u32) -> OpenError {
+    if found.is_null() {
+        return err(
+            path,
+            format!(
+                "{what} without a format_version (written by an older Tessera); this Tessera reads version {expected}: run the command again"
+            ),
+        );
+    }
     err(
         path,
         format!("{what} format version {found}, this Tessera reads version {expected}"),
     )
+}
+
+/// Check `version` and parse `value` as a `T`, naming the file on failure.
+fn typed<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+    value: serde_json::Value,
+    version: &serde_json::Value,
+    expected: u32,
+) -> Result<T, OpenError> {
+    if version.as_u64() != Some(expected as u64) {
+        return Err(version_error(path, what, version, expected));
+    }
+    serde_json::from_value(value).map_err(|e| err(path, format!("not a valid {what}: {e}")))
 }
 
 fn open_json(path: &Path) -> Result<Loaded, OpenError> {
@@ -219,10 +288,101 @@ fn open_json(path: &Path) -> Result<Loaded, OpenError> {
     if has("graph") && has("trip_count") {
         return open_kernel(path);
     }
+    if let Some(kind) = open_dram(path, &value)? {
+        let title = match &kind {
+            DramDoc::Hammer(r) => format!(
+                "hammer {:?}, victim row {} ({} flips)",
+                r.pattern, r.victim_row, r.flips_total
+            ),
+            DramDoc::HammerCompare(runs) => format!("hammer comparison ({} runs)", runs.len()),
+            DramDoc::Trng { trng, .. } => {
+                format!("TRNG {:?} ({} bitlines)", trng.source, trng.bitlines)
+            }
+            DramDoc::Puf(r) => format!("PUF {:?} ({} chips)", r.mechanism, r.chips),
+            DramDoc::Nist { report, .. } => format!(
+                "NIST battery ({} sequence(s) of {} bits)",
+                report.sequences, report.sequence_bits
+            ),
+        };
+        return Ok(Loaded {
+            title,
+            kind: DocKind::Dram(Box::new(kind)),
+        });
+    }
+    if has("peak_macs_per_cycle") && has("layers") && has("ridge_macs_per_byte") {
+        let r: NetworkReport = typed(
+            path,
+            "accelerator report",
+            value,
+            &version,
+            ACCEL_REPORT_VERSION,
+        )?;
+        return Ok(Loaded {
+            title: format!("{} on {} (accelerator)", r.network, r.arch),
+            kind: DocKind::Accel(Box::new(r)),
+        });
+    }
     Err(err(
         path,
-        "JSON, but not a Tessera file this GUI reads (a mapping, kernel, `tessera sim --json` or `tessera compare --json` output)",
+        "JSON, but not a Tessera file this GUI reads (a mapping, kernel, `tessera sim|compare|accel run|dram ... --json` output)",
     ))
+}
+
+/// Recognise the `tessera dram` reports by their fields (and, inside, their
+/// `format_version`). `Ok(None)`: not a DRAM report.
+fn open_dram(path: &Path, value: &serde_json::Value) -> Result<Option<DramDoc>, OpenError> {
+    let has = |k: &str| value.get(k).is_some();
+    let version_of = |v: &serde_json::Value| v.get("format_version").cloned().unwrap_or_default();
+    let v = DRAM_REPORT_VERSION;
+    if has("victim_row") && has("hc_first_cdf") {
+        let r = typed(path, "hammer report", value.clone(), &version_of(value), v)?;
+        return Ok(Some(DramDoc::Hammer(r)));
+    }
+    if let Some(runs) = value.get("runs").and_then(|r| r.as_array())
+        && runs.first().is_some_and(|r| {
+            r.get("report")
+                .is_some_and(|r| r.get("victim_row").is_some())
+        })
+    {
+        let version = version_of(&runs[0]["report"]);
+        let runs: Vec<LabelledReport> = typed(
+            path,
+            "hammer comparison",
+            value["runs"].clone(),
+            &version,
+            v,
+        )?;
+        if let Some(r) = runs
+            .iter()
+            .find(|r| r.report.format_version != runs[0].report.format_version)
+        {
+            return Err(err(
+                path,
+                format!("run `{}` has another format version", r.label),
+            ));
+        }
+        return Ok(Some(DramDoc::HammerCompare(runs)));
+    }
+    if let Some(t) = value.get("trng").filter(|t| t.is_object()) {
+        let trng: TrngReport = typed(path, "TRNG report", t.clone(), &version_of(t), v)?;
+        let nist = match value.get("nist").filter(|n| !n.is_null()) {
+            Some(n) => Some(typed(path, "NIST report", n.clone(), &version_of(n), v)?),
+            None => None,
+        };
+        return Ok(Some(DramDoc::Trng { trng, nist }));
+    }
+    if has("signature_bits") && has("inter_fhd") {
+        let r = typed(path, "PUF report", value.clone(), &version_of(value), v)?;
+        return Ok(Some(DramDoc::Puf(r)));
+    }
+    if has("tests") && has("rule_text") && has("min_entropy_mcv_per_bit") {
+        let report = typed(path, "NIST report", value.clone(), &version_of(value), v)?;
+        return Ok(Some(DramDoc::Nist {
+            report,
+            input: value.get("input").cloned(),
+        }));
+    }
+    Ok(None)
 }
 
 /// What the views index by without checking: a validated architecture, one placement per
@@ -759,4 +919,77 @@ impl SearchDoc {
             _ => self.records.iter().position(|r| r.id == id),
         }
     }
+}
+
+/// What a co-search design is on the accelerator: its spec, its network and the per-layer
+/// report (as `tessera accel run` gives for the design's emitted files).
+pub struct DesignDetails {
+    pub spec: tessera_arch::accel::AccelSpec,
+    pub network: tessera_accel::Network,
+    pub report: NetworkReport,
+    /// The emitted files' names (what `tessera search emit` would write).
+    pub files: Vec<String>,
+}
+
+/// Whether a search's evaluator scores designs on the accelerator model (so a design has
+/// layers, a spec and a roofline).
+pub fn has_accelerator(cfg: &LoadedConfig) -> bool {
+    use tessera_study::config::EvaluatorSpec as E;
+    matches!(
+        cfg.config.evaluator,
+        E::Accel { .. } | E::DigitsAccel { .. } | E::Nas201Accel { .. }
+    )
+}
+
+/// The design's spec, network and per-layer report, through the library: the run's
+/// evaluator (`tessera_study::evaluate::build`) emits the design's `accel.ron` and
+/// `network.ron` (as `tessera search emit` does; a joint digits search retrains the network,
+/// deterministically), which load as the CLI loads them and are scored by
+/// `tessera_accel::Accelerator::report`.
+pub fn design_details(
+    cfg: &LoadedConfig,
+    run_dir: &Path,
+    record: &tessera_study::run::Record,
+) -> Result<DesignDetails, String> {
+    use tessera_arch::Spec;
+    if !has_accelerator(cfg) {
+        return Err(format!(
+            "design {}: the evaluator of this search does not use the accelerator model",
+            record.id
+        ));
+    }
+    let evaluator =
+        tessera_study::evaluate::build(cfg, run_dir).map_err(|e| format!("evaluator: {e}"))?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let tmp = std::env::temp_dir().join(format!(
+        "tessera-gui-design-{}-{}-{stamp}",
+        std::process::id(),
+        record.id
+    ));
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let result = (|| {
+        let d = tessera_study::evaluate::DesignRef {
+            id: record.id,
+            genes: &record.genes,
+            values: &record.design,
+        };
+        let files = evaluator.emit(&d, &tmp)?;
+        let spec_path = tmp.join("accel.ron");
+        let spec = tessera_arch::accel::AccelSpec::load(&spec_path.display().to_string())
+            .map_err(|e| e.to_string())?;
+        let network = tessera_accel::networks::load(&tmp.join("network.ron").display().to_string())
+            .map_err(|e| e.to_string())?;
+        let report = tessera_accel::Accelerator::new(&spec).report(&spec, &network);
+        Ok(DesignDetails {
+            spec,
+            network,
+            report,
+            files,
+        })
+    })();
+    let _ = std::fs::remove_dir_all(&tmp);
+    result.map_err(|e: String| format!("design {}: {e}", record.id))
 }

@@ -26,6 +26,12 @@ pub enum JobResult {
         doc: u64,
         result: Result<Box<(SimReport, Vec<CycleRecord>)>, String>,
     },
+    /// A co-search design's spec, network and per-layer report.
+    DesignDetails {
+        doc: u64,
+        id: u64,
+        result: Result<Box<crate::docs::DesignDetails>, String>,
+    },
 }
 
 /// The outcome of "map and simulate".

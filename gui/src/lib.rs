@@ -21,6 +21,7 @@ pub mod docs;
 pub mod jobs;
 pub mod layout;
 pub mod selection;
+pub mod svg;
 pub mod views;
 
 pub use app::{App, Command, View};

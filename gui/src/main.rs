@@ -7,9 +7,12 @@ use tessera_gui::{App, Command, View};
 
 const HELP: &str = "tessera-gui [--view VIEW] [--select NODE] [FILES or DIR]...
 
-Opens mapping.json files, kernels (.tk, .xml, .dot, .gv, .json), `tessera sim --json` and
-`tessera compare --json` output, and co-search run folders (a folder with manifest.json).
-  --view VIEW    the view to start in: schedule, dfg, simulation, run, search or compare
+Opens mapping.json files, kernels (.tk, .xml, .dot, .gv, .json), the JSON output of
+`tessera sim`, `tessera compare`, `tessera accel run` and `tessera dram hammer|trng|puf|nist`,
+and co-search run folders (a folder with manifest.json). Ctrl+E exports the current view as
+PNG, Ctrl+Shift+E as SVG.
+  --view VIEW    the view to start in: schedule, dfg, simulation, run, search, compare,
+                 dram or accel
   --select NODE  select this node of the first mapping or kernel opened";
 
 fn bad(message: String) -> ! {

@@ -361,3 +361,339 @@ fn run_view_maps_and_simulates() {
     h.get_by_label_contains("no-such-preset");
     assert_eq!(h.state().docs.len(), docs);
 }
+
+fn no_errors(h: &Harness<'_, App>) {
+    assert!(
+        h.state().messages.iter().all(|m| !m.error),
+        "{:?}",
+        h.state().messages
+    );
+}
+
+#[test]
+fn dram_views_hammer_trng_puf_nist() {
+    use tessera_gui::docs::DramDoc;
+    use tessera_gui::views::dram::{FLIP_MAP_COLUMNS, flip_map_counts, flip_map_rows};
+    let dir = common::scratch("dram");
+    let mut h = harness(App::default());
+
+    // A hammer run: the summary, then a flip-map cell read back under the pointer.
+    let hammer = common::hammer_json(&dir);
+    open(&mut h, &hammer);
+    no_errors(&h);
+    assert_eq!(h.state().view, View::Dram);
+    let doc = h.state().active.unwrap();
+    let (victim, hc, target) = {
+        let DocKind::Dram(d) = &h.state().doc(doc).unwrap().kind else {
+            panic!("not a DRAM report")
+        };
+        let DramDoc::Hammer(r) = d.as_ref() else {
+            panic!("not a hammer report")
+        };
+        assert!(r.flips_total > 0, "the sample attack flips bits");
+        let rows = flip_map_rows(r);
+        let counts = flip_map_counts(r, &rows);
+        assert_eq!(
+            counts.iter().flatten().map(|&c| c as u64).sum::<u64>(),
+            r.flips_total
+        );
+        // The first cell with flips: (row index, column, count).
+        let (i, col, n) = counts
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| c.iter().position(|&n| n > 0).map(|col| (i, col, c[col])))
+            .unwrap();
+        (
+            r.victim_row,
+            r.victim_hc_first,
+            (rows[i], i, col, n, r.row_bits),
+        )
+    };
+    h.get_by_label_contains(&format!("victim row {victim}: "));
+    h.get_by_label_contains(&format!("per iteration, victim HC_first {hc}"));
+    h.get_by_label("Bit-flip map");
+    let (row, i, col, n, row_bits) = target;
+    let per_col = row_bits.div_ceil(FLIP_MAP_COLUMNS);
+    // The cell's centre in world units (label margin 70, cells 8 x 12).
+    let world = egui::pos2(70.0 + col as f32 * 8.0 + 3.5, i as f32 * 12.0 + 5.5);
+    let screen = h.state().views.dram.canvas.world_to_screen(world);
+    h.hover_at(screen);
+    h.run();
+    assert_eq!(
+        h.state().views.dram.hovered_cell,
+        Some((row, col as u32 * per_col, n))
+    );
+
+    // The same report from a future Tessera, and from before format versions.
+    let text = std::fs::read_to_string(&hammer).unwrap();
+    let future = dir.join("future-hammer.json");
+    std::fs::write(
+        &future,
+        text.replacen("\"format_version\": 1", "\"format_version\": 99", 1),
+    )
+    .unwrap();
+    open(&mut h, &future);
+    h.get_by_label_contains("hammer report format version 99, this Tessera reads version 1");
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_object_mut().unwrap().remove("format_version");
+    let old = dir.join("old-hammer.json");
+    std::fs::write(&old, v.to_string()).unwrap();
+    open(&mut h, &old);
+    h.get_by_label_contains("hammer report without a format_version");
+    assert_eq!(h.state().docs.len(), 1);
+    h.state_mut().messages.clear();
+
+    // A TRNG run with its NIST battery: the entropy summary and the P-value table.
+    let trng = common::trng_json(&dir);
+    open(&mut h, &trng);
+    no_errors(&h);
+    let (mean, freq_p) = {
+        let DocKind::Dram(d) = &h.state().active_doc().unwrap().kind else {
+            panic!("not a DRAM report")
+        };
+        let DramDoc::Trng { trng, nist } = d.as_ref() else {
+            panic!("not a TRNG report")
+        };
+        let n = nist.as_ref().unwrap();
+        let freq = n.tests.iter().find(|t| t.name == "Frequency").unwrap();
+        assert!(freq.skipped.is_none());
+        (trng.mean_entropy_per_bitline, freq.min_p())
+    };
+    h.get_by_label_contains(&format!("mean entropy {mean:.3} bit per bitline"));
+    h.get_by_label("Frequency");
+    // Its single P-value, in the min P and P-values columns.
+    assert!(h.query_all_by_label(&format!("{freq_p:.6}")).count() >= 1);
+
+    // A PUF run: the inter-device row, then the Jaccard histograms.
+    let puf = common::puf_json(&dir);
+    open(&mut h, &puf);
+    no_errors(&h);
+    let (uniformity, aliasing) = {
+        let DocKind::Dram(d) = &h.state().active_doc().unwrap().kind else {
+            panic!("not a DRAM report")
+        };
+        let DramDoc::Puf(r) = d.as_ref() else {
+            panic!("not a PUF report")
+        };
+        (r.uniformity.mean, r.bit_aliasing_mean)
+    };
+    h.get_by_label_contains(&format!(
+        "uniformity mean {uniformity:.3}, bit-aliasing mean {aliasing:.3}"
+    ));
+    // The statistics row and the histogram's legend entry.
+    assert_eq!(h.query_all_by_label("inter").count(), 2);
+    assert!(!h.state().views.dram.jaccard);
+    h.get_by_label("Jaccard index").click();
+    h.run();
+    assert!(h.state().views.dram.jaccard);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn accel_view_table_roofline_and_svg_export() {
+    let dir = common::scratch("accel");
+    let path = common::accel_json(&dir);
+    let mut h = harness(App::default());
+    open(&mut h, &path);
+    no_errors(&h);
+    assert_eq!(h.state().view, View::Accel);
+    // The roofs name the spec fields they come from.
+    h.get_by_label_contains("Compute roof: rows x cols = 16 x 16 = 256 MACs/cycle");
+    h.get_by_label_contains("(spec `dram.bandwidth_bytes_per_cycle`)");
+    let (name, cycles) = {
+        let DocKind::Accel(r) = &h.state().active_doc().unwrap().kind else {
+            panic!("not an accelerator report")
+        };
+        let l = &r.layers[3];
+        (l.name.clone(), l.perf.unwrap().total_cycles)
+    };
+    h.get_by_label(&name).click();
+    h.run();
+    assert_eq!(h.state().views.accel.selected_layer, Some(3));
+    // Its row shows its cycles; the roofline marks it.
+    assert!(h.query_all_by_label(&cycles.to_string()).count() >= 1);
+    h.get_by_label(&format!("selected: {name}"));
+
+    // SVG export of the view: the table's text and the roofline's path are in the file.
+    h.state_mut().persisted.last_folder = Some(dir.clone());
+    h.state_mut().command(Command::ExportSvg);
+    h.run();
+    no_errors(&h);
+    let svg_path = h.state().last_export.clone().unwrap();
+    assert_eq!(svg_path.extension().unwrap(), "svg");
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.starts_with("<svg "));
+    assert!(
+        svg.contains(&format!(">{name}</text>")),
+        "layer name missing"
+    );
+    assert!(svg.contains("<polyline"), "no roofline path");
+    // Text painted in the widget colour gets the real colour, not egui's placeholder.
+    assert!(!svg.contains("#80ff00"), "placeholder colour in the SVG");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn accel_search_design_details() {
+    let dir = common::scratch("accel-search");
+    let run = common::accel_run(&dir, 24);
+    let mut h = harness(App::default());
+    open(&mut h, &run);
+    no_errors(&h);
+    let doc = h.state().active.unwrap();
+    let (id, metrics) = {
+        let DocKind::Search(s) = &h.state().doc(doc).unwrap().kind else {
+            panic!("not a search")
+        };
+        let id = s.front[0];
+        (id, s.record(id).unwrap().metrics.clone())
+    };
+    h.get_by_label_contains(&format!("design {id}: ")).click();
+    h.run();
+    h.state_mut().wait_for_jobs(WAIT);
+    h.run();
+    no_errors(&h);
+    h.get_by_label(&format!("Design {id}: decoded fields"));
+    h.get_by_label_contains("Network `resnet50`");
+    let app = h.state();
+    let Some(Ok(d)) = app.views.search.details.get(&(doc, id)) else {
+        panic!("no details: {:?}", app.messages)
+    };
+    // What the GUI shows is what the search scored.
+    let t = d.report.totals.unwrap();
+    assert_eq!(t.total_cycles as f64, metrics["cycles"]);
+    assert_eq!(t.macs as f64, metrics["macs"]);
+    assert_eq!(t.energy.total_pj / 1e9, metrics["energy_mj"]);
+    assert_eq!((d.report.rows, d.report.cols), (d.spec.rows, d.spec.cols));
+    let rec = match &app.doc(doc).unwrap().kind {
+        DocKind::Search(s) => s.record(id).unwrap().clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(rec.design["rows"].as_f64().unwrap(), d.spec.rows as f64);
+    assert_eq!(rec.design["cols"].as_f64().unwrap(), d.spec.cols as f64);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A file dropped on the window (what eframe hands egui on a native drop).
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn drag_and_drop_opens_files() {
+    let dir = common::scratch("drop");
+    let path = common::puf_json(&dir);
+    let mut h = harness(App::default());
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.clone())));
+    h.step();
+    h.state_mut().wait_for_jobs(WAIT);
+    h.run();
+    no_errors(&h);
+    assert_eq!(h.state().docs.len(), 1);
+    assert_eq!(h.state().docs[0].path, path);
+    assert_eq!(h.state().view, View::Dram);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct MemStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn state_persists_through_eframe_storage() {
+    let dir = common::scratch("persist");
+    let path = common::accel_json(&dir);
+    let mut h = harness(App::default());
+    open(&mut h, &path);
+    h.get_by_label("Compare").click();
+    h.run();
+    h.state_mut().persisted.run.kernel = "workloads/kernels/dot.tk".into();
+    let mut storage = MemStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    assert!(storage.0.contains_key(eframe::APP_KEY));
+
+    let back = tessera_gui::app::load_persisted(Some(&storage));
+    assert_eq!(back.last_folder.as_deref(), Some(dir.as_path()));
+    assert_eq!(back.recent, vec![path.clone()]);
+    assert_eq!(back.view, View::Compare);
+    assert_eq!(back.run.kernel, "workloads/kernels/dot.tk");
+    // A new window starts where the last one was left.
+    let h2 = harness(App::new(back));
+    assert_eq!(h2.state().view, View::Compare);
+    // Nothing stored: the defaults.
+    let none = tessera_gui::app::load_persisted(None);
+    assert_eq!(none.view, View::default());
+    assert!(none.recent.is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn dram_hammer_comparison_and_nist_file() {
+    use tessera_gui::docs::DramDoc;
+    let dir = common::scratch("dram-compare");
+    let mut h = harness(App::default());
+    open(&mut h, &common::hammer_compare_json(&dir));
+    no_errors(&h);
+    let (label, victim, flips) = {
+        let DocKind::Dram(d) = &h.state().active_doc().unwrap().kind else {
+            panic!("not a DRAM report")
+        };
+        let DramDoc::HammerCompare(runs) = d.as_ref() else {
+            panic!("not a comparison")
+        };
+        assert_eq!(runs.len(), 5);
+        let r = &runs[2];
+        (r.label.clone(), r.report.victim_row, r.report.flips_total)
+    };
+    h.get_by_label_contains("Hammer comparison: 5 runs");
+    assert_eq!(h.state().views.dram.run, 0);
+    h.get_by_label(&label).click();
+    h.run();
+    assert_eq!(h.state().views.dram.run, 2);
+    h.get_by_label(&format!("Run `{label}`"));
+    h.get_by_label_contains(&format!("victim row {victim}: "));
+    h.get_by_label_contains(&format!(": {flips} flips in "));
+
+    // A `tessera dram nist --json` file: its input line and the verdicts.
+    open(&mut h, &common::nist_json(&dir));
+    no_errors(&h);
+    h.get_by_label("input: bits.txt, 120000 bits read as ascii");
+    let (verdict, passed) = {
+        let DocKind::Dram(d) = &h.state().active_doc().unwrap().kind else {
+            panic!("not a DRAM report")
+        };
+        let DramDoc::Nist { report, .. } = d.as_ref() else {
+            panic!("not a NIST report")
+        };
+        (report.verdict, report.passed)
+    };
+    let word = match verdict {
+        tessera_dram::nist::Verdict::Pass => "PASS",
+        tessera_dram::nist::Verdict::Fail => "FAIL",
+    };
+    h.get_by_label_contains(&format!("alpha 0.01: {word} ({passed} pass"));
+    let _ = std::fs::remove_dir_all(dir);
+}

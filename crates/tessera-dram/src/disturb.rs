@@ -119,6 +119,8 @@ impl Default for HammerConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HammerReport {
+    /// [`crate::REPORT_FORMAT_VERSION`].
+    pub format_version: u32,
     pub pattern: HammerPattern,
     pub victim_row: u32,
     pub aggressor_acts: Vec<u32>,
@@ -147,6 +149,19 @@ pub struct HammerReport {
     pub periodic_refreshes: u64,
     pub timing_violations: Vec<(String, u64)>,
     pub seed: u64,
+    /// Bits per row of the module (flip positions are below this).
+    pub row_bits: u32,
+    /// The bit-flip map: every row with flips, in row order, with its flipped bit positions
+    /// (sorted; `flips_total` is the sum of their lengths).
+    pub flip_map: Vec<RowFlips>,
+}
+
+/// The flipped bits of one row after an attack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowFlips {
+    pub row: u32,
+    /// Bit positions in the row (0 .. `row_bits`), sorted.
+    pub bits: Vec<u32>,
 }
 
 /// One variant of a comparison: the same attack and module as the base config, with another
@@ -722,6 +737,7 @@ pub fn run(spec: &DramSpec, cfg: &HammerConfig) -> Result<HammerReport, String> 
     let mut by_dist = [0u64; 2];
     let mut words = [0u64; 3];
     let mut rows_flipped = 0u64;
+    let mut flip_map = Vec::new();
     let aggr_all: Vec<u32> = match cfg.pattern {
         HammerPattern::Simra { rows: n } => {
             let base = attack.victim + 1;
@@ -760,6 +776,7 @@ pub fn run(spec: &DramSpec, cfg: &HammerConfig) -> Result<HammerReport, String> 
             }
             words[(n - 1).min(2)] += 1;
         }
+        flip_map.push(RowFlips { row: r, bits: f });
     }
     // HC_first for this pattern: iterations until the victim's threshold is reached.
     let per_iter = per_iter_victim.max(1e-12);
@@ -776,6 +793,7 @@ pub fn run(spec: &DramSpec, cfg: &HammerConfig) -> Result<HammerReport, String> 
         .collect();
     let end_ns = (prev + 1) as f64 * tck;
     Ok(HammerReport {
+        format_version: crate::REPORT_FORMAT_VERSION,
         pattern: cfg.pattern,
         victim_row: attack.victim,
         aggressor_acts: agg_acts,
@@ -798,6 +816,8 @@ pub fn run(spec: &DramSpec, cfg: &HammerConfig) -> Result<HammerReport, String> 
         periodic_refreshes: periodic,
         timing_violations: x.violation_counts(),
         seed: cfg.seed,
+        row_bits: model.row_bits,
+        flip_map,
     })
 }
 
@@ -827,6 +847,43 @@ mod tests {
             .filter(|&r| m.true_cell(r))
             .min_by(|&a, &b| m.threshold(a).total_cmp(&m.threshold(b)))
             .unwrap()
+    }
+
+    #[test]
+    fn flip_map_lists_every_flip() {
+        let v = weak_victim();
+        let probe = run(
+            &spec(),
+            &HammerConfig {
+                victim_row: v,
+                ..cfg(HammerPattern::DoubleSided, 1)
+            },
+        )
+        .unwrap();
+        assert!(probe.flip_map.is_empty());
+        let r = run(
+            &spec(),
+            &HammerConfig {
+                victim_row: v,
+                ..cfg(HammerPattern::DoubleSided, 4 * probe.victim_hc_first)
+            },
+        )
+        .unwrap();
+        assert_eq!(r.format_version, crate::REPORT_FORMAT_VERSION);
+        assert!(r.flips_total > 0);
+        assert_eq!(r.flip_map.len() as u64, r.rows_flipped);
+        assert_eq!(
+            r.flip_map.iter().map(|f| f.bits.len() as u64).sum::<u64>(),
+            r.flips_total
+        );
+        assert!(r.flip_map.iter().any(|f| f.row == v));
+        assert!(r.flip_map.windows(2).all(|w| w[0].row < w[1].row));
+        for f in &r.flip_map {
+            assert!(!f.bits.is_empty());
+            assert!(f.bits.windows(2).all(|w| w[0] < w[1]));
+            assert!(f.bits.iter().all(|&b| b < r.row_bits));
+        }
+        assert_eq!(r.row_bits, 1024 * 8 * 8);
     }
 
     #[test]

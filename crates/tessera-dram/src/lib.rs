@@ -7,6 +7,13 @@
 //! commands (explicit gaps in ns) run through [`program`]. It also holds the NIST
 //! SP 800-22 / SP 800-90B randomness tests. It never prints: callers get values and errors.
 
+/// Format version of the JSON reports (`tessera dram hammer|trng|puf|nist --json`): the
+/// `format_version` field of [`disturb::HammerReport`], [`trng::TrngReport`],
+/// [`puf::PufReport`] and [`nist::NistReport`]. Readers (the GUI) refuse other versions.
+/// Version 1 added the per-row flip map, the per-bitline entropies and the PUF distance
+/// samples.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
 pub mod cells;
 pub mod channel;
 pub mod config;

@@ -86,6 +86,8 @@ impl Stats {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PufReport {
+    /// [`crate::REPORT_FORMAT_VERSION`].
+    pub format_version: u32,
     pub mechanism: PufMechanism,
     pub chips: u32,
     pub signature_bits: usize,
@@ -102,6 +104,35 @@ pub struct PufReport {
     pub eval_commands: usize,
     pub violations_per_eval: Vec<(String, u64)>,
     pub seed: u64,
+    /// Every intra-device distance (a chip's evaluation against its enrolment), per
+    /// evaluation temperature, in the order of `intra`.
+    pub intra_samples: Vec<DistanceSamples>,
+    /// Every inter-device distance (each pair of chips' enrolments).
+    pub inter_samples: DistanceSamples,
+}
+
+/// Distances behind a set of [`Stats`]: fractional Hamming distance and Jaccard index of
+/// each compared pair of signatures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DistanceSamples {
+    pub temperature_c: Option<f64>,
+    pub fhd: Vec<f64>,
+    pub jaccard: Vec<f64>,
+}
+
+/// Counts of `values` in `bins` equal bins over [0, 1] (1.0 in the last; values outside
+/// [0, 1] or not numbers are left out), for distance histograms.
+pub fn histogram01(values: &[f64], bins: usize) -> Vec<u64> {
+    let mut h = vec![0u64; bins];
+    if bins == 0 {
+        return h;
+    }
+    for &v in values {
+        if (0.0..=1.0).contains(&v) {
+            h[((v * bins as f64) as usize).min(bins - 1)] += 1;
+        }
+    }
+    h
 }
 
 /// Jaccard index of the sets of ones (1 when both are empty).
@@ -205,6 +236,7 @@ pub fn run(spec: &DramSpec, cfg: &PufConfig) -> Result<PufReport, TrngError> {
     }
     let bits = reference[0].len();
     let mut intra = Vec::new();
+    let mut intra_samples = Vec::new();
     for &t in &cfg.eval_temperatures_c {
         let (mut js, mut hs) = (Vec::new(), Vec::new());
         for chip in 0..cfg.chips {
@@ -216,6 +248,11 @@ pub fn run(spec: &DramSpec, cfg: &PufConfig) -> Result<PufReport, TrngError> {
             }
         }
         intra.push((t, Stats::of(&js), Stats::of(&hs)));
+        intra_samples.push(DistanceSamples {
+            temperature_c: Some(t),
+            fhd: hs,
+            jaccard: js,
+        });
     }
     let (mut ij, mut ih) = (Vec::new(), Vec::new());
     for a in 0..reference.len() {
@@ -238,6 +275,7 @@ pub fn run(spec: &DramSpec, cfg: &PufConfig) -> Result<PufReport, TrngError> {
     x.record_trace = false;
     let end = x.run(&cmds, 0);
     Ok(PufReport {
+        format_version: crate::REPORT_FORMAT_VERSION,
         mechanism: cfg.mechanism,
         chips: cfg.chips,
         signature_bits: bits,
@@ -251,6 +289,12 @@ pub fn run(spec: &DramSpec, cfg: &PufConfig) -> Result<PufReport, TrngError> {
         eval_commands: cmds.len(),
         violations_per_eval: x.violation_counts(),
         seed: cfg.seed,
+        intra_samples,
+        inter_samples: DistanceSamples {
+            temperature_c: None,
+            fhd: ih,
+            jaccard: ij,
+        },
     })
 }
 
@@ -293,6 +337,37 @@ mod tests {
         assert!((r.uniformity.mean - 0.5).abs() < 0.1);
         assert!(r.eval_latency_ns > 0.0);
         assert!(r.violations_per_eval.iter().any(|(n, _)| n == "tRAS"));
+    }
+
+    #[test]
+    fn distance_samples_are_behind_the_stats() {
+        let spec = DramSpec::preset("DDR4_2400R").unwrap();
+        let cfg = small(PufMechanism::Simra { rows: 32 });
+        let r = run(&spec, &cfg).unwrap();
+        assert_eq!(r.format_version, crate::REPORT_FORMAT_VERSION);
+        assert_eq!(r.intra_samples.len(), r.intra.len());
+        for (s, (t, j, h)) in r.intra_samples.iter().zip(&r.intra) {
+            assert_eq!(s.temperature_c, Some(*t));
+            assert_eq!(s.fhd.len() as u64, h.n);
+            assert_eq!(s.fhd.len(), (cfg.chips * cfg.repeats) as usize);
+            assert_eq!(Stats::of(&s.fhd), *h);
+            assert_eq!(Stats::of(&s.jaccard), *j);
+        }
+        let pairs = (cfg.chips * (cfg.chips - 1) / 2) as usize;
+        assert_eq!(r.inter_samples.fhd.len(), pairs);
+        assert_eq!(Stats::of(&r.inter_samples.fhd), r.inter_fhd);
+        assert_eq!(Stats::of(&r.inter_samples.jaccard), r.inter_jaccard);
+        let h = histogram01(&r.inter_samples.fhd, 20);
+        assert_eq!(h.iter().sum::<u64>() as usize, pairs);
+    }
+
+    #[test]
+    fn histogram_bins_cover_zero_to_one() {
+        assert_eq!(
+            histogram01(&[0.0, 0.05, 0.1, 0.5, 0.99, 1.0, -0.1, f64::NAN, 1.5], 10),
+            vec![2, 1, 0, 0, 0, 1, 0, 0, 0, 2]
+        );
+        assert!(histogram01(&[0.5], 0).is_empty());
     }
 
     #[test]

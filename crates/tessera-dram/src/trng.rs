@@ -105,6 +105,8 @@ impl Default for TrngConfig {
 /// TRNG results.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrngReport {
+    /// [`crate::REPORT_FORMAT_VERSION`].
+    pub format_version: u32,
     pub source: TrngSource,
     pub rows_activated: usize,
     pub bitlines: usize,
@@ -131,6 +133,12 @@ pub struct TrngReport {
     pub sample_trace: Vec<crate::pid::TraceEntry>,
     pub output_bits_generated: u64,
     pub seed: u64,
+    /// Analytic Shannon entropy of every examined bitline, in bits (the values behind
+    /// `mean_entropy_per_bitline` and `entropy_histogram`); bitline `i` is chip
+    /// `i / (columns * dq)`, column `(i / dq) % columns`, DQ `i % dq`.
+    pub bitline_entropy: Vec<f32>,
+    /// The cache blocks (column bursts of the segment) selected for generation.
+    pub selected_block_ids: Vec<u32>,
 }
 
 /// One bitline of the module row: chip, column, DQ.
@@ -379,6 +387,7 @@ impl TrngModel {
         let mut est = vec![0f64; n];
         let mut hist = [0u64; 10];
         let mut mean_h = 0.0;
+        let mut bitline_entropy = Vec::with_capacity(n);
         for (i, slot) in est.iter_mut().enumerate() {
             let ones: u32 = (0..c.characterisation_reads)
                 .map(|_| self.sample(i, &mut rng) as u32)
@@ -386,6 +395,7 @@ impl TrngModel {
             let p = ones as f64 / c.characterisation_reads.max(1) as f64;
             *slot = entropy_of(p, c.entropy_measure);
             let h = h2(self.p_one(i));
+            bitline_entropy.push(h as f32);
             mean_h += h;
             hist[((h * 10.0) as usize).min(9)] += 1;
         }
@@ -471,6 +481,7 @@ impl TrngModel {
             out.truncate(c.output_bits as usize);
         }
         let report = TrngReport {
+            format_version: crate::REPORT_FORMAT_VERSION,
             source: c.source,
             rows_activated: self.rows.len(),
             bitlines: n,
@@ -490,6 +501,8 @@ impl TrngModel {
             sample_trace,
             output_bits_generated: out.len() as u64,
             seed: c.seed,
+            bitline_entropy,
+            selected_block_ids: selected,
         };
         (report, out)
     }
@@ -557,6 +570,23 @@ mod tests {
         );
         assert!(r.high_entropy_bitlines > 0);
         assert!(r.throughput_gbps_per_channel > r.throughput_gbps_per_bank);
+    }
+
+    #[test]
+    fn per_bitline_entropies_are_the_reported_summary() {
+        let m = TrngModel::new(&spec(), &small(TrngSource::Quac)).unwrap();
+        let (r, _) = m.run();
+        assert_eq!(r.format_version, crate::REPORT_FORMAT_VERSION);
+        assert_eq!(r.bitline_entropy.len(), r.bitlines);
+        let mean = r.bitline_entropy.iter().map(|&h| h as f64).sum::<f64>() / r.bitlines as f64;
+        assert!((mean - r.mean_entropy_per_bitline).abs() < 1e-6);
+        let mut hist = [0u64; 10];
+        for &h in &r.bitline_entropy {
+            hist[((h as f64 * 10.0) as usize).min(9)] += 1;
+        }
+        // f32 rounding may move a value sitting on a bin edge; none does here.
+        assert_eq!(hist, r.entropy_histogram);
+        assert_eq!(r.selected_block_ids.len(), r.selected_blocks);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The views: one small file each. Every view gets the frame's [`ViewCtx`] and its own
 //! state, draws, and pushes commands; none mutates documents or the selection directly.
 
+pub mod accel;
 pub mod browser;
 pub mod compare;
 pub mod dfg;
+pub mod dram;
 pub mod inspector;
 pub mod run;
 pub mod schedule;
@@ -45,6 +47,8 @@ pub fn view_fits(view: View, kind: &DocKind) -> bool {
             | (View::Run, _)
             | (View::Search, DocKind::Search(_))
             | (View::Compare, DocKind::Compare(_))
+            | (View::Dram, DocKind::Dram(_))
+            | (View::Accel, DocKind::Accel(_))
     )
 }
 
@@ -89,6 +93,8 @@ pub fn show(
         (View::Simulation, DocKind::SimReport(r)) => sim::show_report(ui, r),
         (View::Search, DocKind::Search(s)) => search::show(ui, ctx, &mut states.search, id, s),
         (View::Compare, DocKind::Compare(c)) => compare::show(ui, &mut states.compare, c),
+        (View::Dram, DocKind::Dram(d)) => dram::show(ui, &mut states.dram, id, d),
+        (View::Accel, DocKind::Accel(r)) => accel::show(ui, &mut states.accel, id, r),
         (v, k) => {
             ui.label(format!(
                 "The {} view does not show a {}. Pick another view or document.",
@@ -105,7 +111,7 @@ fn empty(ui: &mut egui::Ui, ctx: &mut ViewCtx, view: View) {
         ui.heading("Tessera");
         ui.label(format!("{}: nothing open yet.", view.title()));
         ui.label(
-            "Open a mapping.json, a kernel (.tk, .xml, .dot), a `tessera sim --json` or `tessera compare --json` output, or a search run folder: File > Open, drag and drop, or the command line.",
+            "Open a mapping.json, a kernel (.tk, .xml, .dot), a `tessera sim|compare|accel run|dram ... --json` output, or a search run folder: File > Open, drag and drop, or the command line.",
         );
         if ui.button("Open…").clicked() {
             ctx.push(crate::app::Command::ShowOpenDialog);

@@ -5,7 +5,7 @@
 
 use super::{colors, ramp};
 use crate::app::ViewCtx;
-use crate::docs::{DocId, SearchDoc};
+use crate::docs::{DesignDetails, DocId, SearchDoc};
 use crate::selection::Selection;
 use eframe::egui::{self, Color32};
 use egui_plot::{HLine, Line, MarkerShape, Plot, PlotPoint, PlotPoints, Points, VLine};
@@ -14,6 +14,9 @@ use egui_plot::{HLine, Line, MarkerShape, Plot, PlotPoint, PlotPoints, Points, V
 const COLOR_BINS: usize = 8;
 /// Rows of the front table drawn at most.
 const FRONT_ROWS: usize = 500;
+
+/// Computed design details by (document, design id).
+pub type DetailsMap = std::collections::HashMap<(DocId, u64), Result<Box<DesignDetails>, String>>;
 
 #[derive(Default)]
 pub struct SearchState {
@@ -28,6 +31,14 @@ pub struct SearchState {
     covered: Vec<u64>,
     /// Draw every marker (no thinning); for measuring what thinning saves.
     pub draw_all_markers: bool,
+    /// Designs' spec, network and per-layer report (accelerator searches), by (doc, id).
+    pub details: DetailsMap,
+    /// Details being computed.
+    pub details_pending: std::collections::HashSet<(DocId, u64)>,
+    /// The layer picked in a design's table or roofline.
+    pub detail_layer: Option<usize>,
+    /// The bottom panel shows the hypervolume (false: the selected design's details).
+    pub show_hv: bool,
 }
 
 /// The points of `pts` that land on a pixel not yet covered (by these or earlier series),
@@ -272,24 +283,67 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SearchState, doc: Doc
                 }
             });
         });
-    egui::Panel::bottom("hv")
-        .default_size(160.0)
-        .resizable(true)
-        .show(ui, |ui| {
-            ui.label("Hypervolume over evaluations");
-            let pts: PlotPoints =
-                s.hv.iter()
-                    .enumerate()
-                    .map(|(i, &h)| [i as f64 + 1.0, h])
-                    .collect();
-            Plot::new("hv plot")
-                .x_axis_label("evaluations")
-                .y_axis_label("hypervolume")
-                .allow_scroll(false)
-                .show(ui, |p| {
-                    p.line(Line::new("hypervolume", pts).color(colors::ROUTE))
-                });
-        });
+    let accel = s.config.as_ref().is_ok_and(crate::docs::has_accelerator);
+    if let Some(id) = selected
+        && accel
+        && !st.details.contains_key(&(doc, id))
+        && !st.details_pending.contains(&(doc, id))
+        && !matches!(
+            s.config.as_ref().map(|c| &c.config.evaluator),
+            Ok(tessera_study::config::EvaluatorSpec::DigitsAccel { .. })
+        )
+    {
+        // Cheap (no training): computed as soon as the design is picked.
+        ctx.push(crate::app::Command::DesignDetails { doc, id });
+    }
+    let details = selected.filter(|_| accel);
+    // Two panels (each remembers its own height): the hypervolume alone, or with a
+    // design's details, which need room.
+    let tall = (ui.available_height() * 0.55).max(300.0);
+    egui::Panel::bottom(if details.is_some() {
+        "design details"
+    } else {
+        "hv"
+    })
+    .default_size(if details.is_some() { tall } else { 160.0 })
+    .resizable(true)
+    .show(ui, |ui| {
+        if let Some(id) = details {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut st.show_hv, true, "Hypervolume");
+                ui.selectable_value(
+                    &mut st.show_hv,
+                    false,
+                    format!("Design {id}: layers and roofline"),
+                );
+            });
+            if !st.show_hv {
+                design_details(
+                    ui,
+                    ctx,
+                    (&st.details, &st.details_pending),
+                    &mut st.detail_layer,
+                    doc,
+                    s,
+                    id,
+                );
+                return;
+            }
+        }
+        ui.label("Hypervolume over evaluations");
+        let pts: PlotPoints =
+            s.hv.iter()
+                .enumerate()
+                .map(|(i, &h)| [i as f64 + 1.0, h])
+                .collect();
+        Plot::new("hv plot")
+            .x_axis_label("evaluations")
+            .y_axis_label("hypervolume")
+            .allow_scroll(false)
+            .show(ui, |p| {
+                p.line(Line::new("hypervolume", pts).color(colors::ROUTE))
+            });
+    });
     egui::CentralPanel::default().show(ui, |ui| {
         let constraints: Vec<_> = s
             .config
@@ -412,5 +466,130 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SearchState, doc: Doc
                 ctx.select(Selection::Design { doc, id });
             }
         }
+    });
+}
+
+/// A design of an accelerator search: its decoded fields, accelerator spec and network
+/// layers, and its per-layer table and roofline (the Accelerator view's pieces).
+fn design_details(
+    ui: &mut egui::Ui,
+    ctx: &mut ViewCtx,
+    (details, pending): (&DetailsMap, &std::collections::HashSet<(DocId, u64)>),
+    layer: &mut Option<usize>,
+    doc: DocId,
+    s: &SearchDoc,
+    id: u64,
+) {
+    let Some(r) = s.record(id) else {
+        return;
+    };
+    let result = details.get(&(doc, id));
+    if result.is_none() {
+        if pending.contains(&(doc, id)) {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("design {id}: emitting its spec and network, scoring its layers"));
+            });
+        } else if ui
+            .button(format!(
+                "Compute design {id}'s layers and roofline (retrains its network, deterministically)"
+            ))
+            .clicked()
+        {
+            ctx.push(crate::app::Command::DesignDetails { doc, id });
+        }
+        return;
+    }
+    let d = match result {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            ui.colored_label(colors::CRITICAL, e);
+            return;
+        }
+        None => return,
+    };
+    egui::Panel::left(("design fields", doc))
+        .default_size(330.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("design fields scroll")
+                .show(ui, |ui| {
+                    ui.strong(format!("Design {id}: decoded fields"));
+                    egui::Grid::new("decoded").striped(true).show(ui, |ui| {
+                        for (k, v) in &r.design {
+                            ui.label(k);
+                            ui.label(v.to_string());
+                            ui.end_row();
+                        }
+                    });
+                    let sp = &d.spec;
+                    ui.strong(format!("Accelerator spec `{}`", sp.name));
+                    egui::Grid::new("spec").striped(true).show(ui, |ui| {
+                        let rows: [(&str, String); 9] = [
+                            ("rows x cols", format!("{} x {}", sp.rows, sp.cols)),
+                            ("dataflow", format!("{:?}", sp.dataflow)),
+                            ("clock_mhz", format!("{}", sp.clock_mhz)),
+                            ("weight precision", format!("{:?}", sp.weight_precision)),
+                            (
+                                "activation precision",
+                                format!("{:?}", sp.activation_precision),
+                            ),
+                            (
+                                "ifmap SRAM",
+                                format!(
+                                    "{} KiB, {} banks",
+                                    sp.ifmap_sram.size_kb, sp.ifmap_sram.banks
+                                ),
+                            ),
+                            (
+                                "filter SRAM",
+                                format!(
+                                    "{} KiB, {} banks",
+                                    sp.filter_sram.size_kb, sp.filter_sram.banks
+                                ),
+                            ),
+                            (
+                                "ofmap SRAM",
+                                format!(
+                                    "{} KiB, {} banks",
+                                    sp.ofmap_sram.size_kb, sp.ofmap_sram.banks
+                                ),
+                            ),
+                            (
+                                "DRAM link",
+                                format!(
+                                    "{} B/cycle, {} cycles latency",
+                                    sp.dram.bandwidth_bytes_per_cycle, sp.dram.latency_cycles
+                                ),
+                            ),
+                        ];
+                        for (k, v) in rows {
+                            ui.label(k);
+                            ui.label(v);
+                            ui.end_row();
+                        }
+                    });
+                    ui.strong(format!(
+                        "Network `{}` (batch {}): {} layers",
+                        d.network.name,
+                        d.network.batch,
+                        d.network.layers.len()
+                    ));
+                    for l in &d.network.layers {
+                        ui.label(format!("{}: {:?}", l.name, l.op));
+                    }
+                });
+        });
+    egui::CentralPanel::default().show(ui, |ui| {
+        super::accel::summary(ui, &d.report);
+        let h = ui.available_height();
+        ui.allocate_ui(
+            egui::vec2(ui.available_width(), (h * 0.55).max(200.0)),
+            |ui| {
+                super::accel::roofline(ui, ("design roofline", doc, id), &d.report, layer);
+            },
+        );
+        super::accel::layer_table(ui, ("design layers", doc, id), &d.report, layer);
     });
 }

@@ -48,3 +48,123 @@ pub fn zdt1_run(dir: &Path, evaluations: u64) -> PathBuf {
     tessera_study::run::run(&cfg, &opts, &AtomicBool::new(false), &|_| {}).unwrap();
     run_dir
 }
+
+/// A `tessera dram hammer --json` report of workloads/dram/hammer-double.ron (as the CLI
+/// writes it: the library's report, pretty JSON).
+pub fn hammer_json(dir: &Path) -> PathBuf {
+    let cfg = repo().join("workloads/dram/hammer-double.ron");
+    let f: tessera_dram::config::HammerFile = tessera_dram::config::load(&cfg).unwrap();
+    let spec = tessera_dram::config::load_spec(&cfg, &f.spec).unwrap();
+    let r = tessera_dram::disturb::run(&spec, &f.hammer).unwrap();
+    let path = dir.join("hammer.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&r).unwrap()).unwrap();
+    path
+}
+
+/// A small `tessera dram trng --json` report (QUAC, 128 columns) with its NIST battery on
+/// 110,000 output bits, as the CLI writes it.
+pub fn trng_json(dir: &Path) -> PathBuf {
+    let spec = <tessera_arch::dram::DramSpec as tessera_arch::Spec>::preset("DDR4_2400R").unwrap();
+    let cfg = tessera_dram::trng::TrngConfig {
+        columns: 128,
+        characterisation_reads: 40,
+        output_bits: 110_000,
+        timing_iterations: 1,
+        ..Default::default()
+    };
+    let (report, bits) = tessera_dram::trng::TrngModel::new(&spec, &cfg)
+        .unwrap()
+        .run();
+    assert_eq!(bits.len(), 110_000, "{report:?}");
+    let nist = tessera_dram::nist::run_all(&bits, 0.01);
+    let path = dir.join("trng.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({ "trng": report, "nist": nist })).unwrap(),
+    )
+    .unwrap();
+    path
+}
+
+/// A small `tessera dram puf --json` report (SiMRA, 4 chips).
+pub fn puf_json(dir: &Path) -> PathBuf {
+    let spec = <tessera_arch::dram::DramSpec as tessera_arch::Spec>::preset("DDR4_2400R").unwrap();
+    let cfg = tessera_dram::puf::PufConfig {
+        chips: 4,
+        columns: 32,
+        repeats: 2,
+        ..Default::default()
+    };
+    let r = tessera_dram::puf::run(&spec, &cfg).unwrap();
+    let path = dir.join("puf.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&r).unwrap()).unwrap();
+    path
+}
+
+/// `tessera accel run --arch edge-os-16x16 --network resnet50 --json`.
+pub fn accel_json(dir: &Path) -> PathBuf {
+    let spec =
+        <tessera_arch::accel::AccelSpec as tessera_arch::Spec>::preset("edge-os-16x16").unwrap();
+    let net = tessera_accel::networks::load("resnet50").unwrap();
+    let r = tessera_accel::Accelerator::new(&spec).report(&spec, &net);
+    let path = dir.join("accel.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&r).unwrap()).unwrap();
+    path
+}
+
+/// A finished accelerator search (workloads/searches/accel-resnet50.ron) of
+/// `evaluations` evaluations.
+pub fn accel_run(dir: &Path, evaluations: u64) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("workloads/searches/accel-resnet50.ron"))
+        .unwrap()
+        .replace("evaluations: 20000", &format!("evaluations: {evaluations}"))
+        .replace("pop_size: 92", "pop_size: 12");
+    let cfg = tessera_study::config::LoadedConfig::from_str(&text, "accel-resnet50.ron").unwrap();
+    let run_dir = dir.join("accel-run");
+    let opts = tessera_study::run::RunOptions {
+        dir: run_dir.clone(),
+        threads: 1,
+        resume: false,
+        shard: None,
+        tool_version: "test".into(),
+        sequential: None,
+    };
+    tessera_study::run::run(&cfg, &opts, &AtomicBool::new(false), &|_| {}).unwrap();
+    run_dir
+}
+
+/// `tessera dram hammer --json` of a config with a `compare` list
+/// (workloads/dram/hammer-simra-trr-bypass.ron): `{"runs": [...]}`.
+pub fn hammer_compare_json(dir: &Path) -> PathBuf {
+    let cfg = repo().join("workloads/dram/hammer-simra-trr-bypass.ron");
+    let f: tessera_dram::config::HammerFile = tessera_dram::config::load(&cfg).unwrap();
+    let spec = tessera_dram::config::load_spec(&cfg, &f.spec).unwrap();
+    let runs = tessera_dram::disturb::compare(&spec, &f.hammer, &f.compare).unwrap();
+    let path = dir.join("hammer-compare.json");
+    let v = serde_json::json!({ "runs": runs });
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    path
+}
+
+/// `tessera dram nist --json` of 120,000 bits of a seeded generator (the report plus the
+/// `input` object the CLI adds).
+pub fn nist_json(dir: &Path) -> PathBuf {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bits: Vec<u8> = (0..120_000)
+        .map(|_| {
+            // xorshift64*
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 63) as u8
+        })
+        .collect();
+    let r = tessera_dram::nist::run_all(&bits, 0.01);
+    let mut v = serde_json::to_value(&r).unwrap();
+    v["input"] = serde_json::json!({
+        "file": "bits.txt", "format": "ascii", "automatic": true, "reason": "test", "bits": 120000
+    });
+    let path = dir.join("nist.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    path
+}

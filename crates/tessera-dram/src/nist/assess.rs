@@ -162,6 +162,8 @@ impl TestResult {
 /// Whole-battery report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NistReport {
+    /// [`crate::REPORT_FORMAT_VERSION`].
+    pub format_version: u32,
     /// Bits judged: sequences x sequence_bits.
     pub bits: usize,
     pub ones: usize,
@@ -373,6 +375,7 @@ pub fn judge(
         .sum();
     let failed = count(TestVerdict::Fail);
     NistReport {
+        format_version: crate::REPORT_FORMAT_VERSION,
         bits: judged.len(),
         ones: judged.iter().filter(|&&b| b == 1).count(),
         alpha,
