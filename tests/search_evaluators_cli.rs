@@ -135,6 +135,78 @@ fn digits_networks_are_trained_quantised_and_scored() {
     }
 }
 
+/// Joint digits x accelerator: `--emit-front` writes, for each Pareto design, the
+/// accelerator spec, the network, the trained weights and their metrics; the weights
+/// reload in `tessera nn eval`, which reproduces the recorded accuracy exactly, and the
+/// spec and network score the recorded latency in `tessera accel run`.
+#[test]
+fn digits_front_designs_are_emitted_with_weights_that_reproduce_the_record() {
+    let text = shipped("digits-edge.ron")
+        .replace(
+            "DigitsAccel(base: \"edge-os-16x16\", train_seed: 1)",
+            "DigitsAccel(base: \"edge-os-16x16\", train_seed: 1, train: (optimizer: Adam(lr: 0.01), batch: 32, chunk: 8, max_epochs: 1, patience: 1, qat_epochs: 1, qat_lr_factor: 0.3, weight_decay: 0.0005, cosine: false, max_train_samples: Some(200)))",
+        )
+        .replace("evaluations: 400", "evaluations: 6")
+        .replace("pop_size: 40", "pop_size: 4")
+        .replace("accuracy >= 0.90", "accuracy >= 0.0");
+    let cfg = temp_file("evals", "digits-emit.ron", &text);
+    let dir = out_dir("digits-emit");
+    let s = run(&cfg, &dir, &["--threads", "2", "--emit-front"]);
+    assert!(
+        !s["front"].as_array().unwrap().is_empty(),
+        "no front to emit: {s}"
+    );
+    let emitted: Vec<PathBuf> = std::fs::read_dir(dir.join("emit"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(emitted.len(), s["front"].as_array().unwrap().len());
+    for d in emitted.iter().take(2) {
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("design.json")).unwrap()).unwrap();
+        let recorded_accuracy = record["metrics"]["accuracy"].as_f64().unwrap();
+        let metrics: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("network-metrics.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            metrics["accuracy"].as_f64().unwrap(),
+            recorded_accuracy,
+            "{}",
+            d.display()
+        );
+        let o = tessera(&[
+            "nn",
+            "eval",
+            d.join("trained.safetensors").to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}: {}", d.display(), stderr(&o));
+        let e = json(&o);
+        assert_eq!(e["reproduced"], true, "{e}");
+        // The integer accuracy is the one that counts (docs/nn.md); a float network has none.
+        let reproduced = e["quantized_accuracy"]
+            .as_f64()
+            .or(e["float_accuracy"].as_f64())
+            .unwrap();
+        assert_eq!(reproduced, recorded_accuracy, "{e}");
+        let o = tessera(&[
+            "accel",
+            "run",
+            d.join("network.ron").to_str().unwrap(),
+            "--arch",
+            d.join("accel.ron").to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let latency_ms = json(&o)["totals"]["latency_ns"].as_f64().unwrap() / 1e6;
+        let recorded = record["metrics"]["latency_ms"].as_f64().unwrap();
+        assert!(
+            (latency_ms - recorded).abs() <= 1e-12 * recorded.max(1.0),
+            "{latency_ms} vs {recorded}"
+        );
+    }
+}
+
 #[test]
 fn cgra_designs_are_mapped_and_verified_by_simulation() {
     let text = shipped("cgra-kernels.ron")
