@@ -1,0 +1,1131 @@
+//! Input ranges that keep every address in range: which arrays (and scalar live-ins) hold
+//! indices or pointers, and the values they may be drawn from so that every address the
+//! kernel derives from them stays inside the array its memory op names.
+//!
+//! Third-party DFGs (Morpher's, for instance) read indices and pointers from memory: a load
+//! whose value, through arithmetic, becomes the address of another access. Random contents
+//! then send that address far outside its array, and the kernel cannot run. This module
+//! infers, from the graph alone, ranges for those inputs:
+//!
+//! 1. **Forward**: an interval analysis over the loop's iterations in which every array has
+//!    a content interval (its `init_range` joined with every value a store may write into
+//!    it) and a load reads the contents of the arrays it may touch. It gives each memory op
+//!    the interval of its address.
+//! 2. **Check**: an op that names an array must access inside it (`[base, end - width]`),
+//!    as the simulator's bank model requires; an op that names none must stay inside the
+//!    memory image.
+//! 3. **Backward**: for an address that may leave its range, the requirement is pushed back
+//!    through the ops that compute it (add/sub/mul/shift by known intervals, masks, merges,
+//!    min/max, sign and zero extension, loop-carried edges) to the inputs it depends on: a
+//!    load narrows the `init_range` of the arrays it reads (and requires the values stored
+//!    into them to satisfy the same bound), a scalar live-in its `random_range`.
+//!
+//! Steps 1-3 repeat until every address is proved in range (then the ranges are sound for
+//! every seed, not only the ones tried) or a requirement reaches something no input
+//! controls: a constant, a loop-carried initial value, an op that cannot be inverted.
+//! [`Impossible`] then names that node and the memory op whose address it decides.
+//!
+//! The analysis only narrows ranges, never widens them, and leaves a kernel whose addresses
+//! are already proved in range unchanged.
+
+use crate::footprint::{Interval, transfer};
+use crate::kernel::{Kernel, Slot};
+use crate::op::{Op, Width};
+use petgraph::visit::EdgeRef;
+use std::fmt;
+
+/// Narrowing passes before the analysis gives up (each pass narrows at least one range;
+/// the corpus needs at most a handful).
+const MAX_PASSES: usize = 200;
+/// Forward rounds (iterations) before values that still change are widened to the full
+/// range.
+const MAX_ROUNDS: u32 = 256;
+
+/// Why no input ranges keep every address in range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Impossible {
+    /// The memory op whose address may leave its range.
+    pub access: usize,
+    /// The node where the requirement got stuck (a constant, an initial value, an op the
+    /// analysis cannot invert).
+    pub node: usize,
+    pub reason: String,
+}
+
+impl fmt::Display for Impossible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no input range keeps the address of node {} in range: node {} makes it impossible ({})",
+            self.access, self.node, self.reason
+        )
+    }
+}
+
+/// Ranges found: per array its `init_range`, per scalar its `random_range` (the kernel's
+/// own where nothing had to change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputRanges {
+    pub arrays: Vec<Option<(i32, i32)>>,
+    pub scalars: Vec<Option<(i32, i32)>>,
+    /// Arrays whose range was narrowed (the arrays that hold indices or pointers).
+    pub narrowed_arrays: Vec<usize>,
+    /// Scalars whose range was narrowed.
+    pub narrowed_scalars: Vec<usize>,
+}
+
+/// Per node: op, immediate, array, data operands `(src, distance, init)` in slot order,
+/// predicated.
+struct Graph {
+    order: Vec<usize>,
+    data: Vec<Vec<(usize, u32, i32)>>,
+    /// May yield "squashed" (a predicated op whose predicate fails, or a merge of such
+    /// values only): an ordinary op reading it computes with 0, a merge skips it.
+    squashable: Vec<bool>,
+    /// Stores, for the backward step through memory.
+    stores: Vec<usize>,
+}
+
+fn graph(k: &Kernel) -> Option<Graph> {
+    let order = k.topo_order().ok()?;
+    let n = k.node_count();
+    let mut data: Vec<Vec<(u8, usize, u32, i32)>> = vec![Vec::new(); n];
+    let mut predicated = vec![false; n];
+    for e in k.graph.edge_references() {
+        let o = *e.weight();
+        match o.slot {
+            Slot::Data(s) => {
+                data[e.target().index()].push((s, e.source().index(), o.distance, o.init))
+            }
+            Slot::Pred { .. } => predicated[e.target().index()] = true,
+            Slot::Order => {}
+        }
+    }
+    let order: Vec<usize> = order.iter().map(|v| v.index()).collect();
+    let data: Vec<Vec<(usize, u32, i32)>> = data
+        .into_iter()
+        .map(|mut d| {
+            d.sort_by_key(|&(s, src, _, _)| (s, src));
+            d.into_iter().map(|(_, s, d, i)| (s, d, i)).collect()
+        })
+        .collect();
+    let mut squashable = predicated;
+    // Merges of squashable values only (two sweeps cover merges fed around a loop).
+    for _ in 0..2 {
+        for &i in &order {
+            if k.graph[petgraph::graph::NodeIndex::new(i)].op == Op::Merge
+                && !data[i].is_empty()
+                && data[i].iter().all(|&(src, _, _)| squashable[src])
+            {
+                squashable[i] = true;
+            }
+        }
+    }
+    let stores = k
+        .nodes()
+        .filter(|(_, n)| n.op.is_store())
+        .map(|(id, _)| id.index())
+        .collect();
+    Some(Graph {
+        order,
+        data,
+        squashable,
+        stores,
+    })
+}
+
+fn iv(lo: i64, hi: i64) -> Interval {
+    Interval { lo, hi }
+}
+
+fn within(a: Interval, b: Interval) -> bool {
+    a.lo >= b.lo && a.hi <= b.hi
+}
+
+fn meet(a: Interval, b: Interval) -> Option<Interval> {
+    let r = iv(a.lo.max(b.lo), a.hi.min(b.hi));
+    (r.lo <= r.hi).then_some(r)
+}
+
+fn element_range(w: Width, signed: bool) -> Interval {
+    match (w, signed) {
+        (Width::Byte, true) => iv(-128, 127),
+        (Width::Byte, false) => iv(0, 255),
+        (Width::Half, true) => iv(i16::MIN as i64, i16::MAX as i64),
+        (Width::Half, false) => iv(0, u16::MAX as i64),
+        (Width::Word, _) => Interval::FULL,
+    }
+}
+
+/// The current ranges of the inputs.
+#[derive(Clone)]
+struct Ranges {
+    arrays: Vec<Interval>,
+    scalars: Vec<Interval>,
+}
+
+/// The forward analysis: every node's values over all iterations, every array's contents,
+/// every memory op's address.
+struct Forward {
+    val: Vec<Interval>,
+    addr: Vec<Option<Interval>>,
+}
+
+/// What an access must stay within: `[base, end - width]` of its named array, or the image.
+fn target(k: &Kernel, node: usize, strict: bool) -> Option<Interval> {
+    let n = &k.graph[petgraph::graph::NodeIndex::new(node)];
+    let w = match n.op {
+        Op::Load { width, .. } | Op::Store { width } => width.bytes() as i64,
+        _ => return None,
+    };
+    let (lo, hi) = match n.array.and_then(|a| k.arrays.get(a as usize)) {
+        Some(a) if strict => (a.base as i64, a.end() as i64),
+        _ => (0, k.memory_size() as i64),
+    };
+    (hi - w >= lo).then(|| iv(lo, hi - w))
+}
+
+/// Arrays a memory op at `addr` may touch: every array its address interval overlaps (the
+/// interpreter accepts an access inside any array, whatever array the op names).
+fn arrays_touched(k: &Kernel, _node: usize, addr: Interval) -> Vec<usize> {
+    (0..k.arrays.len())
+        .filter(|&a| {
+            let d = &k.arrays[a];
+            addr.lo < d.end() as i64 && addr.hi >= d.base as i64
+        })
+        .collect()
+}
+
+fn has_address(op: Op, data: usize) -> bool {
+    match op {
+        Op::Load { .. } => data >= 1,
+        Op::Store { .. } => data >= 2,
+        _ => false,
+    }
+}
+
+fn forward(k: &Kernel, g: &Graph, r: &Ranges) -> Forward {
+    let n = k.node_count();
+    let mut val: Vec<Option<Interval>> = vec![None; n];
+    let mut content = r.arrays.clone();
+    let mut addr: Vec<Option<Interval>> = vec![None; n];
+    let align = alignment(k, g);
+    let mut args: Vec<Interval> = Vec::with_capacity(8);
+    let rounds = k.trip_count.max(1);
+    let mut round = 0u32;
+    type Snapshot = (Vec<Option<Interval>>, Vec<Interval>);
+    let mut widen_from: Option<Snapshot> = None;
+    loop {
+        let mut changed = false;
+        for &i in &g.order {
+            let node = &k.graph[petgraph::graph::NodeIndex::new(i)];
+            args.clear();
+            // A merge reads the valid values of its operands (0 only when all may be
+            // squashed); any other op reads 0 for a squashed operand.
+            let merge = node.op == Op::Merge;
+            let zero_ok = !merge || g.squashable[i];
+            for &(src, d, init) in &g.data[i] {
+                let v = if d == 0 {
+                    val[src].unwrap_or(Interval::FULL)
+                } else {
+                    val[src].map_or(Interval::point(init), |v| v.join(Interval::point(init)))
+                };
+                args.push(if zero_ok && g.squashable[src] {
+                    v.join(Interval::point(0))
+                } else {
+                    v
+                });
+            }
+            let v = match node.op {
+                Op::Const => Interval::point(node.imm.unwrap_or(0)),
+                Op::Input(s) => r.scalars.get(s as usize).copied().unwrap_or(Interval::FULL),
+                Op::Load { width, signed } => {
+                    let a = access(node.imm, &args, has_address(node.op, args.len()));
+                    addr[i] = Some(addr[i].map_or(a, |x| x.join(a)));
+                    let mut out: Option<Interval> = None;
+                    for arr in arrays_touched(k, i, a) {
+                        let d = &k.arrays[arr];
+                        // An access off the element grid reads bytes of two elements.
+                        let aligned = d.width == Width::Byte
+                            || address_alignment(
+                                &align,
+                                g,
+                                node.imm,
+                                i,
+                                has_address(node.op, args.len()),
+                            )
+                            .min((d.base as i64).trailing_zeros().min(31))
+                                >= d.width.bytes().trailing_zeros();
+                        let c = if aligned {
+                            load_value(d.width, d.signed, content[arr], width, signed)
+                                .unwrap_or_else(|| transfer(node.op, &[]))
+                        } else {
+                            transfer(node.op, &[])
+                        };
+                        out = Some(out.map_or(c, |o| o.join(c)));
+                    }
+                    out.unwrap_or_else(|| transfer(node.op, &[]))
+                }
+                Op::Store { width } => {
+                    let with_addr = has_address(node.op, args.len());
+                    let a = access(node.imm, &args, with_addr);
+                    addr[i] = Some(addr[i].map_or(a, |x| x.join(a)));
+                    let value = args.last().copied().unwrap_or(Interval::FULL);
+                    for arr in arrays_touched(k, i, a) {
+                        let d = &k.arrays[arr];
+                        let elem = element_range(d.width, d.signed);
+                        let stored = if d.width == width && within(value, elem) {
+                            value
+                        } else {
+                            elem
+                        };
+                        let c = content[arr].join(stored);
+                        if c != content[arr] {
+                            content[arr] = c;
+                            changed = true;
+                        }
+                    }
+                    value
+                }
+                op => {
+                    if let Some(imm) = node.imm
+                        && args.len() < op.arity().max
+                    {
+                        args.push(Interval::point(imm));
+                    }
+                    transfer(op, &args)
+                }
+            };
+            let joined = val[i].map_or(v, |x| x.join(v));
+            if val[i] != Some(joined) {
+                val[i] = Some(joined);
+                changed = true;
+            }
+        }
+        round += 1;
+        // Round r covers iterations 0..=r (every value joins all earlier ones); one
+        // round more than the trip count also covers a store that the interpreter's
+        // order puts before a load of the same iteration.
+        if !changed || round > rounds {
+            break;
+        }
+        if round >= MAX_ROUNDS {
+            // A longer loop: widen what still grows to the full range.
+            match &widen_from {
+                None => widen_from = Some((val.clone(), content.clone())),
+                Some((pv, pc)) => {
+                    for (v, b) in val.iter_mut().zip(pv) {
+                        if v != b {
+                            *v = Some(Interval::FULL);
+                        }
+                    }
+                    for (c, b) in content.iter_mut().zip(pc) {
+                        if c != b {
+                            *c = Interval::FULL;
+                        }
+                    }
+                    widen_from = Some((val.clone(), content.clone()));
+                }
+            }
+        }
+    }
+    Forward {
+        val: val
+            .into_iter()
+            .map(|v| v.unwrap_or(Interval::FULL))
+            .collect(),
+        addr,
+    }
+}
+
+/// Per node, `log2` of a power of two that divides every value it may take (capped at 4):
+/// enough to tell whether an address stays on the element grid of its array.
+fn alignment(k: &Kernel, g: &Graph) -> Vec<u32> {
+    let n = k.node_count();
+    let tz = |v: i64| if v == 0 { 4 } else { v.trailing_zeros().min(4) };
+    let mut al = vec![4u32; n];
+    // Optimistic start, lowered until stable (carried operands read earlier iterations).
+    for _ in 0..(n + 2) {
+        let mut changed = false;
+        for &i in &g.order {
+            let node = &k.graph[petgraph::graph::NodeIndex::new(i)];
+            let ops: Vec<u32> = g.data[i]
+                .iter()
+                .map(|&(src, d, init)| {
+                    // A squashed value reads as 0, which every power of two divides.
+                    let a = al[src];
+                    if d > 0 { a.min(tz(init as i64)) } else { a }
+                })
+                .collect();
+            let imm = node.imm.map(|c| tz(c as i64));
+            let all = |extra: Option<u32>| ops.iter().copied().chain(extra).min().unwrap_or(0);
+            let v = match node.op {
+                Op::Const => imm.unwrap_or(4),
+                Op::Add | Op::Sub | Op::Merge | Op::Move | Op::Select | Op::Min | Op::Max => {
+                    if node.op == Op::Select {
+                        ops.iter().skip(1).copied().min().unwrap_or(0)
+                    } else {
+                        all(imm)
+                    }
+                }
+                Op::Mul => (ops.iter().sum::<u32>() + imm.unwrap_or(0)).min(4),
+                Op::Shl => match (ops.first(), node.imm, g.data[i].len()) {
+                    (Some(&a), Some(c), 1) => (a + (c as u32 & 31)).min(4),
+                    _ => 0,
+                },
+                Op::And => ops.iter().copied().chain(imm).max().unwrap_or(0),
+                _ => 0,
+            };
+            if v < al[i] {
+                al[i] = v;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    al
+}
+
+/// Alignment (`log2`) of a memory op's address.
+fn address_alignment(al: &[u32], g: &Graph, imm: Option<i32>, node: usize, with_addr: bool) -> u32 {
+    let c = imm.unwrap_or(0) as i64;
+    let tz = if c == 0 { 4 } else { c.trailing_zeros().min(4) };
+    if with_addr {
+        let (src, d, init) = g.data[node][0];
+        let a = al[src].min(tz);
+        if d > 0 {
+            a.min(if init == 0 {
+                4
+            } else {
+                init.trailing_zeros().min(4)
+            })
+        } else {
+            a
+        }
+    } else {
+        tz
+    }
+}
+
+/// Weight sum of the elements a wider load combines (little-endian): 1 + 2^8w + ...
+fn combine_factor(elem: Width, load: Width) -> i64 {
+    let n = load.bytes() / elem.bytes();
+    (0..n).map(|j| 1i64 << (8 * elem.bytes() * j)).sum()
+}
+
+/// The value a load of `width` reads from elements in `c` (`None`: the load's own range).
+fn load_value(
+    elem: Width,
+    elem_signed: bool,
+    c: Interval,
+    width: Width,
+    signed: bool,
+) -> Option<Interval> {
+    use std::cmp::Ordering::*;
+    let own = element_range(width, signed);
+    match elem.bytes().cmp(&width.bytes()) {
+        Equal => (elem_signed == signed || within(c, element_range(width, !signed))).then_some(c),
+        // Several elements in one value: non-negative elements combine to [lo*f, hi*f].
+        Less => {
+            let f = combine_factor(elem, width);
+            (c.lo >= 0 && within(iv(c.lo * f, c.hi * f), own)).then(|| iv(c.lo * f, c.hi * f))
+        }
+        // A part of one element: elements that fit in the part leave the rest 0.
+        Greater => within(c, iv(0, own.hi)).then(|| iv(0, c.hi)),
+    }
+}
+
+/// Element ranges that make a load of `width` read values inside `t`.
+fn elements_for(elem: Width, width: Width, t: Interval) -> Option<Interval> {
+    use std::cmp::Ordering::*;
+    match elem.bytes().cmp(&width.bytes()) {
+        Equal => Some(t),
+        Less => {
+            let f = combine_factor(elem, width);
+            let r = iv(div_ceil(t.lo.max(0), f), div_floor(t.hi, f));
+            (r.lo <= r.hi).then_some(r)
+        }
+        Greater => (t.lo <= 0 && t.hi >= 0).then(|| iv(0, t.hi.min(element_range(width, true).hi))),
+    }
+}
+
+/// Address interval of a memory op from its operand intervals.
+fn access(imm: Option<i32>, args: &[Interval], with_addr: bool) -> Interval {
+    let c = imm.unwrap_or(0) as i64;
+    if with_addr {
+        let b = args[0];
+        if b.is_full() {
+            Interval::FULL
+        } else {
+            iv(b.lo + c, b.hi + c)
+        }
+    } else {
+        Interval::point(c as i32)
+    }
+}
+
+/// Narrowings requested by one backward pass.
+struct Narrow {
+    arrays: Vec<Option<Interval>>,
+    scalars: Vec<Option<Interval>>,
+    seen: Vec<bool>,
+}
+
+struct Stuck {
+    node: usize,
+    reason: String,
+}
+
+fn stuck(node: usize, reason: impl Into<String>) -> Stuck {
+    Stuck {
+        node,
+        reason: reason.into(),
+    }
+}
+
+fn div_floor(a: i64, b: i64) -> i64 {
+    a.div_euclid(b) - if b < 0 && a.rem_euclid(b) != 0 { 1 } else { 0 }
+}
+
+fn div_ceil(a: i64, b: i64) -> i64 {
+    -div_floor(-a, b)
+}
+
+/// Largest `2^k - 1` not above `v` (for `v >= 0`).
+fn mask_below(v: i64) -> i64 {
+    let mut m = 0i64;
+    while m * 2 < v {
+        m = m * 2 + 1;
+    }
+    m
+}
+
+fn isqrt(v: i64) -> i64 {
+    (v.max(0) as f64).sqrt().floor() as i64
+}
+
+struct Backward<'a> {
+    k: &'a Kernel,
+    g: &'a Graph,
+    f: &'a Forward,
+    r: &'a Ranges,
+}
+
+impl Backward<'_> {
+    /// Require node `v`'s value to lie in `t` on every iteration.
+    /// `zero`: the consumer reads 0 when `v` is squashed (every op but a merge).
+    fn demand(
+        &self,
+        v: usize,
+        t: Interval,
+        zero: bool,
+        acc: &mut Narrow,
+        depth: u32,
+    ) -> Result<(), Stuck> {
+        let fv = self.f.val[v];
+        let squash_ok = !(zero && self.g.squashable[v]) || within(Interval::point(0), t);
+        if within(fv, t) && squash_ok {
+            return Ok(());
+        }
+        if depth > 256 || std::mem::replace(&mut acc.seen[v], true) {
+            // Already required in this pass (a cycle or a shared operand): the next
+            // pass sees the narrowed ranges and requires again if needed.
+            return Ok(());
+        }
+        let node = &self.k.graph[petgraph::graph::NodeIndex::new(v)];
+        if !squash_ok {
+            return Err(stuck(
+                v,
+                format!(
+                    "`{}` is predicated and yields 0 when squashed, outside {}..={}",
+                    node.op.mnemonic(),
+                    t.lo,
+                    t.hi
+                ),
+            ));
+        }
+        // Operands: data edges, then the immediate as a constant.
+        let data = &self.g.data[v];
+        let mut ops: Vec<Operand> = data
+            .iter()
+            .map(|&(src, d, init)| Operand::Node(src, d, init))
+            .collect();
+        if let Some(imm) = node.imm
+            && !node.op.is_memory()
+            && ops.len() < node.op.arity().max
+        {
+            ops.push(Operand::Const(imm as i64));
+        }
+        // Operands read 0 when squashed, except a merge's (unless all may be squashed).
+        let zero_ops = node.op != Op::Merge || self.g.squashable[v];
+        let range = |o: &Operand| match *o {
+            Operand::Node(src, d, init) => {
+                let r = if d == 0 {
+                    self.f.val[src]
+                } else {
+                    self.f.val[src].join(Interval::point(init))
+                };
+                if zero_ops && self.g.squashable[src] {
+                    r.join(Interval::point(0))
+                } else {
+                    r
+                }
+            }
+            Operand::Const(c) => iv(c, c),
+        };
+        let need = |o: &Operand, t: Interval, acc: &mut Narrow| -> Result<(), Stuck> {
+            if t.lo > t.hi {
+                return Err(stuck(
+                    v,
+                    format!("`{}` leaves no room for its operand", node.op.mnemonic()),
+                ));
+            }
+            match *o {
+                Operand::Const(c) if c >= t.lo && c <= t.hi => Ok(()),
+                Operand::Const(c) => Err(stuck(
+                    v,
+                    format!(
+                        "its constant operand {c} would have to lie in {}..={}",
+                        t.lo, t.hi
+                    ),
+                )),
+                Operand::Node(src, d, init) => {
+                    if d > 0 && !(t.lo..=t.hi).contains(&(init as i64)) {
+                        return Err(stuck(
+                            v,
+                            format!(
+                                "the initial value {init} of its loop-carried operand n{src} lies outside {}..={}",
+                                t.lo, t.hi
+                            ),
+                        ));
+                    }
+                    self.demand(src, t, zero_ops, acc, depth + 1)
+                }
+            }
+        };
+        let cannot = |why: &str| {
+            Err(stuck(
+                v,
+                format!(
+                    "`{}` ranges over {}..={}, must lie in {}..={}, and {why}",
+                    node.op.mnemonic(),
+                    fv.lo,
+                    fv.hi,
+                    t.lo,
+                    t.hi
+                ),
+            ))
+        };
+        match node.op {
+            Op::Const => cannot("is a constant"),
+            Op::Input(s) => {
+                let s = s as usize;
+                let cur = acc.scalars[s].unwrap_or(self.r.scalars[s]);
+                match meet(cur, t) {
+                    Some(m) => {
+                        acc.scalars[s] = Some(m);
+                        Ok(())
+                    }
+                    None => cannot("the live-in's declared range does not meet it"),
+                }
+            }
+            Op::Load { width, .. } => {
+                let a = self.f.addr[v].unwrap_or(Interval::FULL);
+                let arrays = arrays_touched(self.k, v, a);
+                if arrays.is_empty() {
+                    return cannot("it reads no array");
+                }
+                for arr in arrays {
+                    let d = &self.k.arrays[arr];
+                    let Some(e) = elements_for(d.width, width, t) else {
+                        return cannot(&format!(
+                            "no {}-byte elements of array `{}` give such a {}-byte value",
+                            d.width.bytes(),
+                            d.name,
+                            width.bytes()
+                        ));
+                    };
+                    let cur = acc.arrays[arr].unwrap_or(self.r.arrays[arr]);
+                    let Some(m) = meet(cur, e) else {
+                        return cannot(&format!("array `{}` cannot hold such values", d.name));
+                    };
+                    acc.arrays[arr] = Some(m);
+                    // Values stored into the array must keep to the same range.
+                    for &st in &self.g.stores {
+                        let sa = self.f.addr[st].unwrap_or(Interval::FULL);
+                        if arrays_touched(self.k, st, sa).contains(&arr)
+                            && let Some(&(src, dist, init)) = self.g.data[st].last()
+                        {
+                            let sw = match self.k.graph[petgraph::graph::NodeIndex::new(st)].op {
+                                Op::Store { width } => width,
+                                _ => continue,
+                            };
+                            if sw != d.width {
+                                return Err(stuck(
+                                    st,
+                                    format!(
+                                        "it stores {}-byte values into `{}` ({}-byte elements), which holds addresses",
+                                        sw.bytes(),
+                                        d.name,
+                                        d.width.bytes()
+                                    ),
+                                ));
+                            }
+                            need(&Operand::Node(src, dist, init), m, acc).map_err(|e| {
+                                if e.node == st {
+                                    stuck(
+                                        st,
+                                        format!(
+                                            "it stores into `{}`, which holds addresses: {}",
+                                            d.name, e.reason
+                                        ),
+                                    )
+                                } else {
+                                    e
+                                }
+                            })?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Op::Move | Op::Merge => {
+                for o in &ops {
+                    need(o, t, acc)?;
+                }
+                Ok(())
+            }
+            Op::Select => {
+                for o in ops.iter().skip(1) {
+                    need(o, t, acc)?;
+                }
+                Ok(())
+            }
+            Op::Min | Op::Max => {
+                for o in &ops {
+                    need(o, t, acc)?;
+                }
+                Ok(())
+            }
+            Op::Add | Op::Sub if ops.len() == 2 => {
+                let (x, y) = (ops[0], ops[1]);
+                let (fx, fy) = (range(&x), range(&y));
+                let sub = node.op == Op::Sub;
+                // x + y in t: x in t - y, y in t - x (for sub: y in x - t).
+                let for_x = |fy: Interval| {
+                    if sub {
+                        iv(t.lo + fy.hi, t.hi + fy.lo)
+                    } else {
+                        iv(t.lo - fy.lo, t.hi - fy.hi)
+                    }
+                };
+                let for_y = |fx: Interval| {
+                    if sub {
+                        iv(fx.hi - t.hi, fx.lo - t.lo)
+                    } else {
+                        iv(t.lo - fx.lo, t.hi - fx.hi)
+                    }
+                };
+                match (fx.is_full(), fy.is_full()) {
+                    (false, true) => need(&y, for_y(fx), acc),
+                    (true, false) => need(&x, for_x(fy), acc),
+                    (true, true) => {
+                        // Both unbounded: give the second operand half of the room (as
+                        // an offset from 0), the next pass fits the first around it.
+                        let w = (t.hi - t.lo) / 2;
+                        let y_room = if sub { iv(-w, 0) } else { iv(0, w) };
+                        need(&y, y_room, acc)
+                    }
+                    (false, false) => {
+                        // Narrow the operand that is an input-dependent value first: the
+                        // one that is not a constant, the wider one.
+                        let x_const = matches!(x, Operand::Const(_));
+                        let y_const = matches!(y, Operand::Const(_));
+                        let (nx, ny) = (for_x(fy), for_y(fx));
+                        if y_const || (!x_const && fx.hi - fx.lo >= fy.hi - fy.lo) {
+                            if nx.lo <= nx.hi || y_const {
+                                return need(&x, nx, acc);
+                            }
+                        } else if ny.lo <= ny.hi || x_const {
+                            return need(&y, ny, acc);
+                        }
+                        // Neither alone fits: half of the room each.
+                        let w = (t.hi - t.lo) / 2;
+                        let x_new = iv(fx.lo, fx.lo + w);
+                        need(&x, x_new, acc)?;
+                        need(&y, for_y(x_new), acc)
+                    }
+                }
+            }
+            Op::Mul if ops.len() == 2 => {
+                let (x, y) = (ops[0], ops[1]);
+                let (fx, fy) = (range(&x), range(&y));
+                let by_const = |p: &Operand, c: i64, acc: &mut Narrow| {
+                    if c == 0 {
+                        return cannot("it multiplies by 0");
+                    }
+                    let r = if c > 0 {
+                        iv(div_ceil(t.lo, c), div_floor(t.hi, c))
+                    } else {
+                        iv(div_ceil(t.hi, c), div_floor(t.lo, c))
+                    };
+                    need(p, r, acc)
+                };
+                match (fx.lo == fx.hi, fy.lo == fy.hi) {
+                    (_, true) => by_const(&x, fy.lo, acc),
+                    (true, false) => by_const(&y, fx.lo, acc),
+                    _ => {
+                        if t.lo > 0 || t.hi < 0 {
+                            return cannot("a product of two varying values cannot be kept off 0");
+                        }
+                        let m = (-t.lo).min(t.hi);
+                        let (p, q, fq) =
+                            if fx.is_full() || (!fy.is_full() && fx.hi - fx.lo >= fy.hi - fy.lo) {
+                                (x, y, fy)
+                            } else {
+                                (y, x, fx)
+                            };
+                        if fq.is_full() {
+                            let b = isqrt(m);
+                            need(&q, iv(-b, b), acc)
+                        } else {
+                            let mq = fq.lo.abs().max(fq.hi.abs()).max(1);
+                            let b = m / mq;
+                            need(&p, iv(-b, b), acc)
+                        }
+                    }
+                }
+            }
+            Op::Shl if ops.len() == 2 && range(&ops[1]).lo == range(&ops[1]).hi => {
+                let s = (range(&ops[1]).lo & 31) as u32;
+                let f = 1i64 << s;
+                need(&ops[0], iv(div_ceil(t.lo, f), div_floor(t.hi, f)), acc)
+            }
+            Op::Ashr if ops.len() == 2 && range(&ops[1]).lo == range(&ops[1]).hi => {
+                let s = (range(&ops[1]).lo & 31) as u32;
+                let f = 1i64 << s;
+                let r =
+                    meet(iv(t.lo * f, t.hi * f + f - 1), Interval::FULL).unwrap_or(Interval::FULL);
+                need(&ops[0], r, acc)
+            }
+            Op::Lshr if ops.len() == 2 && range(&ops[1]).lo == range(&ops[1]).hi => {
+                let s = (range(&ops[1]).lo & 31) as u32;
+                let f = 1i64 << s;
+                match meet(
+                    iv(t.lo.max(0) * f, t.hi * f + f - 1),
+                    iv(0, i32::MAX as i64),
+                ) {
+                    Some(r) => need(&ops[0], r, acc),
+                    None => cannot("a logical shift right gives no value in it"),
+                }
+            }
+            Op::And if t.lo <= 0 && t.hi >= 0 => {
+                // x & y lies in 0..=x when x >= 0.
+                let (x, y) = (ops[0], *ops.get(1).unwrap_or(&ops[0]));
+                let (fx, fy) = (range(&x), range(&y));
+                if fy.lo >= 0 && fy.hi <= t.hi {
+                    return Ok(());
+                }
+                if fx.lo >= 0 && fx.hi <= t.hi {
+                    return Ok(());
+                }
+                let p = if matches!(x, Operand::Const(_)) { y } else { x };
+                need(&p, iv(0, t.hi), acc)
+            }
+            Op::Or | Op::Xor if t.lo <= 0 && t.hi >= 0 => {
+                // Non-negative operands up to 2^k - 1 keep the result there.
+                let m = mask_below(t.hi);
+                for o in &ops {
+                    need(o, iv(0, m), acc)?;
+                }
+                Ok(())
+            }
+            Op::Abs if t.lo <= 0 => need(&ops[0], iv(-t.hi, t.hi), acc),
+            Op::Sext8 => match meet(t, iv(-128, 127)) {
+                Some(r) => need(&ops[0], r, acc),
+                None => cannot("a sign-extended byte never lies there"),
+            },
+            Op::Sext16 => match meet(t, iv(i16::MIN as i64, i16::MAX as i64)) {
+                Some(r) => need(&ops[0], r, acc),
+                None => cannot("a sign-extended half-word never lies there"),
+            },
+            Op::Zext8 => match meet(t, iv(0, 255)) {
+                Some(r) => need(&ops[0], r, acc),
+                None => cannot("a zero-extended byte never lies there"),
+            },
+            Op::Zext16 => match meet(t, iv(0, u16::MAX as i64)) {
+                Some(r) => need(&ops[0], r, acc),
+                None => cannot("a zero-extended half-word never lies there"),
+            },
+            _ => cannot("the analysis cannot narrow it through this op"),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Operand {
+    Node(usize, u32, i32),
+    Const(i64),
+}
+
+/// Input ranges under which every memory op of `k` stays inside the array it names (or
+/// the memory image when it names none), for every seed. See the module docs.
+/// `Ok` also when nothing had to change (`narrowed_*` empty).
+pub fn infer(k: &Kernel) -> Result<InputRanges, Impossible> {
+    infer_with(k, true).or_else(|_| infer_with(k, false))
+}
+
+/// [`infer`] with every access held to its named array (`strict`) or to the memory image.
+fn infer_with(k: &Kernel, strict: bool) -> Result<InputRanges, Impossible> {
+    let g = graph(k).ok_or(Impossible {
+        access: 0,
+        node: 0,
+        reason: "the kernel has a cycle without a loop-carried edge".to_string(),
+    })?;
+    let mut r = Ranges {
+        arrays: k
+            .arrays
+            .iter()
+            .map(|a| match a.init_range {
+                Some((lo, hi)) => iv(lo as i64, hi as i64),
+                None => element_range(a.width, a.signed),
+            })
+            .collect(),
+        scalars: k
+            .scalars
+            .iter()
+            .map(|s| match s.random_range {
+                Some((lo, hi)) => iv(lo as i64, hi as i64),
+                None => Interval::point(s.default),
+            })
+            .collect(),
+    };
+    let start = r.clone();
+    for _ in 0..MAX_PASSES {
+        let f = forward(k, &g, &r);
+        let bad: Vec<(usize, Interval)> = g
+            .order
+            .iter()
+            .filter_map(|&i| {
+                let t = target(k, i, strict)?;
+                let a = f.addr[i]?;
+                (!within(a, t)).then_some((i, t))
+            })
+            .collect();
+        if bad.is_empty() {
+            return Ok(finish(k, &start, &r));
+        }
+        let b = Backward {
+            k,
+            g: &g,
+            f: &f,
+            r: &r,
+        };
+        let mut acc = Narrow {
+            arrays: vec![None; k.arrays.len()],
+            scalars: vec![None; k.scalars.len()],
+            seen: vec![false; k.node_count()],
+        };
+        for &(i, t) in &bad {
+            let node = &k.graph[petgraph::graph::NodeIndex::new(i)];
+            if !has_address(node.op, g.data[i].len()) {
+                return Err(Impossible {
+                    access: i,
+                    node: i,
+                    reason: format!(
+                        "its constant address {} lies outside {}..={}",
+                        node.imm.unwrap_or(0),
+                        t.lo,
+                        t.hi
+                    ),
+                });
+            }
+            let c = node.imm.unwrap_or(0) as i64;
+            let (src, d, init) = g.data[i][0];
+            let want = iv(t.lo - c, t.hi - c);
+            if d > 0 && !(want.lo..=want.hi).contains(&(init as i64)) {
+                return Err(Impossible {
+                    access: i,
+                    node: i,
+                    reason: format!("the initial value {init} of its loop-carried address"),
+                });
+            }
+            b.demand(src, want, true, &mut acc, 0)
+                .map_err(|s| Impossible {
+                    access: i,
+                    node: s.node,
+                    reason: s.reason,
+                })?;
+        }
+        let mut changed = false;
+        for (cur, new) in r.arrays.iter_mut().zip(&acc.arrays) {
+            if let Some(n) = new
+                && n != cur
+            {
+                *cur = *n;
+                changed = true;
+            }
+        }
+        for (cur, new) in r.scalars.iter_mut().zip(&acc.scalars) {
+            if let Some(n) = new
+                && n != cur
+            {
+                *cur = *n;
+                changed = true;
+            }
+        }
+        if !changed {
+            let (i, t) = bad[0];
+            let a = f.addr[i].unwrap_or(Interval::FULL);
+            return Err(Impossible {
+                access: i,
+                node: i,
+                reason: format!(
+                    "its address ranges over {}..={} (must lie in {}..={}) and depends on no input range that could narrow it",
+                    a.lo, a.hi, t.lo, t.hi
+                ),
+            });
+        }
+    }
+    Err(Impossible {
+        access: 0,
+        node: 0,
+        reason: format!("no fixed point after {MAX_PASSES} narrowing passes"),
+    })
+}
+
+fn finish(k: &Kernel, start: &Ranges, r: &Ranges) -> InputRanges {
+    let narrowed_arrays: Vec<usize> = (0..k.arrays.len())
+        .filter(|&a| r.arrays[a] != start.arrays[a])
+        .collect();
+    let narrowed_scalars: Vec<usize> = (0..k.scalars.len())
+        .filter(|&s| r.scalars[s] != start.scalars[s])
+        .collect();
+    InputRanges {
+        arrays: (0..k.arrays.len())
+            .map(|a| {
+                if narrowed_arrays.contains(&a) {
+                    Some((r.arrays[a].lo as i32, r.arrays[a].hi as i32))
+                } else {
+                    k.arrays[a].init_range
+                }
+            })
+            .collect(),
+        scalars: (0..k.scalars.len())
+            .map(|s| {
+                if narrowed_scalars.contains(&s) {
+                    Some((r.scalars[s].lo as i32, r.scalars[s].hi as i32))
+                } else {
+                    k.scalars[s].random_range
+                }
+            })
+            .collect(),
+        narrowed_arrays,
+        narrowed_scalars,
+    }
+}
+
+/// [`infer`], then set the kernel's `init_range`/`random_range` to the ranges found.
+/// On `Err` the kernel is left unchanged.
+pub fn apply(k: &mut Kernel) -> Result<InputRanges, Impossible> {
+    let r = infer(k)?;
+    for (a, range) in k.arrays.iter_mut().zip(&r.arrays) {
+        a.init_range = *range;
+    }
+    for (s, range) in k.scalars.iter_mut().zip(&r.scalars) {
+        s.random_range = *range;
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{ArrayDecl, ArrayDir, KernelSource, Node, Operand};
+
+    fn word(name: &str, base: u32, len: u32, init: Option<(i32, i32)>) -> ArrayDecl {
+        ArrayDecl {
+            name: name.into(),
+            width: Width::Word,
+            signed: true,
+            len,
+            base,
+            dir: ArrayDir::In,
+            init_range: init,
+        }
+    }
+
+    /// `y = a[idx[i]]` over 8 iterations: `idx` holds indices into `a` (8 words at 64;
+    /// `idx` has a spare word because the forward pass runs one round past the trip count).
+    fn gather() -> Kernel {
+        let mut k = Kernel::new("gather", KernelSource::Built);
+        k.arrays.push(word("idx", 0, 16, None));
+        k.arrays.push(word("a", 64, 8, Some((-100, 100))));
+        k.trip_count = 8;
+        let i = k.add_node(Node::new(Op::Add).with_imm(4));
+        let li = k.add_node(
+            Node::new(Op::Load {
+                width: Width::Word,
+                signed: true,
+            })
+            .with_array(0),
+        );
+        let sh = k.add_node(Node::new(Op::Shl).with_imm(2));
+        let la = k.add_node(
+            Node::new(Op::Load {
+                width: Width::Word,
+                signed: true,
+            })
+            .with_imm(64)
+            .with_array(1),
+        );
+        k.add_edge(i, i, Operand::carried(0, 1, -4));
+        k.add_edge(i, li, Operand::data(0));
+        k.add_edge(li, sh, Operand::data(0));
+        k.add_edge(sh, la, Operand::data(0));
+        k
+    }
+
+    #[test]
+    fn an_index_array_is_narrowed_to_the_indices_of_its_target() {
+        let mut k = gather();
+        // Random words send the gather far outside `a`.
+        let inputs = crate::interp::random_inputs(&k, 1);
+        assert!(crate::interp::run(&k, &inputs).is_err());
+        let r = apply(&mut k).expect("ranges exist");
+        assert_eq!(r.narrowed_arrays, vec![0]);
+        assert_eq!(k.arrays[0].init_range, Some((0, 7)));
+        assert_eq!(k.arrays[1].init_range, Some((-100, 100)), "data untouched");
+        for seed in 0..20 {
+            let inputs = crate::interp::random_inputs(&k, seed);
+            crate::interp::run(&k, &inputs).expect("every seed runs");
+        }
+        // Already in range: nothing changes.
+        let again = infer(&k).unwrap();
+        assert!(again.narrowed_arrays.is_empty());
+    }
+
+    #[test]
+    fn a_constant_that_decides_the_address_is_named() {
+        let mut k = gather();
+        // The index is ORed with -1 (always negative): no contents of `idx` help.
+        let or = k.add_node(Node::new(Op::Or).with_imm(-1));
+        let la2 = k.add_node(
+            Node::new(Op::Load {
+                width: Width::Word,
+                signed: true,
+            })
+            .with_imm(64)
+            .with_array(1),
+        );
+        let li = crate::NodeId::new(1);
+        k.add_edge(li, or, Operand::data(0));
+        k.add_edge(or, la2, Operand::data(0));
+        let e = infer(&k).unwrap_err();
+        assert_eq!(e.access, la2.index());
+        assert_eq!(e.node, or.index(), "{e}");
+        assert!(e.to_string().contains("-1"), "{e}");
+    }
+}
