@@ -34,9 +34,10 @@ use crate::op::{Op, Width};
 use petgraph::visit::EdgeRef;
 use std::fmt;
 
-/// Narrowing passes before the analysis gives up (each pass narrows at least one range;
-/// the corpus needs at most a handful).
-const MAX_PASSES: usize = 200;
+/// Narrowing passes per attempt before the analysis gives up (each pass narrows at least
+/// one range or tightens one requirement; on the Morpher corpus 24 prove as many DFGs as
+/// 200, and every pass costs a forward run over all iterations).
+const MAX_PASSES: usize = 32;
 /// Forward rounds (iterations) before values that still change are widened to the full
 /// range.
 const MAX_ROUNDS: u32 = 256;
@@ -79,6 +80,8 @@ pub struct InputRanges {
 struct Graph {
     order: Vec<usize>,
     data: Vec<Vec<(usize, u32, i32)>>,
+    /// The predicate operand `(src, distance, init, negated)`, if any.
+    pred: Vec<Option<(usize, u32, i32, bool)>>,
     /// May yield "squashed" (a predicated op whose predicate fails, or a merge of such
     /// values only): an ordinary op reading it computes with 0, a merge skips it.
     squashable: Vec<bool>,
@@ -91,13 +94,17 @@ fn graph(k: &Kernel) -> Option<Graph> {
     let n = k.node_count();
     let mut data: Vec<Vec<(u8, usize, u32, i32)>> = vec![Vec::new(); n];
     let mut predicated = vec![false; n];
+    let mut pred = vec![None; n];
     for e in k.graph.edge_references() {
         let o = *e.weight();
         match o.slot {
             Slot::Data(s) => {
                 data[e.target().index()].push((s, e.source().index(), o.distance, o.init))
             }
-            Slot::Pred { .. } => predicated[e.target().index()] = true,
+            Slot::Pred { negated } => {
+                predicated[e.target().index()] = true;
+                pred[e.target().index()] = Some((e.source().index(), o.distance, o.init, negated));
+            }
             Slot::Order => {}
         }
     }
@@ -129,6 +136,7 @@ fn graph(k: &Kernel) -> Option<Graph> {
     Some(Graph {
         order,
         data,
+        pred,
         squashable,
         stores,
     })
@@ -168,11 +176,13 @@ struct Ranges {
 /// every memory op's address.
 struct Forward {
     val: Vec<Interval>,
+    /// Loads that may read off the element grid of a multi-byte array.
+    unaligned: Vec<bool>,
     addr: Vec<Option<Interval>>,
 }
 
 /// What an access must stay within: `[base, end - width]` of its named array, or the image.
-fn target(k: &Kernel, node: usize, strict: bool) -> Option<Interval> {
+fn target(k: &Kernel, node: usize, strict: bool, pointer: bool) -> Option<Interval> {
     let n = &k.graph[petgraph::graph::NodeIndex::new(node)];
     let w = match n.op {
         Op::Load { width, .. } | Op::Store { width } => width.bytes() as i64,
@@ -180,9 +190,107 @@ fn target(k: &Kernel, node: usize, strict: bool) -> Option<Interval> {
     };
     let (lo, hi) = match n.array.and_then(|a| k.arrays.get(a as usize)) {
         Some(a) if strict => (a.base as i64, a.end() as i64),
+        // A pointer access (no array named) is held to the free region: the largest array
+        // that no memory op names (an importer's stray space, e.g. Morpher's `tail`), so
+        // that what it writes cannot reach the arrays that hold indices.
+        None if strict && pointer => match based_array(k, node).or_else(|| free_region(k)) {
+            Some(a) => (k.arrays[a].base as i64, k.arrays[a].end() as i64),
+            None => (0, k.memory_size() as i64),
+        },
         _ => (0, k.memory_size() as i64),
     };
     (hi - w >= lo).then(|| iv(lo, hi - w))
+}
+
+/// Per node: a memory op whose address depends on a value read from memory or a live-in
+/// (a pointer), through any data edges.
+fn pointer_accesses(k: &Kernel, g: &Graph) -> Vec<bool> {
+    let n = k.node_count();
+    (0..n)
+        .map(|i| {
+            let op = k.graph[petgraph::graph::NodeIndex::new(i)].op;
+            if !has_address(op, g.data[i].len()) {
+                return false;
+            }
+            let mut seen = vec![false; n];
+            let mut stack = vec![g.data[i][0].0];
+            while let Some(v) = stack.pop() {
+                if std::mem::replace(&mut seen[v], true) {
+                    continue;
+                }
+                match k.graph[petgraph::graph::NodeIndex::new(v)].op {
+                    Op::Load { .. } | Op::Input(_) => return true,
+                    _ => stack.extend(g.data[v].iter().map(|&(src, _, _)| src)),
+                }
+            }
+            false
+        })
+        .collect()
+}
+
+/// The array that holds the constant part of an address computed as `base + index`
+/// (constants added along the address's chain of adds), if one does (a single-byte flag
+/// does not count).
+fn based_array(k: &Kernel, node: usize) -> Option<usize> {
+    let id = |i: usize| petgraph::graph::NodeIndex::new(i);
+    let data = |i: usize| -> Vec<(usize, u32)> {
+        let mut d: Vec<(u8, usize, u32)> = k
+            .graph
+            .edges_directed(id(i), petgraph::Direction::Incoming)
+            .filter_map(|e| match e.weight().slot {
+                Slot::Data(s) => Some((s, e.source().index(), e.weight().distance)),
+                _ => None,
+            })
+            .collect();
+        d.sort();
+        d.into_iter().map(|(_, s, dist)| (s, dist)).collect()
+    };
+    let mut konst = k.graph[id(node)].imm.unwrap_or(0) as i64;
+    let mut v = data(node).first()?.0;
+    for _ in 0..64 {
+        let n = &k.graph[id(v)];
+        let d = data(v);
+        match (n.op, d.as_slice()) {
+            (Op::Add, [(x, 0)]) => {
+                konst += n.imm.unwrap_or(0) as i64;
+                v = *x;
+            }
+            (Op::Add, [(x, 0), (y, 0)]) => {
+                let cx = k.graph[id(*x)].op == Op::Const;
+                let cy = k.graph[id(*y)].op == Op::Const;
+                if cy {
+                    konst += k.graph[id(*y)].imm.unwrap_or(0) as i64;
+                    v = *x;
+                } else if cx {
+                    konst += k.graph[id(*x)].imm.unwrap_or(0) as i64;
+                    v = *y;
+                } else {
+                    break;
+                }
+            }
+            (Op::Move, [(x, 0)]) => v = *x,
+            _ => break,
+        }
+    }
+    (0..k.arrays.len()).find(|&a| {
+        let d = &k.arrays[a];
+        d.size_bytes() > 1 && konst >= d.base as i64 && konst < d.end() as i64
+    })
+}
+
+/// The largest array that no memory op names (the highest one on a tie), if any.
+fn free_region(k: &Kernel) -> Option<usize> {
+    let mut named = vec![false; k.arrays.len()];
+    for (_, n) in k.nodes() {
+        if n.op.is_memory()
+            && let Some(a) = n.array.filter(|&a| (a as usize) < k.arrays.len())
+        {
+            named[a as usize] = true;
+        }
+    }
+    (0..k.arrays.len())
+        .filter(|&a| !named[a] && k.arrays[a].size_bytes() > 0)
+        .max_by_key(|&a| (k.arrays[a].size_bytes(), k.arrays[a].base))
 }
 
 /// Arrays a memory op at `addr` may touch: every array its address interval overlaps (the
@@ -205,80 +313,160 @@ fn has_address(op: Op, data: usize) -> bool {
 }
 
 fn forward(k: &Kernel, g: &Graph, r: &Ranges) -> Forward {
+    // Iteration by iteration, as the interpreter runs (same order): per node its interval
+    // and whether it is valid (`Some(true)`), squashed (`Some(false)`) or either (`None`)
+    // in that iteration; array contents join everything stored so far. Longer loops than
+    // `MAX_ROUNDS` continue with every iteration joined and growing values widened.
     let n = k.node_count();
-    let mut val: Vec<Option<Interval>> = vec![None; n];
+    let depth = k.max_distance() as usize + 1;
+    let mut rows = vec![Interval::point(0); n * depth];
+    let mut valid: Vec<Option<bool>> = vec![Some(true); n * depth];
+    let mut all: Vec<Option<Interval>> = vec![None; n];
     let mut content = r.arrays.clone();
     let mut addr: Vec<Option<Interval>> = vec![None; n];
+    let mut unaligned = vec![false; n];
     let align = alignment(k, g);
-    let mut args: Vec<Interval> = Vec::with_capacity(8);
-    let rounds = k.trip_count.max(1);
-    let mut round = 0u32;
-    type Snapshot = (Vec<Option<Interval>>, Vec<Interval>);
-    let mut widen_from: Option<Snapshot> = None;
+    let mut args: Vec<(Interval, Option<bool>)> = Vec::with_capacity(8);
+    let trip = k.trip_count;
+    let exact = trip.min(MAX_ROUNDS);
+    let mut joined_mode = false;
+    let mut k_iter = 0u32;
+    let mut stable_rounds = 0;
     loop {
+        if !joined_mode && k_iter >= exact {
+            if trip <= exact {
+                break;
+            }
+            joined_mode = true;
+        }
+        let row = if joined_mode {
+            0
+        } else {
+            (k_iter as usize % depth) * n
+        };
         let mut changed = false;
         for &i in &g.order {
             let node = &k.graph[petgraph::graph::NodeIndex::new(i)];
-            args.clear();
-            // A merge reads the valid values of its operands (0 only when all may be
-            // squashed); any other op reads 0 for a squashed operand.
-            let merge = node.op == Op::Merge;
-            let zero_ok = !merge || g.squashable[i];
-            for &(src, d, init) in &g.data[i] {
-                let v = if d == 0 {
-                    val[src].unwrap_or(Interval::FULL)
+            let read = |src: usize,
+                        d: u32,
+                        init: i32,
+                        rows: &[Interval],
+                        valid: &[Option<bool>],
+                        all: &[Option<Interval>]|
+             -> (Interval, Option<bool>) {
+                if joined_mode {
+                    let v = all[src].unwrap_or(Interval::FULL);
+                    let v = if d > 0 {
+                        v.join(Interval::point(init))
+                    } else {
+                        v
+                    };
+                    (v, if g.squashable[src] { None } else { Some(true) })
+                } else if d == 0 {
+                    (rows[row + src], valid[row + src])
+                } else if k_iter < d {
+                    (Interval::point(init), Some(true))
                 } else {
-                    val[src].map_or(Interval::point(init), |v| v.join(Interval::point(init)))
-                };
-                args.push(if zero_ok && g.squashable[src] {
-                    v.join(Interval::point(0))
-                } else {
-                    v
-                });
+                    let r = ((k_iter - d) as usize % depth) * n;
+                    (rows[r + src], valid[r + src])
+                }
+            };
+            // Enabled: the predicate (valid and non-zero, or zero when negated).
+            let enabled: Option<bool> = match g.pred[i] {
+                None => Some(true),
+                Some((src, d, init, negated)) => {
+                    let (p, ok) = read(src, d, init, &rows, &valid, &all);
+                    let nonzero = if p.lo > 0 || p.hi < 0 {
+                        Some(true)
+                    } else if p.lo == 0 && p.hi == 0 {
+                        Some(false)
+                    } else {
+                        None
+                    };
+                    match (ok, nonzero) {
+                        (Some(false), _) => Some(false),
+                        (Some(true), Some(z)) => Some(z != negated),
+                        _ => None,
+                    }
+                }
+            };
+            if enabled == Some(false) {
+                rows[row + i] = Interval::point(0);
+                valid[row + i] = Some(false);
+                continue;
             }
+            args.clear();
+            for &(src, d, init) in &g.data[i] {
+                args.push(read(src, d, init, &rows, &valid, &all));
+            }
+            // Ordinary ops read 0 for a squashed operand.
+            let plain = |a: &(Interval, Option<bool>)| match a.1 {
+                Some(true) => a.0,
+                Some(false) => Interval::point(0),
+                None => a.0.join(Interval::point(0)),
+            };
             let v = match node.op {
                 Op::Const => Interval::point(node.imm.unwrap_or(0)),
                 Op::Input(s) => r.scalars.get(s as usize).copied().unwrap_or(Interval::FULL),
+                Op::Merge => {
+                    // The first valid operand; the last one when none is.
+                    let mut out: Option<Interval> = None;
+                    let mut done = false;
+                    for a in args.iter() {
+                        match a.1 {
+                            Some(true) => {
+                                out = Some(out.map_or(a.0, |o| o.join(a.0)));
+                                done = true;
+                                break;
+                            }
+                            Some(false) => {}
+                            None => out = Some(out.map_or(a.0, |o| o.join(a.0))),
+                        }
+                    }
+                    if !done {
+                        let last = args.last().map(plain).unwrap_or(Interval::FULL);
+                        out = Some(out.map_or(last, |o| o.join(last)));
+                    }
+                    out.unwrap_or(Interval::FULL)
+                }
                 Op::Load { width, signed } => {
-                    let a = access(node.imm, &args, has_address(node.op, args.len()));
+                    let vals: Vec<Interval> = args.iter().map(plain).collect();
+                    let with_addr = has_address(node.op, vals.len());
+                    let a = access(node.imm, &vals, with_addr);
                     addr[i] = Some(addr[i].map_or(a, |x| x.join(a)));
                     let mut out: Option<Interval> = None;
                     for arr in arrays_touched(k, i, a) {
                         let d = &k.arrays[arr];
                         // An access off the element grid reads bytes of two elements.
                         let aligned = d.width == Width::Byte
-                            || address_alignment(
-                                &align,
-                                g,
-                                node.imm,
-                                i,
-                                has_address(node.op, args.len()),
-                            )
-                            .min((d.base as i64).trailing_zeros().min(31))
+                            || address_alignment(&align, g, node.imm, i, with_addr)
+                                .min(d.base.trailing_zeros().min(31))
                                 >= d.width.bytes().trailing_zeros();
                         let c = if aligned {
                             load_value(d.width, d.signed, content[arr], width, signed)
-                                .unwrap_or_else(|| transfer(node.op, &[]))
                         } else {
-                            transfer(node.op, &[])
-                        };
+                            unaligned[i] = true;
+                            unaligned_value(content[arr], width, signed)
+                        }
+                        .unwrap_or_else(|| transfer(node.op, &[]));
                         out = Some(out.map_or(c, |o| o.join(c)));
                     }
                     out.unwrap_or_else(|| transfer(node.op, &[]))
                 }
                 Op::Store { width } => {
-                    let with_addr = has_address(node.op, args.len());
-                    let a = access(node.imm, &args, with_addr);
+                    let vals: Vec<Interval> = args.iter().map(plain).collect();
+                    let with_addr = has_address(node.op, vals.len());
+                    let a = access(node.imm, &vals, with_addr);
                     addr[i] = Some(addr[i].map_or(a, |x| x.join(a)));
-                    let value = args.last().copied().unwrap_or(Interval::FULL);
+                    let value = vals.last().copied().unwrap_or(Interval::FULL);
                     for arr in arrays_touched(k, i, a) {
                         let d = &k.arrays[arr];
-                        let elem = element_range(d.width, d.signed);
-                        let stored = if d.width == width && within(value, elem) {
-                            value
-                        } else {
-                            elem
-                        };
+                        let aligned = d.width == Width::Byte && width == Width::Byte
+                            || address_alignment(&align, g, node.imm, i, with_addr)
+                                .min(d.base.trailing_zeros().min(31))
+                                >= d.width.bytes().max(width.bytes()).trailing_zeros();
+                        let stored = stored_elements(d.width, d.signed, width, value, aligned)
+                            .unwrap_or(element_range(d.width, d.signed));
                         let c = content[arr].join(stored);
                         if c != content[arr] {
                             content[arr] = c;
@@ -288,53 +476,53 @@ fn forward(k: &Kernel, g: &Graph, r: &Ranges) -> Forward {
                     value
                 }
                 op => {
+                    let mut vals: Vec<Interval> = args.iter().map(plain).collect();
                     if let Some(imm) = node.imm
-                        && args.len() < op.arity().max
+                        && vals.len() < op.arity().max
                     {
-                        args.push(Interval::point(imm));
+                        vals.push(Interval::point(imm));
                     }
-                    transfer(op, &args)
+                    transfer(op, &vals)
                 }
             };
-            let joined = val[i].map_or(v, |x| x.join(v));
-            if val[i] != Some(joined) {
-                val[i] = Some(joined);
+            let state = if enabled == Some(true) {
+                Some(true)
+            } else {
+                None
+            };
+            rows[row + i] = v;
+            valid[row + i] = state;
+            let joined = all[i].map_or(v, |x| x.join(v));
+            if all[i] != Some(joined) {
+                if joined_mode {
+                    // Still growing with every iteration joined: widen.
+                    all[i] = Some(Interval::FULL);
+                } else {
+                    all[i] = Some(joined);
+                }
                 changed = true;
             }
         }
-        round += 1;
-        // Round r covers iterations 0..=r (every value joins all earlier ones); one
-        // round more than the trip count also covers a store that the interpreter's
-        // order puts before a load of the same iteration.
-        if !changed || round > rounds {
-            break;
-        }
-        if round >= MAX_ROUNDS {
-            // A longer loop: widen what still grows to the full range.
-            match &widen_from {
-                None => widen_from = Some((val.clone(), content.clone())),
-                Some((pv, pc)) => {
-                    for (v, b) in val.iter_mut().zip(pv) {
-                        if v != b {
-                            *v = Some(Interval::FULL);
-                        }
-                    }
-                    for (c, b) in content.iter_mut().zip(pc) {
-                        if c != b {
-                            *c = Interval::FULL;
-                        }
-                    }
-                    widen_from = Some((val.clone(), content.clone()));
+        k_iter += 1;
+        if joined_mode {
+            if !changed {
+                stable_rounds += 1;
+                if stable_rounds >= 1 {
+                    break;
                 }
+            }
+            if k_iter > exact + 64 {
+                break;
             }
         }
     }
     Forward {
-        val: val
+        val: all
             .into_iter()
             .map(|v| v.unwrap_or(Interval::FULL))
             .collect(),
         addr,
+        unaligned,
     }
 }
 
@@ -437,6 +625,43 @@ fn load_value(
     }
 }
 
+/// What a store of `width` writing `value` leaves in elements of `elem` (`None`: anything).
+/// Values that fit the narrower of the two in non-negative form leave the other bytes 0.
+fn stored_elements(
+    elem: Width,
+    elem_signed: bool,
+    width: Width,
+    value: Interval,
+    aligned: bool,
+) -> Option<Interval> {
+    let er = element_range(elem, elem_signed);
+    if elem == width && aligned {
+        return within(value, er).then_some(value);
+    }
+    if value == Interval::point(0) {
+        return Some(value);
+    }
+    let narrow = if elem.bytes() < width.bytes() {
+        elem
+    } else {
+        width
+    };
+    let fits = iv(0, element_range(narrow, true).hi);
+    (aligned && within(value, fits)).then(|| iv(0, value.hi))
+}
+
+/// Bytes summed as one value: 1 + 2^8 + ... for a load of `width`.
+fn byte_factor(width: Width) -> i64 {
+    (0..width.bytes()).map(|j| 1i64 << (8 * j)).sum()
+}
+
+/// A load off the element grid reads bytes of neighbouring elements: with elements in
+/// `0..=255` every byte is at most their maximum.
+fn unaligned_value(c: Interval, width: Width, signed: bool) -> Option<Interval> {
+    let r = iv(0, c.hi * byte_factor(width));
+    (c.lo >= 0 && c.hi <= 255 && within(r, element_range(width, signed))).then_some(r)
+}
+
 /// Element ranges that make a load of `width` read values inside `t`.
 fn elements_for(elem: Width, width: Width, t: Interval) -> Option<Interval> {
     use std::cmp::Ordering::*;
@@ -471,6 +696,9 @@ struct Narrow {
     arrays: Vec<Option<Interval>>,
     scalars: Vec<Option<Interval>>,
     seen: Vec<bool>,
+    /// The first requirement that could not be met in this pass (the search goes on with
+    /// the others; the forward check decides, and this names the node if nothing helps).
+    soft: Option<Stuck>,
 }
 
 struct Stuck {
@@ -511,11 +739,14 @@ struct Backward<'a> {
     g: &'a Graph,
     f: &'a Forward,
     r: &'a Ranges,
+    /// Accesses whose address may still leave their range: which arrays such a store
+    /// writes is not known yet (its own requirement narrows it first).
+    bad: Vec<bool>,
 }
 
 impl Backward<'_> {
-    /// Require node `v`'s value to lie in `t` on every iteration.
-    /// `zero`: the consumer reads 0 when `v` is squashed (every op but a merge).
+    /// Require node `v`'s value to lie in `t` on every iteration; a requirement that cannot
+    /// be met is noted in `acc.soft` and the search goes on.
     fn demand(
         &self,
         v: usize,
@@ -524,9 +755,28 @@ impl Backward<'_> {
         acc: &mut Narrow,
         depth: u32,
     ) -> Result<(), Stuck> {
+        if let Err(s) = self.demand_inner(v, t, zero, acc, depth)
+            && acc.soft.is_none()
+        {
+            acc.soft = Some(s);
+        }
+        Ok(())
+    }
+
+    /// `zero`: the consumer reads 0 when `v` is squashed (every op but a merge).
+    fn demand_inner(
+        &self,
+        v: usize,
+        t: Interval,
+        zero: bool,
+        acc: &mut Narrow,
+        depth: u32,
+    ) -> Result<(), Stuck> {
         let fv = self.f.val[v];
-        let squash_ok = !(zero && self.g.squashable[v]) || within(Interval::point(0), t);
-        if within(fv, t) && squash_ok {
+        // A squashed value reads as 0, which no input changes: only the valid values are
+        // narrowed here (the forward check that follows has the last word on the 0).
+        let _ = zero;
+        if within(fv, t) {
             return Ok(());
         }
         if depth > 256 || std::mem::replace(&mut acc.seen[v], true) {
@@ -535,17 +785,6 @@ impl Backward<'_> {
             return Ok(());
         }
         let node = &self.k.graph[petgraph::graph::NodeIndex::new(v)];
-        if !squash_ok {
-            return Err(stuck(
-                v,
-                format!(
-                    "`{}` is predicated and yields 0 when squashed, outside {}..={}",
-                    node.op.mnemonic(),
-                    t.lo,
-                    t.hi
-                ),
-            ));
-        }
         // Operands: data edges, then the immediate as a constant.
         let data = &self.g.data[v];
         let mut ops: Vec<Operand> = data
@@ -591,16 +830,9 @@ impl Backward<'_> {
                         t.lo, t.hi
                     ),
                 )),
-                Operand::Node(src, d, init) => {
-                    if d > 0 && !(t.lo..=t.hi).contains(&(init as i64)) {
-                        return Err(stuck(
-                            v,
-                            format!(
-                                "the initial value {init} of its loop-carried operand n{src} lies outside {}..={}",
-                                t.lo, t.hi
-                            ),
-                        ));
-                    }
+                Operand::Node(src, _, _) => {
+                    // A loop-carried initial value is fixed like a squashed 0: only the
+                    // producer's values are narrowed (the forward check judges the init).
                     self.demand(src, t, zero_ops, acc, depth + 1)
                 }
             }
@@ -639,7 +871,13 @@ impl Backward<'_> {
                 }
                 for arr in arrays {
                     let d = &self.k.arrays[arr];
-                    let Some(e) = elements_for(d.width, width, t) else {
+                    let e = if self.f.unaligned[v] && d.width != Width::Byte {
+                        let hi = div_floor(t.hi, byte_factor(width)).min(255);
+                        (t.lo <= 0 && hi >= 0).then(|| iv(0, hi))
+                    } else {
+                        elements_for(d.width, width, t)
+                    };
+                    let Some(e) = e else {
                         return cannot(&format!(
                             "no {}-byte elements of array `{}` give such a {}-byte value",
                             d.width.bytes(),
@@ -655,24 +893,41 @@ impl Backward<'_> {
                     // Values stored into the array must keep to the same range.
                     for &st in &self.g.stores {
                         let sa = self.f.addr[st].unwrap_or(Interval::FULL);
-                        if arrays_touched(self.k, st, sa).contains(&arr)
+                        if !self.bad[st]
+                            && arrays_touched(self.k, st, sa).contains(&arr)
                             && let Some(&(src, dist, init)) = self.g.data[st].last()
                         {
                             let sw = match self.k.graph[petgraph::graph::NodeIndex::new(st)].op {
                                 Op::Store { width } => width,
                                 _ => continue,
                             };
-                            if sw != d.width {
-                                return Err(stuck(
-                                    st,
-                                    format!(
-                                        "it stores {}-byte values into `{}` ({}-byte elements), which holds addresses",
-                                        sw.bytes(),
-                                        d.name,
-                                        d.width.bytes()
-                                    ),
-                                ));
-                            }
+                            let m = if sw == d.width {
+                                m
+                            } else {
+                                // Another width: non-negative values that fit the
+                                // narrower one (the stores' alignment is checked forward).
+                                let narrow = if d.width.bytes() < sw.bytes() {
+                                    d.width
+                                } else {
+                                    sw
+                                };
+                                match meet(m, iv(0, element_range(narrow, true).hi)) {
+                                    Some(x) if m.lo <= 0 => iv(0, x.hi),
+                                    _ => {
+                                        return Err(stuck(
+                                            st,
+                                            format!(
+                                                "it stores {}-byte values into `{}` ({}-byte elements), which holds addresses in {}..={}",
+                                                sw.bytes(),
+                                                d.name,
+                                                d.width.bytes(),
+                                                m.lo,
+                                                m.hi
+                                            ),
+                                        ));
+                                    }
+                                }
+                            };
                             need(&Operand::Node(src, dist, init), m, acc).map_err(|e| {
                                 if e.node == st {
                                     stuck(
@@ -874,11 +1129,18 @@ enum Operand {
 /// the memory image when it names none), for every seed. See the module docs.
 /// `Ok` also when nothing had to change (`narrowed_*` empty).
 pub fn infer(k: &Kernel) -> Result<InputRanges, Impossible> {
-    infer_with(k, true).or_else(|_| infer_with(k, false))
+    // The kernel's own ranges first (held to the named arrays, then to the image); then
+    // from the element ranges (an importer's assumed small index ranges may be the wrong
+    // guess for a value that is a pointer), keeping the kernel's ranges wherever no
+    // address needs another one.
+    infer_with(k, true, false)
+        .or_else(|_| infer_with(k, false, false))
+        .or_else(|_| infer_with(k, true, true))
+        .or_else(|_| infer_with(k, false, true))
 }
 
 /// [`infer`] with every access held to its named array (`strict`) or to the memory image.
-fn infer_with(k: &Kernel, strict: bool) -> Result<InputRanges, Impossible> {
+fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impossible> {
     let g = graph(k).ok_or(Impossible {
         access: 0,
         node: 0,
@@ -889,45 +1151,59 @@ fn infer_with(k: &Kernel, strict: bool) -> Result<InputRanges, Impossible> {
             .arrays
             .iter()
             .map(|a| match a.init_range {
-                Some((lo, hi)) => iv(lo as i64, hi as i64),
-                None => element_range(a.width, a.signed),
+                // A fixed value (a flag, a pointer to a region) stays fixed.
+                Some((lo, hi)) if !free || lo == hi => iv(lo as i64, hi as i64),
+                _ => element_range(a.width, a.signed),
             })
             .collect(),
         scalars: k
             .scalars
             .iter()
             .map(|s| match s.random_range {
-                Some((lo, hi)) => iv(lo as i64, hi as i64),
+                Some((lo, hi)) if !free || lo == hi => iv(lo as i64, hi as i64),
+                Some(_) => Interval::FULL,
                 None => Interval::point(s.default),
             })
             .collect(),
     };
-    let start = r.clone();
+    let mut touched_arrays = vec![false; k.arrays.len()];
+    let mut touched_scalars = vec![false; k.scalars.len()];
+    let pointers = pointer_accesses(k, &g);
+    // Per access, the range its address is required to keep to when inputs are narrowed
+    // (its target, tightened by the drift the loop adds; see below).
+    let mut tight: Vec<Option<Interval>> = vec![None; k.node_count()];
     for _ in 0..MAX_PASSES {
         let f = forward(k, &g, &r);
         let bad: Vec<(usize, Interval)> = g
             .order
             .iter()
             .filter_map(|&i| {
-                let t = target(k, i, strict)?;
+                let t = target(k, i, strict, pointers[i])?;
                 let a = f.addr[i]?;
                 (!within(a, t)).then_some((i, t))
             })
             .collect();
         if bad.is_empty() {
-            return Ok(finish(k, &start, &r));
+            return Ok(finish(k, &r, &touched_arrays, &touched_scalars));
+        }
+        let mut is_bad = vec![false; k.node_count()];
+        for &(i, _) in &bad {
+            is_bad[i] = true;
         }
         let b = Backward {
             k,
             g: &g,
             f: &f,
             r: &r,
+            bad: is_bad,
         };
         let mut acc = Narrow {
             arrays: vec![None; k.arrays.len()],
             scalars: vec![None; k.scalars.len()],
             seen: vec![false; k.node_count()],
+            soft: None,
         };
+        let mut soft_access: Option<usize> = None;
         for &(i, t) in &bad {
             let node = &k.graph[petgraph::graph::NodeIndex::new(i)];
             if !has_address(node.op, g.data[i].len()) {
@@ -943,38 +1219,62 @@ fn infer_with(k: &Kernel, strict: bool) -> Result<InputRanges, Impossible> {
                 });
             }
             let c = node.imm.unwrap_or(0) as i64;
-            let (src, d, init) = g.data[i][0];
-            let want = iv(t.lo - c, t.hi - c);
-            if d > 0 && !(want.lo..=want.hi).contains(&(init as i64)) {
-                return Err(Impossible {
-                    access: i,
-                    node: i,
-                    reason: format!("the initial value {init} of its loop-carried address"),
-                });
-            }
+            let (src, _, _) = g.data[i][0];
+            let goal = tight[i].unwrap_or(t);
+            let want = iv(goal.lo - c, goal.hi - c);
+            let before = acc.soft.is_some();
             b.demand(src, want, true, &mut acc, 0)
                 .map_err(|s| Impossible {
                     access: i,
                     node: s.node,
                     reason: s.reason,
                 })?;
+            if !before && acc.soft.is_some() {
+                soft_access = Some(i);
+            }
         }
         let mut changed = false;
-        for (cur, new) in r.arrays.iter_mut().zip(&acc.arrays) {
+        for (a, new) in acc.arrays.iter().enumerate() {
             if let Some(n) = new
-                && n != cur
+                && *n != r.arrays[a]
             {
-                *cur = *n;
+                r.arrays[a] = *n;
+                touched_arrays[a] = true;
                 changed = true;
             }
         }
-        for (cur, new) in r.scalars.iter_mut().zip(&acc.scalars) {
+        for (x, new) in acc.scalars.iter().enumerate() {
             if let Some(n) = new
-                && n != cur
+                && *n != r.scalars[x]
             {
-                *cur = *n;
+                r.scalars[x] = *n;
+                touched_scalars[x] = true;
                 changed = true;
             }
+        }
+        if !changed {
+            // Inputs inside the requirement, addresses still outside: what the loop adds
+            // to them (a pointer that walks, an offset) drifts them out. Require the
+            // inputs to keep that much further inside, and try again.
+            for &(i, t) in &bad {
+                let a = f.addr[i].unwrap_or(Interval::FULL);
+                if a.is_full() {
+                    continue;
+                }
+                let cur = tight[i].unwrap_or(t);
+                let new = iv(cur.lo + (t.lo - a.lo).max(0), cur.hi - (a.hi - t.hi).max(0));
+                if new.lo <= new.hi && new != cur {
+                    tight[i] = Some(new);
+                    changed = true;
+                }
+            }
+        }
+        if !changed && let Some(st) = acc.soft {
+            return Err(Impossible {
+                access: soft_access.unwrap_or(bad[0].0),
+                node: st.node,
+                reason: st.reason,
+            });
         }
         if !changed {
             let (i, t) = bad[0];
@@ -996,18 +1296,22 @@ fn infer_with(k: &Kernel, strict: bool) -> Result<InputRanges, Impossible> {
     })
 }
 
-fn finish(k: &Kernel, start: &Ranges, r: &Ranges) -> InputRanges {
+/// The ranges proved: a narrowed input gets its new range, every other keeps the kernel's
+/// own (never wider than the range the proof assumed for it).
+fn finish(k: &Kernel, r: &Ranges, arrays: &[bool], scalars: &[bool]) -> InputRanges {
+    let a_range = |a: usize| Some((r.arrays[a].lo as i32, r.arrays[a].hi as i32));
+    let s_range = |s: usize| Some((r.scalars[s].lo as i32, r.scalars[s].hi as i32));
     let narrowed_arrays: Vec<usize> = (0..k.arrays.len())
-        .filter(|&a| r.arrays[a] != start.arrays[a])
+        .filter(|&a| arrays[a] && a_range(a) != k.arrays[a].init_range)
         .collect();
     let narrowed_scalars: Vec<usize> = (0..k.scalars.len())
-        .filter(|&s| r.scalars[s] != start.scalars[s])
+        .filter(|&s| scalars[s] && s_range(s) != k.scalars[s].random_range)
         .collect();
     InputRanges {
         arrays: (0..k.arrays.len())
             .map(|a| {
                 if narrowed_arrays.contains(&a) {
-                    Some((r.arrays[a].lo as i32, r.arrays[a].hi as i32))
+                    a_range(a)
                 } else {
                     k.arrays[a].init_range
                 }
@@ -1016,7 +1320,7 @@ fn finish(k: &Kernel, start: &Ranges, r: &Ranges) -> InputRanges {
         scalars: (0..k.scalars.len())
             .map(|s| {
                 if narrowed_scalars.contains(&s) {
-                    Some((r.scalars[s].lo as i32, r.scalars[s].hi as i32))
+                    s_range(s)
                 } else {
                     k.scalars[s].random_range
                 }
