@@ -85,6 +85,8 @@ struct Graph {
     /// May yield "squashed" (a predicated op whose predicate fails, or a merge of such
     /// values only): an ordinary op reading it computes with 0, a merge skips it.
     squashable: Vec<bool>,
+    /// Per node, `log2` of a power of two dividing its values ([`alignment`]).
+    align: Vec<u32>,
     /// Stores, for the backward step through memory.
     stores: Vec<usize>,
 }
@@ -133,13 +135,16 @@ fn graph(k: &Kernel) -> Option<Graph> {
         .filter(|(_, n)| n.op.is_store())
         .map(|(id, _)| id.index())
         .collect();
-    Some(Graph {
+    let mut g = Graph {
         order,
         data,
         pred,
         squashable,
+        align: Vec::new(),
         stores,
-    })
+    };
+    g.align = alignment(k, &g);
+    Some(g)
 }
 
 fn iv(lo: i64, hi: i64) -> Interval {
@@ -295,13 +300,11 @@ fn free_region(k: &Kernel) -> Option<usize> {
 
 /// Arrays a memory op at `addr` may touch: every array its address interval overlaps (the
 /// interpreter accepts an access inside any array, whatever array the op names).
-fn arrays_touched(k: &Kernel, _node: usize, addr: Interval) -> Vec<usize> {
-    (0..k.arrays.len())
-        .filter(|&a| {
-            let d = &k.arrays[a];
-            addr.lo < d.end() as i64 && addr.hi >= d.base as i64
-        })
-        .collect()
+fn arrays_touched(k: &Kernel, _node: usize, addr: Interval) -> impl Iterator<Item = usize> + '_ {
+    (0..k.arrays.len()).filter(move |&a| {
+        let d = &k.arrays[a];
+        addr.lo < d.end() as i64 && addr.hi >= d.base as i64
+    })
 }
 
 fn has_address(op: Op, data: usize) -> bool {
@@ -312,7 +315,11 @@ fn has_address(op: Op, data: usize) -> bool {
     }
 }
 
-fn forward(k: &Kernel, g: &Graph, r: &Ranges) -> Forward {
+/// `targets`: per memory op the range its address must keep to. While some address may
+/// leave it, the contents are computed as if it did not (an access out of range is
+/// refused anyway, and a kernel is accepted only when none is left, so the accepted
+/// analysis never relied on this).
+fn forward(k: &Kernel, g: &Graph, r: &Ranges, targets: &[Option<Interval>]) -> Forward {
     // Iteration by iteration, as the interpreter runs (same order): per node its interval
     // and whether it is valid (`Some(true)`), squashed (`Some(false)`) or either (`None`)
     // in that iteration; array contents join everything stored so far. Longer loops than
@@ -325,8 +332,9 @@ fn forward(k: &Kernel, g: &Graph, r: &Ranges) -> Forward {
     let mut content = r.arrays.clone();
     let mut addr: Vec<Option<Interval>> = vec![None; n];
     let mut unaligned = vec![false; n];
-    let align = alignment(k, g);
+    let align = &g.align;
     let mut args: Vec<(Interval, Option<bool>)> = Vec::with_capacity(8);
+    let mut vals: Vec<Interval> = Vec::with_capacity(8);
     let trip = k.trip_count;
     let exact = trip.min(MAX_ROUNDS);
     let mut joined_mode = false;
@@ -430,16 +438,21 @@ fn forward(k: &Kernel, g: &Graph, r: &Ranges) -> Forward {
                     out.unwrap_or(Interval::FULL)
                 }
                 Op::Load { width, signed } => {
-                    let vals: Vec<Interval> = args.iter().map(plain).collect();
+                    vals.clear();
+                    vals.extend(args.iter().map(plain));
                     let with_addr = has_address(node.op, vals.len());
                     let a = access(node.imm, &vals, with_addr);
                     addr[i] = Some(addr[i].map_or(a, |x| x.join(a)));
                     let mut out: Option<Interval> = None;
-                    for arr in arrays_touched(k, i, a) {
+                    let within_target = match targets[i] {
+                        Some(t) => meet(a, t).unwrap_or(t),
+                        None => a,
+                    };
+                    for arr in arrays_touched(k, i, within_target) {
                         let d = &k.arrays[arr];
                         // An access off the element grid reads bytes of two elements.
                         let aligned = d.width == Width::Byte
-                            || address_alignment(&align, g, node.imm, i, with_addr)
+                            || address_alignment(align, g, node.imm, i, with_addr)
                                 .min(d.base.trailing_zeros().min(31))
                                 >= d.width.bytes().trailing_zeros();
                         let c = if aligned {
@@ -454,15 +467,20 @@ fn forward(k: &Kernel, g: &Graph, r: &Ranges) -> Forward {
                     out.unwrap_or_else(|| transfer(node.op, &[]))
                 }
                 Op::Store { width } => {
-                    let vals: Vec<Interval> = args.iter().map(plain).collect();
+                    vals.clear();
+                    vals.extend(args.iter().map(plain));
                     let with_addr = has_address(node.op, vals.len());
                     let a = access(node.imm, &vals, with_addr);
                     addr[i] = Some(addr[i].map_or(a, |x| x.join(a)));
                     let value = vals.last().copied().unwrap_or(Interval::FULL);
-                    for arr in arrays_touched(k, i, a) {
+                    let within_target = match targets[i] {
+                        Some(t) => meet(a, t).unwrap_or(t),
+                        None => a,
+                    };
+                    for arr in arrays_touched(k, i, within_target) {
                         let d = &k.arrays[arr];
                         let aligned = d.width == Width::Byte && width == Width::Byte
-                            || address_alignment(&align, g, node.imm, i, with_addr)
+                            || address_alignment(align, g, node.imm, i, with_addr)
                                 .min(d.base.trailing_zeros().min(31))
                                 >= d.width.bytes().max(width.bytes()).trailing_zeros();
                         let stored = stored_elements(d.width, d.signed, width, value, aligned)
@@ -476,7 +494,8 @@ fn forward(k: &Kernel, g: &Graph, r: &Ranges) -> Forward {
                     value
                 }
                 op => {
-                    let mut vals: Vec<Interval> = args.iter().map(plain).collect();
+                    vals.clear();
+                    vals.extend(args.iter().map(plain));
                     if let Some(imm) = node.imm
                         && vals.len() < op.arity().max
                     {
@@ -699,6 +718,8 @@ struct Narrow {
     /// The first requirement that could not be met in this pass (the search goes on with
     /// the others; the forward check decides, and this names the node if nothing helps).
     soft: Option<Stuck>,
+    /// Requirements that could not be met so far in this pass.
+    failures: usize,
 }
 
 struct Stuck {
@@ -742,6 +763,8 @@ struct Backward<'a> {
     /// Accesses whose address may still leave their range: which arrays such a store
     /// writes is not known yet (its own requirement narrows it first).
     bad: Vec<bool>,
+    /// Per memory op, the range its address must keep to.
+    targets: Vec<Option<Interval>>,
 }
 
 impl Backward<'_> {
@@ -755,10 +778,11 @@ impl Backward<'_> {
         acc: &mut Narrow,
         depth: u32,
     ) -> Result<(), Stuck> {
-        if let Err(s) = self.demand_inner(v, t, zero, acc, depth)
-            && acc.soft.is_none()
-        {
-            acc.soft = Some(s);
+        if let Err(s) = self.demand_inner(v, t, zero, acc, depth) {
+            acc.failures += 1;
+            if acc.soft.is_none() {
+                acc.soft = Some(s);
+            }
         }
         Ok(())
     }
@@ -864,8 +888,13 @@ impl Backward<'_> {
                 }
             }
             Op::Load { width, .. } => {
-                let a = self.f.addr[v].unwrap_or(Interval::FULL);
-                let arrays = arrays_touched(self.k, v, a);
+                // A load whose own address is still out of range will read inside its
+                // target once that is fixed: only the arrays there hold what it reads.
+                let a = match self.targets[v] {
+                    Some(t) if self.bad[v] => t,
+                    _ => self.f.addr[v].unwrap_or(Interval::FULL),
+                };
+                let arrays: Vec<usize> = arrays_touched(self.k, v, a).collect();
                 if arrays.is_empty() {
                     return cannot("it reads no array");
                 }
@@ -892,9 +921,14 @@ impl Backward<'_> {
                     acc.arrays[arr] = Some(m);
                     // Values stored into the array must keep to the same range.
                     for &st in &self.g.stores {
+                        // As the forward pass: a store still out of range counts only
+                        // inside its target.
                         let sa = self.f.addr[st].unwrap_or(Interval::FULL);
-                        if !self.bad[st]
-                            && arrays_touched(self.k, st, sa).contains(&arr)
+                        let sa = match self.targets[st] {
+                            Some(t) => meet(sa, t).unwrap_or(t),
+                            None => sa,
+                        };
+                        if arrays_touched(self.k, st, sa).any(|x| x == arr)
                             && let Some(&(src, dist, init)) = self.g.data[st].last()
                         {
                             let sw = match self.k.graph[petgraph::graph::NodeIndex::new(st)].op {
@@ -987,11 +1021,20 @@ impl Backward<'_> {
                     (false, true) => need(&y, for_y(fx), acc),
                     (true, false) => need(&x, for_x(fy), acc),
                     (true, true) => {
-                        // Both unbounded: give the second operand half of the room (as
-                        // an offset from 0), the next pass fits the first around it.
+                        // Both unbounded: give one operand half of the room as an offset
+                        // from 0 (a product, which 0 keeps small whatever its other factor,
+                        // else the second operand); the next pass fits the other around it.
                         let w = (t.hi - t.lo) / 2;
-                        let y_room = if sub { iv(-w, 0) } else { iv(0, w) };
-                        need(&y, y_room, acc)
+                        let is_mul = |o: &Operand| {
+                            matches!(*o, Operand::Node(src, _, _)
+                                if self.k.graph[petgraph::graph::NodeIndex::new(src)].op == Op::Mul)
+                        };
+                        if !sub && is_mul(&x) && !is_mul(&y) {
+                            need(&x, iv(0, w), acc)
+                        } else {
+                            let y_room = if sub { iv(-w, 0) } else { iv(0, w) };
+                            need(&y, y_room, acc)
+                        }
                     }
                     (false, false) => {
                         // Narrow the operand that is an input-dependent value first: the
@@ -999,12 +1042,26 @@ impl Backward<'_> {
                         let x_const = matches!(x, Operand::Const(_));
                         let y_const = matches!(y, Operand::Const(_));
                         let (nx, ny) = (for_x(fy), for_y(fx));
-                        if y_const || (!x_const && fx.hi - fx.lo >= fy.hi - fy.lo) {
-                            if nx.lo <= nx.hi || y_const {
-                                return need(&x, nx, acc);
+                        let x_first = y_const || (!x_const && fx.hi - fx.lo >= fy.hi - fy.lo);
+                        let tries = if x_first {
+                            [(x, nx, x_const), (y, ny, y_const)]
+                        } else {
+                            [(y, ny, y_const), (x, nx, x_const)]
+                        };
+                        // The operand that can take the whole requirement; the other one
+                        // when the first cannot be narrowed that far.
+                        for (p, np, is_const) in tries {
+                            if is_const || np.lo > np.hi {
+                                continue;
                             }
-                        } else if ny.lo <= ny.hi || x_const {
-                            return need(&y, ny, acc);
+                            let before = acc.failures;
+                            need(&p, np, acc)?;
+                            if acc.failures == before {
+                                return Ok(());
+                            }
+                        }
+                        if (x_const || nx.lo <= nx.hi) && (y_const || ny.lo <= ny.hi) {
+                            return Ok(());
                         }
                         // Neither alone fits: half of the room each.
                         let w = (t.hi - t.lo) / 2;
@@ -1133,10 +1190,25 @@ pub fn infer(k: &Kernel) -> Result<InputRanges, Impossible> {
     // from the element ranges (an importer's assumed small index ranges may be the wrong
     // guess for a value that is a pointer), keeping the kernel's ranges wherever no
     // address needs another one.
-    infer_with(k, true, false)
-        .or_else(|_| infer_with(k, false, false))
-        .or_else(|_| infer_with(k, true, true))
+    //
+    // Accesses inside the arrays they name come first (the simulator's banks hold each
+    // array apart); inside the image only, a kernel is taken as it is, or else narrowed.
+    let unchanged = |r: &InputRanges| r.narrowed_arrays.is_empty() && r.narrowed_scalars.is_empty();
+    // When none works, the reason given is the first attempt's: the kernel as declared.
+    let first = match infer_with(k, true, false) {
+        Ok(r) => return Ok(r),
+        Err(e) => e,
+    };
+    let loose = infer_with(k, false, false);
+    if let Ok(r) = &loose
+        && unchanged(r)
+    {
+        return loose;
+    }
+    infer_with(k, true, true)
+        .or(loose)
         .or_else(|_| infer_with(k, false, true))
+        .map_err(|_| first)
 }
 
 /// [`infer`] with every access held to its named array (`strict`) or to the memory image.
@@ -1169,11 +1241,15 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
     let mut touched_arrays = vec![false; k.arrays.len()];
     let mut touched_scalars = vec![false; k.scalars.len()];
     let pointers = pointer_accesses(k, &g);
+    let targets: Vec<Option<Interval>> = (0..k.node_count())
+        .map(|i| target(k, i, strict, pointers[i]))
+        .collect();
     // Per access, the range its address is required to keep to when inputs are narrowed
     // (its target, tightened by the drift the loop adds; see below).
     let mut tight: Vec<Option<Interval>> = vec![None; k.node_count()];
+    let mut tightened = vec![0u32; k.node_count()];
     for _ in 0..MAX_PASSES {
-        let f = forward(k, &g, &r);
+        let f = forward(k, &g, &r, &targets);
         let bad: Vec<(usize, Interval)> = g
             .order
             .iter()
@@ -1196,12 +1272,14 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
             f: &f,
             r: &r,
             bad: is_bad,
+            targets: targets.clone(),
         };
         let mut acc = Narrow {
             arrays: vec![None; k.arrays.len()],
             scalars: vec![None; k.scalars.len()],
             seen: vec![false; k.node_count()],
             soft: None,
+            failures: 0,
         };
         let mut soft_access: Option<usize> = None;
         for &(i, t) in &bad {
@@ -1262,7 +1340,14 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
                     continue;
                 }
                 let cur = tight[i].unwrap_or(t);
-                let new = iv(cur.lo + (t.lo - a.lo).max(0), cur.hi - (a.hi - t.hi).max(0));
+                // Each repeat doubles the step, so a drift that the narrowing cannot follow
+                // ends the search in a few passes.
+                let step = 1i64 << tightened[i].min(20);
+                tightened[i] += 1;
+                let new = iv(
+                    cur.lo + (t.lo - a.lo).max(0) * step,
+                    cur.hi - (a.hi - t.hi).max(0) * step,
+                );
                 if new.lo <= new.hi && new != cur {
                     tight[i] = Some(new);
                     changed = true;
@@ -1289,10 +1374,24 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
             });
         }
     }
+    // Out of passes: name the first access still out of range.
+    let f = forward(k, &g, &r, &targets);
+    let (i, t, a) = g
+        .order
+        .iter()
+        .find_map(|&i| {
+            let t = targets[i]?;
+            let a = f.addr[i]?;
+            (!within(a, t)).then_some((i, t, a))
+        })
+        .unwrap_or((0, Interval::FULL, Interval::FULL));
     Err(Impossible {
-        access: 0,
-        node: 0,
-        reason: format!("no fixed point after {MAX_PASSES} narrowing passes"),
+        access: i,
+        node: i,
+        reason: format!(
+            "its address still ranges over {}..={} (must lie in {}..={}) after {MAX_PASSES} narrowing passes",
+            a.lo, a.hi, t.lo, t.hi
+        ),
     })
 }
 

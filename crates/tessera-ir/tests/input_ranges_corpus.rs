@@ -45,41 +45,7 @@ fn proved_ranges_run_on_every_seed_and_impossible_ones_name_a_node() {
     }
     eprintln!("proved in range: {proved}, not proved: {impossible}");
     assert_eq!(proved + impossible, 58);
-    assert!(proved >= 36, "{proved}");
-}
-
-#[test]
-#[ignore = "diagnostic"]
-fn diag() {
-    for p in corpus() {
-        let text = std::fs::read_to_string(&p).unwrap();
-        let Ok(k) = morpher::import_str(&text, &p.display().to_string()) else {
-            continue;
-        };
-        let ok = (1..4u64).all(|s| {
-            tessera_ir::interp::run(&k, &tessera_ir::interp::random_inputs(&k, s)).is_ok()
-        });
-        match tessera_ir::input_ranges::infer(&k) {
-            Ok(_) => eprintln!("OK runs={ok} {}", k.name),
-            Err(e) => eprintln!(
-                "ERR runs={ok} {}: {e} [{}]",
-                k.name,
-                k.node(tessera_ir::NodeId::new(e.node)).label
-            ),
-        }
-    }
-}
-
-#[test]
-#[ignore = "diagnostic"]
-fn one() {
-    let name = std::env::var("IR_ONE").unwrap();
-    for p in corpus() {
-        if !p.display().to_string().contains(&name) {
-            continue;
-        }
-        let text = std::fs::read_to_string(&p).unwrap();
-        let k = morpher::import_str(&text, &p.display().to_string()).unwrap();
-        eprintln!("{:?}", tessera_ir::input_ranges::infer(&k));
-    }
+    // 51 on 2026-12-07; the 7 not proved include the 3 that do not run (adpcm_coder,
+    // taylor x 2) and 4 that run on random inputs without a proof.
+    assert!(proved >= 51, "{proved}");
 }
