@@ -1018,8 +1018,28 @@ impl Backward<'_> {
                     }
                 };
                 match (fx.is_full(), fy.is_full()) {
-                    (false, true) => need(&y, for_y(fx), acc),
-                    (true, false) => need(&x, for_x(fy), acc),
+                    // One bounded: the other takes what is left; when the bounded one is
+                    // wider than the room, it gets half of it first.
+                    (false, true) => {
+                        let ny = for_y(fx);
+                        if ny.lo <= ny.hi || matches!(x, Operand::Const(_)) {
+                            need(&y, ny, acc)
+                        } else {
+                            let x_new = iv(fx.lo, fx.lo + (t.hi - t.lo) / 2);
+                            need(&x, x_new, acc)?;
+                            need(&y, for_y(x_new), acc)
+                        }
+                    }
+                    (true, false) => {
+                        let nx = for_x(fy);
+                        if nx.lo <= nx.hi || matches!(y, Operand::Const(_)) {
+                            need(&x, nx, acc)
+                        } else {
+                            let y_new = iv(fy.lo, fy.lo + (t.hi - t.lo) / 2);
+                            need(&y, y_new, acc)?;
+                            need(&x, for_x(y_new), acc)
+                        }
+                    }
                     (true, true) => {
                         // Both unbounded: give one operand half of the room as an offset
                         // from 0 (a product, which 0 keeps small whatever its other factor,
@@ -1099,9 +1119,17 @@ impl Backward<'_> {
                             } else {
                                 (y, x, fx)
                             };
+                        // Non-negative factors keep the product in 0..=P*Q: the whole upper
+                        // room is usable even when `t` starts at 0.
                         if fq.is_full() {
-                            let b = isqrt(m);
-                            need(&q, iv(-b, b), acc)
+                            if t.hi > 0 {
+                                need(&q, iv(0, isqrt(t.hi)), acc)
+                            } else {
+                                let b = isqrt(m);
+                                need(&q, iv(-b, b), acc)
+                            }
+                        } else if fq.lo >= 0 && t.hi > 0 {
+                            need(&p, iv(0, t.hi / fq.hi.max(1)), acc)
                         } else {
                             let mq = fq.lo.abs().max(fq.hi.abs()).max(1);
                             let b = m / mq;
