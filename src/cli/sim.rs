@@ -102,6 +102,17 @@ pub fn simulate_seeds(
                 error = Some(format!("seed {seed}: {e}"));
                 break;
             }
+            Err(e @ SimError::Reference(_)) => {
+                // The interpreter cannot run these inputs: say why no input ranges help.
+                let why = match tessera_ir::input_ranges::infer(sim.kernel()) {
+                    Err(imp) => {
+                        let n = sim.kernel().node(tessera_ir::NodeId::new(imp.node));
+                        format!("\n  {imp} (node {} is `{}`)", imp.node, n.label)
+                    }
+                    Ok(_) => String::new(),
+                };
+                return Err(bad_input(format!("seed {seed}: {e}{why}")));
+            }
             Err(e) => return Err(bad_input(e)),
         }
     }
