@@ -35,6 +35,8 @@ enum Command {
     Compare(cli::compare::CompareArgs),
     /// Simulate a mapping cycle by cycle on seeded inputs and verify it against the interpreter.
     Sim(cli::sim::SimArgs),
+    /// Check a mapping file with the independent checker (exit 0 valid, 1 invalid, 2 bad input).
+    Check(cli::check::CheckArgs),
     /// Map, check and simulate a kernel in one go (map + sim).
     Run(cli::run::RunArgs),
     /// Run a short tour on bundled defaults.
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Suite(a) => cli::suite::run(a),
         Command::Compare(a) => cli::compare::run(a),
         Command::Sim(a) => cli::sim::run(a),
+        Command::Check(a) => cli::check::run(a),
         Command::Run(a) => cli::run::run(a),
         Command::Demo(a) => cli::demo::run(a),
         Command::Nn(c) => cli::nn::run(c),

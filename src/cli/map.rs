@@ -90,6 +90,7 @@ pub fn run(a: MapArgs) -> anyhow::Result<Outcome> {
     if a.ii == Some(0) {
         return Err(bad_input("--ii must be at least 1"));
     }
+    super::refuse_ii_above_depth(&arch, a.max_ii, a.ii)?;
     let file = a.kernel.display().to_string();
     // The exact mode maps without replication, so its MII must not assume it either.
     let replicate = !a.no_replicate && !a.exact;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 pub mod accel;
 pub mod arch;
+pub mod check;
 pub mod compare;
 pub mod demo;
 pub mod dram;
@@ -96,6 +97,22 @@ pub fn refuse_plain_seed(given: Option<u64>) -> anyhow::Result<()> {
         ))),
         None => Ok(()),
     }
+}
+
+/// Refuse `--max-ii`/`--ii` above the array's configuration depth (exit 2) instead of
+/// capping them: the message says which spec override raises the depth.
+pub fn refuse_ii_above_depth(
+    arch: &tessera_arch::cgra::CgraSpec,
+    max_ii: Option<u32>,
+    ii: Option<u32>,
+) -> anyhow::Result<()> {
+    let flag = match (max_ii, ii) {
+        (_, Some(i)) if i > arch.max_ii => format!("--ii {i}"),
+        (Some(m), _) => format!("--max-ii {m}"),
+        _ => String::new(),
+    };
+    tessera_map::driver::check_ii_options(arch, max_ii, ii)
+        .map_err(|e| bad_input(format!("{flag}: {e}")))
 }
 
 /// A progress bar on standard error, hidden when it is not a terminal (indicatif's

@@ -68,6 +68,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<Outcome> {
     if a.ii == Some(0) {
         return Err(bad_input("--ii must be at least 1"));
     }
+    super::refuse_ii_above_depth(&arch, a.max_ii, a.ii)?;
     let opts = MapOptions {
         seed: a.map_seed,
         max_ii: a.max_ii,

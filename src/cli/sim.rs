@@ -5,7 +5,6 @@
 use super::{Outcome, bad_input, print_json};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use tessera_map::Mapping;
 use tessera_sim::{SimError, SimReport, Simulator};
 
 #[derive(clap::Args)]
@@ -103,6 +102,17 @@ pub fn simulate_seeds(
                 error = Some(format!("seed {seed}: {e}"));
                 break;
             }
+            Err(e @ SimError::Reference(_)) => {
+                // The interpreter cannot run these inputs: say why no input ranges help.
+                let why = match tessera_ir::input_ranges::infer(sim.kernel()) {
+                    Err(imp) => {
+                        let n = sim.kernel().node(tessera_ir::NodeId::new(imp.node));
+                        format!("\n  {imp} (node {} is `{}`)", imp.node, n.label)
+                    }
+                    Ok(_) => String::new(),
+                };
+                return Err(bad_input(format!("seed {seed}: {e}{why}")));
+            }
             Err(e) => return Err(bad_input(e)),
         }
     }
@@ -159,7 +169,25 @@ pub fn print_summary(s: &SimSummary) {
 
 pub fn run(a: SimArgs) -> anyhow::Result<Outcome> {
     a.inputs.refuse_plain_seed()?;
-    let mapping = Mapping::load(&a.mapping).map_err(bad_input)?;
+    // A mapping file may come from anywhere (edited by hand, another tool): the independent
+    // checker sees it before the simulator does, and a refused mapping is never simulated.
+    let (mapping, violations) = super::check::load_and_check(&a.mapping, None)?;
+    if !violations.is_empty() {
+        if a.json {
+            print_json(&serde_json::json!({
+                "mapping": a.mapping.display().to_string(),
+                "checker": "refused",
+                "violations": violations,
+                "all_matched": false,
+            }))?;
+        } else {
+            super::check::print_violations(&a.mapping, &violations);
+            println!(
+                "Not simulated: fix the mapping, or map the kernel again with `tessera map -o`."
+            );
+        }
+        return Ok(Outcome::CheckFailed);
+    }
     let sim = Simulator::new(&mapping).map_err(bad_input)?;
     let seeds = a.inputs.list();
     let summary = simulate_seeds(&sim, &seeds, a.vcd.as_deref())?;

@@ -44,7 +44,8 @@ pub fn map_exact_search(
 ) -> Result<ExactFound, MapError> {
     let t0 = std::time::Instant::now();
     let limit = o.time_limit_s;
-    let max_ii = o.max_ii.unwrap_or(arch.max_ii).min(arch.max_ii);
+    driver::check_ii_options(arch, o.max_ii, o.ii)?;
+    let max_ii = o.max_ii.unwrap_or(arch.max_ii);
     let (first, last) = match o.ii {
         Some(ii) => (ii, ii),
         None => (mii.max(1), max_ii),

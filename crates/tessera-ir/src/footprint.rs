@@ -50,7 +50,7 @@ impl Interval {
     }
 
     /// `[lo, hi]` when it fits in `i32`, else the full range (the op would wrap).
-    fn fit(lo: i64, hi: i64) -> Self {
+    pub(crate) fn fit(lo: i64, hi: i64) -> Self {
         if lo >= i32::MIN as i64 && hi <= i32::MAX as i64 {
             Self { lo, hi }
         } else {
@@ -89,7 +89,7 @@ fn mask_above(v: i64) -> i64 {
 }
 
 /// Interval of an op's result given its operand intervals (immediate already appended).
-fn transfer(op: Op, x: &[Interval]) -> Interval {
+pub(crate) fn transfer(op: Op, x: &[Interval]) -> Interval {
     use Op::*;
     let a = |i: usize| x.get(i).copied().unwrap_or(Interval::FULL);
     let bool01 = Interval { lo: 0, hi: 1 };

@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod footprint;
 pub mod import;
+pub mod input_ranges;
 pub mod interp;
 pub mod kernel;
 pub mod lang;

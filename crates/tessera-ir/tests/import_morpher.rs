@@ -141,12 +141,6 @@ fn op_histogram_matches_the_files_and_the_published_mix() {
 /// "Kernels that do not run on random inputs"). The test checks that exactly these fail.
 const DO_NOT_RUN: &[&str] = &[
     "adpcm_coder__adpcm_coder_INNERMOST_LN1_PartPred_DFG",
-    "compare_neighb__compare_neighb_INNERMOST_LN21_PartPred_DFG",
-    "dwt__dwpt_per_INNERMOST_LN11_FullPred_DFG",
-    "dwt__dwpt_per_INNERMOST_LN11_PartPred_DFG",
-    "finalSAD__finalSAD_INNERMOST_LN11_PartPred_DFG",
-    "sample_xmls__dwpt_per_INNERMOST_LN11_DFG",
-    "sample_xmls__k_viterbi_INNERMOST_LN22_noOLOAD_PartPred_DFG",
     "taylor__Taylor_App_INNERMOST_LN21_FullPred_DFG",
     "taylor__Taylor_App_INNERMOST_LN21_PartPred_DFG",
 ];

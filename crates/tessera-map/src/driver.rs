@@ -68,6 +68,55 @@ pub fn map_kernel(
     map_kernel_judged(kernel, arch, opts, None)
 }
 
+/// Refuse II options above the array's configuration depth (`arch.max_ii`: each PE holds at
+/// most that many configurations, so no II above it can run). The driver never caps such a
+/// request silently; the message says how to raise the depth (a spec override) or what to
+/// lower. `max_ii`/`fixed_ii` are [`MapOptions::max_ii`] and [`MapOptions::fixed_ii`].
+pub fn check_ii_options(
+    arch: &CgraSpec,
+    max_ii: Option<u32>,
+    fixed_ii: Option<u32>,
+) -> Result<(), MapError> {
+    use tessera_arch::Spec;
+    let fix = |ii: u32| {
+        if CgraSpec::preset_names().contains(&arch.name.as_str()) {
+            format!(
+                "raise it with a spec override, e.g. --arch '(preset: \"{}\", set: {{\"max_ii\": {ii}}})'",
+                arch.name
+            )
+        } else {
+            format!("raise it by setting `max_ii: {ii}` in the spec")
+        }
+    };
+    if fixed_ii == Some(0) || max_ii == Some(0) {
+        return Err(MapError::BadOption(
+            "an II of 0 was asked for; the II is at least 1".to_string(),
+        ));
+    }
+    if let Some(ii) = fixed_ii
+        && ii > arch.max_ii
+    {
+        return Err(MapError::BadOption(format!(
+            "II {ii} exceeds the configuration depth of `{}` (max_ii = {}); lower the II or {}",
+            arch.name,
+            arch.max_ii,
+            fix(ii)
+        )));
+    }
+    if let Some(ii) = max_ii
+        && ii > arch.max_ii
+    {
+        return Err(MapError::BadOption(format!(
+            "highest II {ii} exceeds the configuration depth of `{}` (max_ii = {}); lower it to {} or {}",
+            arch.name,
+            arch.max_ii,
+            arch.max_ii,
+            fix(ii)
+        )));
+    }
+    Ok(())
+}
+
 /// Measures a mapping: its cycles on the inputs of seed `seed` (for example a cycle-level
 /// simulation), or `None` when it cannot tell. See [`map_kernel_judged`]; the seed is
 /// recorded in the chosen mapping's provenance (`judge_seed`) when the judge decided.
@@ -87,6 +136,7 @@ pub fn map_kernel_judged(
     opts: &MapOptions,
     judge: Option<Judge>,
 ) -> Result<MapOutcome, MapError> {
+    check_ii_options(arch, opts.max_ii, opts.fixed_ii)?;
     if !arch.compose.enabled || opts.fixed_ii.is_some() {
         return map_kernel_any(kernel, arch, opts);
     }
@@ -129,6 +179,7 @@ pub fn map_composed(
     opts: &MapOptions,
     judge: Option<Judge>,
 ) -> Result<MapOutcome, MapError> {
+    check_ii_options(arch, opts.max_ii, opts.fixed_ii)?;
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs_f64(opts.time_limit_s.max(0.0));
     let mut off = arch.clone();

@@ -21,6 +21,10 @@ pub enum MapError {
     /// The kernel itself is malformed (e.g. a cycle without a loop-carried edge).
     #[error("invalid kernel: {0}")]
     InvalidKernel(String),
+    /// An option the architecture cannot honour (e.g. a highest II above the array's
+    /// configuration depth); the message says what to change.
+    #[error("{0}")]
+    BadOption(String),
     /// The solver or a mapper stage failed in a way that is a bug or a tool limit.
     #[error("internal error: {0}")]
     Internal(String),

@@ -901,6 +901,11 @@ pub fn import_str_with(text: &str, file: &str, opts: &ImportOptions) -> Result<K
         extra_regions,
         opts,
     );
+    // Indices and pointers read from memory: narrow the random ranges of the arrays and
+    // live-ins they come from so that every address stays in its array
+    // (`crate::input_ranges`). When no such ranges exist the kernel keeps the ranges
+    // above; `input_ranges::infer` names the node that makes it impossible.
+    let _ = crate::input_ranges::apply(&mut k);
     if opts.memory_order {
         add_memory_order(&mut k);
     }
