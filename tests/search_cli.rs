@@ -336,15 +336,19 @@ fn the_external_evaluator_runs_persistent_workers_and_records_failures() {
     let log = std::fs::read_to_string(dir.join("evaluator-stderr-0.log")).unwrap();
     assert!(log.lines().count() > 1, "{log}");
     // A process that crashes, answers garbage or hangs: failed evaluations with reasons.
-    for (script, why) in [
-        ("import sys; sys.exit(3)", "exited"),
+    // Only the hanging one gets a short timeout: under load, Python's start alone can take
+    // more than half a second, which would turn the other two into timeouts.
+    for (script, why, timeout) in [
+        ("import sys; sys.exit(3)", "exited", "10.0"),
         (
             "import sys\nfor l in sys.stdin: print('not json', flush=True)",
             "malformed answer",
+            "10.0",
         ),
         (
             "import sys, time\nfor l in sys.stdin: time.sleep(30)",
             "timeout",
+            "0.5",
         ),
     ] {
         let text = std::fs::read_to_string(&cfg)
@@ -353,7 +357,7 @@ fn the_external_evaluator_runs_persistent_workers_and_records_failures() {
                 r#"command: ["python3", "examples/evaluators/toy_model.py"]"#,
                 &format!("command: [\"python3\", \"-c\", {script:?}]"),
             )
-            .replace("timeout_s: 10.0", "timeout_s: 0.5")
+            .replace("timeout_s: 10.0", &format!("timeout_s: {timeout}"))
             .replace("evaluations: 200", "evaluations: 3")
             .replace("pop_size: 20", "pop_size: 4");
         let c = config("ext-bad.ron", &text);
