@@ -219,6 +219,26 @@ fn open_json(path: &Path) -> Result<Loaded, OpenError> {
     if has("placements") && has("routes") && has("ii") {
         let mapping = Mapping::from_json(&text, &file).map_err(|e| err(path, e.to_string()))?;
         check_mapping_shape(&mapping).map_err(|e| err(path, e))?;
+        // The independent checker, as `tessera sim` and `tessera check` run it: a mapping
+        // it refuses is not shown as if it were valid.
+        if let Err(violations) = tessera_map::check::check(&mapping) {
+            let listed: Vec<String> = violations.iter().take(5).map(|v| v.to_string()).collect();
+            let more = violations.len().saturating_sub(listed.len());
+            return Err(err(
+                path,
+                format!(
+                    "{file}: the checker refuses this mapping ({} violation{}): {}{}",
+                    violations.len(),
+                    if violations.len() == 1 { "" } else { "s" },
+                    listed.join("; "),
+                    if more > 0 {
+                        format!("; and {more} more (tessera check lists them all)")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
         let title = format!(
             "{} on {} (II {})",
             mapping.kernel.name, mapping.arch.name, mapping.ii

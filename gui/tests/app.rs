@@ -286,6 +286,21 @@ fn malformed_and_unknown_files_show_errors() {
     open(&mut h, &outside);
     h.get_by_label_contains("placed on a PE outside the 16-PE array");
 
+    // A mapping edited by hand so that two ops share a PE in the same cycle: in shape, but
+    // the checker refuses it, as `tessera sim` does.
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let placements = v["placements"].as_array_mut().unwrap();
+    let placed: Vec<usize> = (0..placements.len())
+        .filter(|&i| !placements[i]["pe"].is_null())
+        .collect();
+    let first = placements[placed[0]].clone();
+    placements[placed[1]]["pe"] = first["pe"].clone();
+    placements[placed[1]]["cycle"] = first["cycle"].clone();
+    let clash = dir.join("clash.json");
+    std::fs::write(&clash, serde_json::to_string(&v).unwrap()).unwrap();
+    open(&mut h, &clash);
+    h.get_by_label_contains("the checker refuses this mapping");
+
     // A kernel with a syntax error: its line and column.
     let tk = dir.join("broken.tk");
     std::fs::write(&tk, "kernel broken {\n  this is not a kernel\n}\n").unwrap();

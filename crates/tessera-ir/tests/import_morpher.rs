@@ -139,8 +139,30 @@ fn op_histogram_matches_the_files_and_the_published_mix() {
 
 /// DFGs whose addresses leave the memory image on random inputs (see docs/file-formats.md,
 /// "Kernels that do not run on random inputs"). The test checks that exactly these fail.
+/// Morpher writes LLVM's 1-bit `true` as `CONST="-1"`: on a NOT of a comparison (and on a
+/// NOT of such a NOT) the importer makes it 1, so the result is a 0/1 flag; an XOR with -1
+/// on a full-width value keeps -1.
+#[test]
+fn one_bit_constants_of_nots_become_one() {
+    let imm_of = |file: &str, label: &str| {
+        let (_, text) = corpus()
+            .into_iter()
+            .find(|(f, _)| f.ends_with(file))
+            .unwrap_or_else(|| panic!("{file} in the corpus"));
+        let k = morpher::import_str(&text, file).unwrap();
+        let (_, n) = k
+            .nodes()
+            .find(|(_, n)| n.label == label)
+            .unwrap_or_else(|| panic!("{label} in {file}"));
+        n.imm
+    };
+    let coder = "adpcm_coder__adpcm_coder_INNERMOST_LN1_PartPred_DFG.xml";
+    assert_eq!(imm_of(coder, "XOR#58"), Some(1)); // NOT of a CLT
+    assert_eq!(imm_of(coder, "XOR#2"), Some(1)); // NOT of a CMP
+    assert_eq!(imm_of(coder, "XOR#4"), Some(1)); // NOT of XOR#2
+}
+
 const DO_NOT_RUN: &[&str] = &[
-    "adpcm_coder__adpcm_coder_INNERMOST_LN1_PartPred_DFG",
     "taylor__Taylor_App_INNERMOST_LN21_FullPred_DFG",
     "taylor__Taylor_App_INNERMOST_LN21_PartPred_DFG",
 ];

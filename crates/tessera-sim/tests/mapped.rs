@@ -131,7 +131,6 @@ fn map_and_verify(paths: &[PathBuf], arch: &CgraSpec, time_limit_s: f64) -> Tall
 /// Corpus DFGs that do not run on the interpreter on any seed tried (no input ranges keep
 /// their addresses in range; the reasons are in docs/PERFORMANCE.md).
 const NO_INPUT_RANGES: &[&str] = &[
-    "adpcm_coder__adpcm_coder_INNERMOST_LN1_PartPred_DFG",
     "taylor__Taylor_App_INNERMOST_LN21_FullPred_DFG",
     "taylor__Taylor_App_INNERMOST_LN21_PartPred_DFG",
 ];

@@ -583,6 +583,7 @@ pub fn import_str_with(text: &str, file: &str, opts: &ImportOptions) -> Result<K
             };
         }
     }
+    i1_constants(&mut nodes, &edges);
     relocate(&mut nodes, &edges, opts.relocate_bytes);
     let extra_regions = assign_unassigned_bases(&mut nodes, &edges, opts);
     let name = std::path::Path::new(file)
@@ -955,6 +956,54 @@ fn is_static_gep(nodes: &[MNode], edges: &[MEdge], i: usize) -> bool {
     matches!(n.kind, Kind::Nary(Op::Add))
         && !pointer_variable
         && load_inputs(nodes, edges, i).is_empty()
+}
+
+/// LLVM's `xor i1 %c, true` (the NOT of a comparison) reaches Morpher's XML as an XOR with
+/// `CONST="-1"`: LLVM's 1-bit `true`, sign-extended. On this IR's 32-bit values that XOR
+/// gives -1 or -2 instead of 1 or 0, and `adpcm_coder` then indexes its step table with a
+/// negative number. So 1-bit values are tracked: a comparison (`CMP`, `CLT`, `CGT`) gives
+/// 0 or 1, and so does a bitwise XOR, OR or AND whose data inputs are all 1-bit values and
+/// whose constant, if any, is 0 or -1 (a 1-bit constant). Such an op's constant -1 becomes
+/// 1, the value LLVM's `true` has as a 0/1 flag (AND is unchanged by it; OR gives 1, as
+/// `or i1 %c, true` does). Chains count: `adpcm_coder`'s XOR #4 inverts XOR #2, which
+/// inverts a comparison.
+fn i1_constants(nodes: &mut [MNode], edges: &[MEdge]) {
+    let n = nodes.len();
+    let mut one_bit: Vec<bool> = nodes
+        .iter()
+        .map(|m| matches!(m.kind, Kind::Binary(Op::Eq | Op::Lt | Op::Gt)))
+        .collect();
+    let data_inputs = |i: usize| {
+        edges
+            .iter()
+            .filter(move |e| e.dst == i && !matches!(e.port, Some(Port::P | Port::Ps)))
+            .map(|e| e.src)
+    };
+    // To a fixed point: the file's node order need not be a topological order.
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            if one_bit[i]
+                || !matches!(nodes[i].kind, Kind::Nary(Op::Xor | Op::Or | Op::And))
+                || !matches!(nodes[i].cnst, None | Some(0) | Some(-1))
+            {
+                continue;
+            }
+            let mut inputs = data_inputs(i).peekable();
+            if inputs.peek().is_some() && data_inputs(i).all(|s| one_bit[s]) {
+                one_bit[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for i in 0..n {
+        if one_bit[i] && nodes[i].cnst == Some(-1) {
+            nodes[i].cnst = Some(1);
+        }
+    }
 }
 
 /// True for a memory op whose address is its constant (no address input).
