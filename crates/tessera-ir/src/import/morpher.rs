@@ -1623,7 +1623,7 @@ fn may_conflict(a: &Access, b: &Access, same_iteration: bool) -> bool {
 /// orders every later iteration too). Edges implied by a chain of other order edges are
 /// left out. The distance-0 edges follow the evaluation order, so the interpreter's order
 /// (and therefore the kernel's semantics) does not change.
-fn add_memory_order(k: &mut Kernel) {
+pub(crate) fn add_memory_order(k: &mut Kernel) {
     let Ok(order) = k.topo_order() else {
         // A combinational cycle: `validate` reports it.
         return;

@@ -1,0 +1,377 @@
+//! DOT dialects as third-party tools write them: CGRA-ME (LLVM operand order, constants
+//! without values, phis removed), OpenCGRA / CGRA-Flow (ops in node names, unmarked back
+//! edges, float ops refused), SAT-MapIt. Imports run on the interpreter and agree with
+//! plain-Rust versions; malformed files give errors with file, line and what is wrong.
+
+use std::path::{Path, PathBuf};
+use tessera_ir::import::dot::{self, Dialect};
+use tessera_ir::interp::{random_inputs, run};
+use tessera_ir::kernel::Slot;
+use tessera_ir::{IrError, Op};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn read(p: &Path) -> (String, String) {
+    (p.display().to_string(), std::fs::read_to_string(p).unwrap())
+}
+
+fn err(text: &str) -> String {
+    dot::import_str(text, "bad.dot")
+        .expect_err("should fail")
+        .to_string()
+}
+
+/// A store whose value and address differ: CGRA-ME writes LLVM operand order, operand 0
+/// is the value and operand 1 the address.
+#[test]
+fn cgrame_store_operand_0_is_the_value_and_1_the_address() {
+    let t = "digraph G {
+        i[opcode=add]; four[opcode=const, constVal=4]; hundred[opcode=const, constVal=100];
+        v[opcode=add]; st[opcode=store];
+        i->i[operand=0]; four->i[operand=1];
+        i->v[operand=0]; hundred->v[operand=1];
+        v->st[operand=0]; i->st[operand=1];
+        trip_count=8;
+    }";
+    let r = dot::import_report(t, "store.dot").unwrap();
+    assert_eq!(r.dialect, Dialect::CgraMe);
+    let k = r.kernel;
+    // The store's Tessera slot 0 (address) is `i`, slot 1 (value) is `v`.
+    let st = k.nodes().find(|(_, n)| n.op.is_store()).unwrap().0;
+    let ops = k.operands(st);
+    let label = |s: Slot| {
+        ops.iter()
+            .find(|(_, o)| o.slot == s)
+            .map(|(n, _)| k.graph[*n].label.clone())
+    };
+    assert_eq!(label(Slot::Data(0)).as_deref(), Some("i"));
+    assert_eq!(label(Slot::Data(1)).as_deref(), Some("v"));
+    let inputs = random_inputs(&k, 3);
+    let out = run(&k, &inputs).unwrap();
+    let mut mem = inputs.arrays[0].clone();
+    let mut i = 0i32;
+    for _ in 0..8 {
+        i += 4; // the self-loop: i = i(prev, 0 at first) + 4
+        mem[(i / 4) as usize] = i + 100;
+    }
+    assert_eq!(out.arrays[0].values, mem);
+    // Reading operand 0 as the address would have written 104 at byte 104 instead.
+    assert_ne!(out.arrays[0].values[26], 104 + 100);
+}
+
+#[test]
+fn cgrame_named_operands_on_a_store_keep_their_meaning() {
+    let t = "digraph G { trip_count=2; a[opcode=const, constVal=8]; v[opcode=const, constVal=5];
+        st[opcode=store]; a->st[operand=addr]; v->st[operand=data]; }";
+    let k = dot::import_str(t, "n.dot").unwrap();
+    let out = run(&k, &random_inputs(&k, 1)).unwrap();
+    assert_eq!(out.arrays[0].values[2], 5);
+}
+
+/// CGRA-ME's own way of writing a kernel: a hand-written file in its dialect.
+#[test]
+fn cgrame_style_file_imports_and_runs_like_plain_rust() {
+    let (f, t) = read(&root().join("crates/tessera-ir/tests/data/cgrame_style_scale.dot"));
+    let r = dot::import_report(&t, &f).unwrap();
+    assert_eq!(r.dialect, Dialect::CgraMe);
+    let notes = r.notes.join("\n");
+    assert!(notes.contains("5 const node(s) without a value"), "{notes}");
+    assert!(notes.contains("2 self-loop(s)"), "{notes}");
+    let k = r.kernel;
+    assert_eq!(k.scalars.len(), 5);
+    assert!(k.nodes().any(|(_, n)| n.op == Op::Ashr));
+    let sc = |name: &str| k.scalars.iter().position(|s| s.name == name).unwrap();
+    for seed in [1u64, 2, 3] {
+        let inputs = random_inputs(&k, seed);
+        let out = run(&k, &inputs).unwrap();
+        let v = |n: &str| inputs.scalars[sc(n)];
+        let (step, size, kk, s, off) = (
+            v("const1"),
+            v("const3"),
+            v("const6"),
+            v("const8"),
+            v("const10"),
+        );
+        let mut mem = inputs.arrays[0].clone();
+        let (mut i, mut sum) = (0i32, 0i32);
+        for _ in 0..k.trip_count {
+            i = i.wrapping_add(step);
+            let a = size.wrapping_mul(i);
+            let t = mem_read(&mem, a).wrapping_mul(kk) >> (s & 31);
+            mem_write(&mut mem, a.wrapping_add(off), t);
+            sum = sum.wrapping_add(t);
+        }
+        assert_eq!(
+            out.live_outs,
+            vec![("output13".to_string(), sum)],
+            "seed {seed}"
+        );
+        assert_eq!(out.arrays[0].values, mem, "seed {seed}");
+    }
+}
+
+fn mem_read(mem: &[i32], addr: i32) -> i32 {
+    let bytes: Vec<u8> = mem.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let a = addr as usize;
+    i32::from_le_bytes([bytes[a], bytes[a + 1], bytes[a + 2], bytes[a + 3]])
+}
+
+fn mem_write(mem: &mut [i32], addr: i32, v: i32) {
+    let mut bytes: Vec<u8> = mem.iter().flat_map(|w| w.to_le_bytes()).collect();
+    bytes[addr as usize..addr as usize + 4].copy_from_slice(&v.to_le_bytes());
+    for (w, c) in mem.iter_mut().zip(bytes.chunks(4)) {
+        *w = i32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+}
+
+/// CGRA-ME's phi removal wires a sum's new value straight back to its first use: in a
+/// file as CGRA-ME writes it (node `<opcode><k>` is the k-th node), the edge that closes
+/// the cycle backwards in that order is the loop-carried one.
+#[test]
+fn cgrame_removed_phi_on_a_longer_cycle_is_loop_carried() {
+    let t = "digraph G {
+add0[opcode=add];
+add1[opcode=add];
+input2[opcode=input];
+output3[opcode=output];
+input2->add0[operand=0];
+add0->add1[operand=0];
+input2->add1[operand=1];
+add1->add0[operand=1];
+add1->output3[operand=0];
+}";
+    let r = dot::import_report(t, "sum2.dot").unwrap();
+    assert!(
+        r.notes.iter().any(|n| n.contains("add1 -> add0")),
+        "{:?}",
+        r.notes
+    );
+    let k = r.kernel;
+    let mut inputs = random_inputs(&k, 1);
+    inputs.scalars[0] = 3;
+    let out = run(&k, &inputs).unwrap();
+    // sum = (sum + x) + x per iteration, from 0.
+    assert_eq!(out.live_outs[0].1, 6 * k.trip_count as i32);
+}
+
+#[test]
+fn cgrame_malformed_files_get_located_errors() {
+    let e = err("digraph G {\na[opcode=shr];\n}");
+    assert!(e.contains("bad.dot:2:") && e.contains("shra"), "{e}");
+    let e = err(
+        "digraph G {\nc[opcode=const, constVal=1];\nx[opcode=icmp];\nc->x[operand=0];\nc->x[operand=1];\n}",
+    );
+    assert!(e.contains("bad.dot:3:") && e.contains("predicate"), "{e}");
+    // A store with only a value (operand 0): the address is missing.
+    let e = err("digraph G {\nc[opcode=const, constVal=1];\ns[opcode=store];\nc->s[operand=0];\n}");
+    assert!(e.contains("bad.dot:3:") && e.contains("the address"), "{e}");
+    // A two-node cycle without a phi or a dist cannot be an accumulator.
+    let e = err(
+        "digraph G {\na[opcode=add];\nb[opcode=add];\nc[opcode=const, constVal=1];\na->b[operand=0];\nb->a[operand=0];\nc->a[operand=1];\nc->b[operand=1];\n}",
+    );
+    assert!(
+        e.contains("bad.dot:5:") && e.contains("cycle without a loop-carried edge"),
+        "{e}"
+    );
+    // An op with a missing operand.
+    let e = err(
+        "digraph G {\nc[opcode=const, constVal=1];\ns[opcode=sub];\no[opcode=output];\nc->s[operand=0];\ns->o[operand=0];\n}",
+    );
+    assert!(e.contains("bad.dot:3:") && e.contains("expected 2"), "{e}");
+}
+
+fn bench(name: &str) -> (String, String) {
+    read(
+        &root()
+            .join("workloads/corpus/cgra/dot-cgra-bench")
+            .join(name),
+    )
+}
+
+#[test]
+fn opencgra_integer_files_import_and_run() {
+    for name in ["bf_pro.dot", "susan_pro.dot"] {
+        let (f, t) = bench(name);
+        let r = dot::import_report(&t, &f).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(r.dialect, Dialect::OpenCgra, "{name}");
+        let k = r.kernel;
+        // Every phi became a loop-carried edge; each phi's value is a live-out.
+        let phis = t.matches("phi[").count();
+        assert_eq!(k.live_outs.len(), phis, "{name}");
+        assert!(k.max_distance() == 1, "{name}");
+        for seed in [1u64, 2, 3] {
+            let r = run(&k, &random_inputs(&k, seed));
+            if name == "bf_pro.dot" {
+                r.unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
+            } else {
+                // susan: an accumulated value (a phi's back edge through two multiplies)
+                // becomes an index; random inputs send it out of the memory image. Input
+                // ranges for such kernels are issue 17 item 8, not the importer.
+                let e = r.expect_err("susan's data-dependent index leaves the image");
+                assert!(e.to_string().contains("out-of-range load"), "{e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn opencgra_float_files_get_a_located_float_error() {
+    for (name, op) in [
+        ("fir_pro.dot", "fmul"),
+        ("fft_pro.dot", "f"),
+        ("latnrm_pro.dot", "f"),
+    ] {
+        let (f, t) = bench(name);
+        let e = dot::import_str(&t, &f).expect_err(name);
+        let s = e.to_string();
+        assert!(matches!(e, IrError::UnsupportedOp { .. }), "{s}");
+        assert!(s.contains(&format!("{f}:")), "{s}");
+        assert!(s.contains("not supported yet (issue 17 item 7"), "{s}");
+        assert!(s.contains(&format!("`{op}")), "{s}");
+    }
+    // fir: the first float op is `Node6fmul`, declared on line 8.
+    let (f, t) = bench("fir_pro.dot");
+    let s = dot::import_str(&t, &f).unwrap_err().to_string();
+    assert!(
+        s.starts_with(&format!("{f}:8:")) && s.contains("Node6fmul"),
+        "{s}"
+    );
+}
+
+/// The OpenCGRA back edge rule: an edge into a phi from a node the phi reaches.
+#[test]
+fn opencgra_back_edges_are_recovered_and_stores_find_their_address() {
+    let t = "digraph \"DFG for'f' function\" {
+        Node0phi[shape=circle, label=\"Φ\"];
+        Node1getelementptr[label=\"+\"];
+        Node2load[label=\"ld\"];
+        Node3add[label=\"+\"];
+        Node4icmp[label=\"eq\"];
+        Node5br[label=\"br\"];
+        Node6store[label=\"st\"];
+        Node0phi -> Node1getelementptr
+        Node1getelementptr -> Node2load
+        Node0phi -> Node3add
+        Node3add -> Node4icmp
+        Node4icmp -> Node5br
+        Node3add -> Node5br
+        Node5br -> Node0phi
+        Node2load -> Node6store
+        Node1getelementptr -> Node6store
+    }";
+    let r = dot::import_report(t, "f.dot").unwrap();
+    let k = &r.kernel;
+    let id = |l: &str| k.nodes().find(|(_, n)| n.label == l).unwrap().0;
+    // br -> phi is loop-carried, and the phi's value is a live-out.
+    let phi_ops = k.operands(id("Node0phi"));
+    assert_eq!(phi_ops.len(), 1);
+    assert_eq!(phi_ops[0].1.distance, 1);
+    assert_eq!(k.graph[phi_ops[0].0].label, "Node5br");
+    // The store's address is the getelementptr (times 4: an element index), its value the
+    // load.
+    let st = k.operands(id("Node6store"));
+    let data: Vec<_> = st
+        .iter()
+        .filter(|(_, o)| matches!(o.slot, Slot::Data(_)))
+        .map(|(n, o)| (k.graph[*n].label.clone(), o.slot))
+        .collect();
+    assert!(
+        data.contains(&("Node6store.x4".to_string(), Slot::Data(0))),
+        "{data:?}"
+    );
+    let x4 = k.operands(id("Node6store.x4"));
+    assert_eq!(k.graph[x4[0].0].label, "Node1getelementptr");
+    assert!(
+        data.contains(&("Node2load".to_string(), Slot::Data(1))),
+        "{data:?}"
+    );
+    // The elided constant of `add` and the gep's base pointer became scalar inputs.
+    let names: Vec<&str> = k.scalars.iter().map(|s| s.name.as_str()).collect();
+    assert!(
+        names.contains(&"Node3add.in1") && names.contains(&"Node1getelementptr.base"),
+        "{names:?}"
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("without an initial value")),
+        "{:?}",
+        r.notes
+    );
+    let inputs = random_inputs(k, 5);
+    let out = run(k, &inputs).unwrap();
+    let sc = |n: &str| inputs.scalars[k.scalars.iter().position(|s| s.name == n).unwrap()];
+    let (step, base) = (sc("Node3add.in1"), sc("Node1getelementptr.base"));
+    let mut mem = inputs.arrays[0].clone();
+    let mut i = 0i32;
+    for _ in 0..k.trip_count {
+        let a = i.wrapping_add(base) * 4 + 2048;
+        let v = mem_read(&mem, a);
+        mem_write(&mut mem, a, v);
+        i = i.wrapping_add(step);
+    }
+    assert_eq!(out.arrays[0].values, mem);
+    assert_eq!(out.live_outs, vec![("Node0phi.out".to_string(), i)]);
+}
+
+#[test]
+fn unknown_dialect_is_refused_with_a_reason() {
+    let e = err("digraph {\n a [label=\"x\"];\n b;\n a -> b;\n}");
+    assert!(
+        e.contains("bad.dot:2:") && e.contains("cannot tell which DFG dialect"),
+        "{e}"
+    );
+}
+
+/// CGRA-ME's micro-benchmark DOTs (`benchmarks/microbench/*/pre-gen-graph_loop.dot`) are
+/// under CGRA-ME's licence, which forbids redistribution, so they are not in this
+/// repository. Point `TESSERA_CGRAME_MICROBENCH` at a folder of them (one `<name>.dot` per
+/// benchmark) to run this test on them; without it the test says so and checks nothing.
+#[test]
+fn cgrame_microbenchmarks_when_available() {
+    let Ok(dir) = std::env::var("TESSERA_CGRAME_MICROBENCH") else {
+        eprintln!("TESSERA_CGRAME_MICROBENCH not set: CGRA-ME micro-benchmarks not checked");
+        return;
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "dot"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .dot files in {dir}");
+    let (mut imported, mut ran) = (0, 0);
+    for p in &files {
+        let (f, t) = read(p);
+        let r = match dot::import_report(&t, &f) {
+            Ok(r) => r,
+            Err(e) => {
+                // Malformed at the source: the error names the file, the line and what
+                // is wrong.
+                let s = e.to_string();
+                assert!(matches!(e, IrError::Parse { .. }), "{s}");
+                assert!(s.starts_with(&format!("{f}:")), "{s}");
+                eprintln!("refused: {s}");
+                continue;
+            }
+        };
+        imported += 1;
+        assert_eq!(r.dialect, Dialect::CgraMe, "{f}");
+        for seed in [1u64, 2, 3] {
+            run(&r.kernel, &random_inputs(&r.kernel, seed))
+                .unwrap_or_else(|e| panic!("{f} seed {seed}: {e}"));
+        }
+        ran += 1;
+    }
+    eprintln!(
+        "CGRA-ME micro-benchmarks: {} files, {imported} import, {ran} run on 3 seeds",
+        files.len()
+    );
+    // Of the 13 in dekisa/cgra-me, only matrixmultiply is malformed (its `gep_mul` lost the
+    // index, a function argument, so the mul has one operand).
+    if files.len() == 13 {
+        assert_eq!((imported, ran), (12, 12));
+    }
+}
