@@ -599,7 +599,7 @@ impl Dialect {
             Dialect::CgraMe => "nodes carry `opcode=`",
             Dialect::OpenCgra => "no `opcode=`; every node is named `Node<N><llvm-op>`",
             Dialect::SatMapIt => {
-                "no `opcode=`; node labels are `<id> <LLVM instruction>` (SAT-MapIt), back edges `color=red`"
+                "no `opcode=`; node labels are `<id> <LLVM instruction>`, back edges `color=red`"
             }
         }
     }
