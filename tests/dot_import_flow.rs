@@ -127,3 +127,92 @@ fn dot_cgra_bench_figures() {
     }
     assert_eq!((imported, ran, mapped, verified), (2, 1, 1, 1));
 }
+
+/// Map a kernel file on hycube-4x4 and simulate-and-verify it on 3 seeds.
+fn map_and_verify(p: &std::path::Path) -> (String, bool) {
+    let arch = load_cgra("hycube-4x4", "hycube-4x4").unwrap();
+    let k = tessera_ir::load_kernel(p, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let row = suite_row(
+        &LoadedKernel {
+            file: p.display().to_string(),
+            kernel: Ok(k),
+        },
+        &arch,
+        &opts(),
+    );
+    let ok = row
+        .sim
+        .as_ref()
+        .is_some_and(|s| s.verdict == "ok" && s.seeds_matched == 3);
+    (row.status, ok)
+}
+
+/// The hand-written CGRA-ME-style and SAT-MapIt-style files of the IR tests map and verify.
+#[test]
+fn dialect_test_files_map_and_verify() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/tessera-ir/tests/data");
+    for name in ["cgrame_style_scale.dot", "satmapit_style_mac.dot"] {
+        let (status, ok) = map_and_verify(&data.join(name));
+        assert_eq!(status, "mapped", "{name}");
+        assert!(ok, "{name} does not verify");
+    }
+}
+
+/// Map and verify every file of a folder named by an environment variable (third-party
+/// DFGs that may not be redistributed: see workloads/corpus/cgra/SOURCES.md); the
+/// figures are printed and, for the known sets, checked.
+fn folder_figures(var: &str) -> Option<(usize, usize, usize, usize, usize)> {
+    let dir = std::env::var(var).ok()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "dot"))
+        .collect();
+    files.sort();
+    let (mut imported, mut ran, mut mapped, mut verified) = (0, 0, 0, 0);
+    for p in &files {
+        let Ok(k) = tessera_ir::load_kernel(p, &[]) else {
+            continue;
+        };
+        imported += 1;
+        if !(1..=3)
+            .all(|s| tessera_ir::interp::run(&k, &tessera_ir::interp::random_inputs(&k, s)).is_ok())
+        {
+            continue;
+        }
+        ran += 1;
+        let (status, ok) = map_and_verify(p);
+        mapped += usize::from(status == "mapped");
+        verified += usize::from(ok);
+    }
+    eprintln!(
+        "{dir}: {} files, {imported} import, {ran} run, {mapped} map on hycube-4x4, {verified} verify on 3 seeds",
+        files.len()
+    );
+    Some((files.len(), imported, ran, mapped, verified))
+}
+
+/// CGRA-ME's 13 micro-benchmark DOTs (`TESSERA_CGRAME_MICROBENCH`): 12 import (matrixmultiply
+/// is malformed at the source), run, map and verify.
+#[test]
+fn cgrame_microbenchmarks_map_and_verify_when_available() {
+    match folder_figures("TESSERA_CGRAME_MICROBENCH") {
+        None => eprintln!("TESSERA_CGRAME_MICROBENCH not set: not checked"),
+        Some(f) if f.0 == 13 => assert_eq!(f, (13, 12, 12, 12, 12)),
+        Some(_) => {}
+    }
+}
+
+/// SAT-MapIt's 10 benchmark DFGs (`TESSERA_SATMAPIT_DFGS`): all import, run, map and
+/// verify.
+#[test]
+fn satmapit_benchmarks_map_and_verify_when_available() {
+    match folder_figures("TESSERA_SATMAPIT_DFGS") {
+        None => eprintln!("TESSERA_SATMAPIT_DFGS not set: not checked"),
+        Some(f) if f.0 == 10 => assert_eq!(f, (10, 10, 10, 10, 10)),
+        Some(f) => {
+            assert_eq!((f.1, f.2), (f.0, f.0));
+            assert_eq!(f.4, f.3, "every mapped kernel verifies");
+        }
+    }
+}

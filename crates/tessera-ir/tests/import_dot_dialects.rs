@@ -157,6 +157,32 @@ add1->output3[operand=0];
 }
 
 #[test]
+fn unsigned_greater_and_less_equal_swap_operands() {
+    for (pred, f) in [
+        ("ugt", (|a: u32, b: u32| a > b) as fn(u32, u32) -> bool),
+        ("ule", |a, b| a <= b),
+        ("ult", |a, b| a < b),
+        ("uge", |a, b| a >= b),
+    ] {
+        let t = format!(
+            "digraph G {{ trip_count=1; a[opcode=input]; b[opcode=input]; c[opcode=icmp, predicate={pred}];
+               o[opcode=output]; a->c[operand=0]; b->c[operand=1]; c->o[operand=0]; }}"
+        );
+        let k = dot::import_str(&t, "u.dot").unwrap();
+        for (x, y) in [(1i32, 2i32), (2, 1), (3, 3), (-1, 1)] {
+            let mut inputs = random_inputs(&k, 1);
+            inputs.scalars = vec![x, y];
+            let out = run(&k, &inputs).unwrap();
+            assert_eq!(
+                out.live_outs[0].1,
+                i32::from(f(x as u32, y as u32)),
+                "{x} {pred} {y}"
+            );
+        }
+    }
+}
+
+#[test]
 fn cgrame_malformed_files_get_located_errors() {
     let e = err("digraph G {\na[opcode=shr];\n}");
     assert!(e.contains("bad.dot:2:") && e.contains("shra"), "{e}");
@@ -429,4 +455,39 @@ fn cgrame_microbenchmarks_when_available() {
     if files.len() == 13 {
         assert_eq!((imported, ran), (12, 12));
     }
+}
+
+/// SAT-MapIt's benchmark DFGs (`benchmarks/*/*_loop_graph.dot` in the history of
+/// CristianTirelli/SAT-MapIt) carry no licence, so they are not in this repository. Point
+/// `TESSERA_SATMAPIT_DFGS` at a folder of them to run this test; without it the test says
+/// so and checks nothing. `ReverseBits*` must compute the bit reversal of `%index`.
+#[test]
+fn satmapit_benchmarks_when_available() {
+    let Ok(dir) = std::env::var("TESSERA_SATMAPIT_DFGS") else {
+        eprintln!("TESSERA_SATMAPIT_DFGS not set: SAT-MapIt benchmark DFGs not checked");
+        return;
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "dot"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .dot files in {dir}");
+    for p in &files {
+        let (f, t) = read(p);
+        let r = dot::import_report(&t, &f).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.dialect, Dialect::SatMapIt, "{f}");
+        let k = &r.kernel;
+        for seed in [1u64, 2, 3] {
+            let inputs = random_inputs(k, seed);
+            let out = run(k, &inputs).unwrap_or_else(|e| panic!("{f} seed {seed}: {e}"));
+            if f.contains("ReverseBits") && k.trip_count == 32 {
+                let s = k.scalars.iter().position(|s| s.name == "%index").unwrap();
+                let rev = (inputs.scalars[s] as u32).reverse_bits() as i32;
+                assert_eq!(out.live_outs[0].1, rev, "{f} seed {seed}");
+            }
+        }
+    }
+    eprintln!("{} SAT-MapIt DFGs import and run on 3 seeds", files.len());
 }

@@ -479,7 +479,7 @@ fn dkind(
         "icmp" | "cmp" => {
             let Some(p) = get(attrs, &["predicate", "cmp"]) else {
                 return refuse(format!(
-                    "`{}` node `{node}` has no `predicate=`; CGRA-ME's generator does not record which comparison an icmp is, so write predicate=eq|ne|slt|sle|sgt|sge|ult|uge",
+                    "`{}` node `{node}` has no `predicate=`; CGRA-ME's generator does not record which comparison an icmp is, so write predicate=eq|ne|slt|sle|sgt|sge|ult|ule|ugt|uge",
                     opcode.1
                 ));
             };
@@ -492,10 +492,13 @@ fn dkind(
                 "sge" | "ge" => simple(Op::Ge),
                 "ult" | "ltu" => simple(Op::Ltu),
                 "uge" | "geu" => simple(Op::Geu),
+                // a > b (unsigned) is b < a, a <= b is b >= a: operands swapped in `build`.
+                "ugt" | "gtu" => simple(Op::Ltu),
+                "ule" | "leu" => simple(Op::Geu),
                 other => Err(IrError::parse(
                     p.2.clone(),
                     format!(
-                        "node `{node}` has predicate `{other}`; expected eq, ne, slt, sle, sgt, sge, ult or uge"
+                        "node `{node}` has predicate `{other}`; expected eq, ne, slt, sle, sgt, sge, ult, ule, ugt or uge"
                     ),
                 )),
             }
@@ -1194,9 +1197,20 @@ fn build(
                 ),
             ));
         }
+        let swapped = get(&d.attrs, &["predicate", "cmp"]).is_some_and(|a| {
+            matches!(
+                a.1.to_ascii_lowercase().as_str(),
+                "ugt" | "gtu" | "ule" | "leu"
+            )
+        });
         for (s, input) in slots {
-            // LLVM store order (value, address) -> Tessera's (address, value).
-            let slot = if store { 1 - s } else { s };
+            // LLVM store order (value, address) -> Tessera's (address, value); an unsigned
+            // > or <= is the swapped < or >=.
+            let slot = if store || (swapped && s < 2) {
+                1 - s
+            } else {
+                s
+            };
             k.add_edge(
                 ids[input.from],
                 id,

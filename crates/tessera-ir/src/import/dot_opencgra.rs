@@ -95,6 +95,8 @@ fn predicate(label: &str) -> Option<&'static str> {
         "sgt" | ">" => "sgt",
         "sge" | ">=" => "sge",
         "ult" => "ult",
+        "ule" => "ule",
+        "ugt" => "ugt",
         "uge" => "uge",
         _ => return None,
     })
@@ -315,7 +317,7 @@ pub(super) fn normalize(g: &mut Graph, notes: &mut Vec<String>) -> Result<(), Ir
                             return Err(IrError::parse(
                                 loc,
                                 format!(
-                                    "icmp `{name}` has label {:?}; expected the predicate (eq, ne, slt, sle, sgt, sge, ult, uge)",
+                                    "icmp `{name}` has label {:?}; expected the predicate (eq, ne, slt, sle, sgt, sge, ult, ule, ugt, uge)",
                                     label.unwrap_or_default()
                                 ),
                             ));

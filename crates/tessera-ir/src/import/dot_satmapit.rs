@@ -78,6 +78,8 @@ struct Inst {
     ops: Vec<Tok>,
     /// `phi`: (value, from the loop) pairs are in `ops`; blocks are not kept.
     phi: bool,
+    /// The value type of a load or store (`i8`, `i16`, `i32`, ...).
+    ty: Option<String>,
 }
 
 fn parse_inst(text: &str) -> Option<Inst> {
@@ -99,6 +101,7 @@ fn parse_inst(text: &str) -> Option<Inst> {
         pred: None,
         ops: Vec::new(),
         phi: op == "phi",
+        ty: None,
     };
     match op.as_str() {
         "phi" => {
@@ -115,8 +118,12 @@ fn parse_inst(text: &str) -> Option<Inst> {
                 inst.ops.push(operand_token(p)?);
             }
         }
-        "load" => inst.ops.push(operand_token(parts.get(1)?)?),
+        "load" => {
+            inst.ty = parts.first().map(|t| t.to_string());
+            inst.ops.push(operand_token(parts.get(1)?)?);
+        }
         "store" => {
+            inst.ty = parts.first()?.split_whitespace().next().map(str::to_string);
             inst.ops.push(operand_token(parts.first()?)?);
             inst.ops.push(operand_token(parts.get(1)?)?);
         }
@@ -196,6 +203,9 @@ pub(super) fn normalize(
         kinds.push(kind);
         texts.push(text.to_string());
     }
+    let livein_const: Vec<bool> = (0..n)
+        .map(|i| kinds[i] == Kind::LiveIn && texts[i].starts_with("LiveInConst"))
+        .collect();
     let insts: Vec<Option<Inst>> = (0..n)
         .map(|i| {
             if kinds[i] == Kind::Op {
@@ -219,6 +229,8 @@ pub(super) fn normalize(
     let mut new_edges: Vec<NewEdge> = Vec::new();
     let mut live_in_names: Vec<(usize, String)> = Vec::new();
     let mut consts_made = 0usize;
+    let mut narrow_loads: Vec<String> = Vec::new();
+    let mut narrow_ops: Vec<String> = Vec::new();
     let mut extra_consts: Vec<(usize, i64)> = Vec::new();
     let set_op = |g: &mut Graph, i: usize, k: &str, v: &str| {
         let loc = g.nodes[i].loc.clone();
@@ -303,9 +315,67 @@ pub(super) fn normalize(
                         ),
                     });
                 };
+                let op = match (op, inst.ty.as_deref()) {
+                    ("load", Some("i8")) => "loadbu",
+                    ("load", Some("i16")) => "loadhu",
+                    ("store", Some("i8")) => "storeb",
+                    ("store", Some("i16")) => "storeh",
+                    (op, _) => op,
+                };
+                if matches!(op, "loadbu" | "loadhu") {
+                    narrow_loads.push(name.clone());
+                }
+                if !op.starts_with("load")
+                    && !op.starts_with("store")
+                    && text.split([' ', ',']).any(|w| w == "i8" || w == "i16")
+                {
+                    narrow_ops.push(name.clone());
+                }
                 set_op(g, i, "opcode", op);
                 if let Some(p) = &inst.pred {
                     set_op(g, i, "predicate", p);
+                }
+                // Pass 1: names a node defines, and integers; pass 2: names no node
+                // defines (a value the pass renamed: a lowered getelementptr, a removed
+                // cast) from the edges left, then from live-ins.
+                let mut found: Vec<Option<usize>> = vec![None; inst.ops.len()];
+                for (slot, tok) in inst.ops.iter().enumerate() {
+                    found[slot] = match tok {
+                        Tok::Name(nm) => {
+                            definer(nm).and_then(|d| take(&mut unused, &|e| old[e].from == d))
+                        }
+                        Tok::Int(v) => {
+                            take(&mut unused, &|e| kinds[old[e].from] == Kind::Const(*v)).or_else(
+                                || {
+                                    // A big constant or an exit bound: SAT-MapIt gives it a
+                                    // `LiveInConst` / `LiveInConstBr` node; the text has the value.
+                                    take(&mut unused, &|e| livein_const[old[e].from]).inspect(
+                                        |&e| {
+                                            extra_consts.push((old[e].from, *v));
+                                        },
+                                    )
+                                },
+                            )
+                        }
+                    };
+                }
+                for (slot, tok) in inst.ops.iter().enumerate() {
+                    if let (None, Tok::Name(nm)) = (found[slot], tok)
+                        && definer(nm).is_none()
+                    {
+                        found[slot] = take(&mut unused, &|e| kinds[old[e].from] == Kind::Op)
+                            .or_else(|| {
+                                take(&mut unused, &|e| {
+                                    kinds[old[e].from] == Kind::LiveIn && !livein_const[old[e].from]
+                                })
+                                .or_else(|| {
+                                    take(&mut unused, &|e| kinds[old[e].from] == Kind::LiveIn)
+                                })
+                                .inspect(|&e| {
+                                    live_in_names.push((old[e].from, format!("%{nm}")));
+                                })
+                            });
+                    }
                 }
                 for (slot, tok) in inst.ops.iter().enumerate() {
                     let slot_name = if inst.phi {
@@ -313,35 +383,7 @@ pub(super) fn normalize(
                     } else {
                         slot.to_string()
                     };
-                    let found = match tok {
-                        Tok::Name(nm) => match definer(nm) {
-                            Some(d) => take(&mut unused, &|e| old[e].from == d),
-                            // A value the pass renamed (a lowered getelementptr) or a live-in.
-                            None => take(&mut unused, &|e| {
-                                kinds[old[e].from] == Kind::Op
-                                    && insts[old[e].from].as_ref().is_none_or(|x| x.def.is_none())
-                            })
-                            .or_else(|| {
-                                take(&mut unused, &|e| kinds[old[e].from] == Kind::LiveIn).inspect(
-                                    |&e| {
-                                        live_in_names.push((old[e].from, format!("%{nm}")));
-                                    },
-                                )
-                            }),
-                        },
-                        Tok::Int(v) => {
-                            take(&mut unused, &|e| kinds[old[e].from] == Kind::Const(*v)).or_else(
-                                || {
-                                    // A big constant or an exit bound: SAT-MapIt gives it a live-in
-                                    // node; the text has the value.
-                                    take(&mut unused, &|e| kinds[old[e].from] == Kind::LiveIn)
-                                        .inspect(|&e| {
-                                            extra_consts.push((old[e].from, *v));
-                                        })
-                                },
-                            )
-                        }
-                    };
+                    let found = found[slot];
                     match (found, tok) {
                         (Some(e), _) => {
                             let mut a = edge_attrs(e, slot);
@@ -433,6 +475,18 @@ pub(super) fn normalize(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         g.add_edge(from, to, &a, &loc);
+    }
+    if !narrow_loads.is_empty() {
+        notes.push(format!(
+            "i8 / i16 loads zero-extended (SAT-MapIt removes the cast that said sext or zext): {}",
+            narrow_loads.join(", ")
+        ));
+    }
+    if !narrow_ops.is_empty() {
+        notes.push(format!(
+            "i8 / i16 arithmetic computed on 32-bit values (results differ from LLVM's where they wrap): {}",
+            narrow_ops.join(", ")
+        ));
     }
     notes.push(format!(
         "operands matched to edges by the LLVM instruction text; red edges are loop-carried (distance 1); {} constant(s) taken from the text{}",
