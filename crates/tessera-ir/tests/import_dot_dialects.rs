@@ -491,3 +491,33 @@ fn satmapit_benchmarks_when_available() {
     }
     eprintln!("{} SAT-MapIt DFGs import and run on 3 seeds", files.len());
 }
+
+/// Every prefix of a file in each dialect gives a kernel or an error, never a panic.
+#[test]
+fn truncated_files_of_every_dialect_never_panic() {
+    let files = [
+        root().join("workloads/corpus/cgra/dot-cgra-bench/bf_pro.dot"),
+        root().join("workloads/corpus/cgra/dot-cgra-bench/fir_pro.dot"),
+        root().join("crates/tessera-ir/tests/data/satmapit_style_mac.dot"),
+        root().join("crates/tessera-ir/tests/data/cgrame_style_scale.dot"),
+    ];
+    for p in &files {
+        let (f, t) = read(p);
+        for cut in 0..t.len() {
+            if t.is_char_boundary(cut) {
+                let _ = dot::import_report(&t[..cut], &f);
+            }
+        }
+        // Lines dropped one at a time (an edge or a node missing).
+        let lines: Vec<&str> = t.lines().collect();
+        for skip in 0..lines.len() {
+            let text: Vec<&str> = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, l)| *l)
+                .collect();
+            let _ = dot::import_report(&text.join("\n"), &f);
+        }
+    }
+}
