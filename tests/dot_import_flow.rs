@@ -3,6 +3,8 @@
 //! importer), so the mapper's II respects it and the simulation matches the interpreter;
 //! and the figures of issue 17 for the DOT sets in the repository.
 
+mod common;
+use common::*;
 use std::path::PathBuf;
 use tessera_flow::load::{LoadedKernel, load_cgra};
 use tessera_flow::suite::{SuiteOptions, suite_row};
@@ -215,4 +217,41 @@ fn satmapit_benchmarks_map_and_verify_when_available() {
             assert_eq!(f.4, f.3, "every mapped kernel verifies");
         }
     }
+}
+
+/// On the command line: a malformed or unsupported DOT file is exit 2 with the file, line
+/// and what is wrong; an imported one says on stderr which dialect it was read as and what
+/// was assumed.
+#[test]
+fn cli_exit_2_for_malformed_dot_and_a_dialect_warning_otherwise() {
+    let bad = temp_file(
+        "dot-import",
+        "lost_operand.dot",
+        "digraph G {\nmul0[opcode=mul];\nconst1[opcode=const];\nconst1->mul0[operand=0];\n}\n",
+    );
+    let o = tessera(&["kernel", "check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("{}:2:1", bad.display())) && e.contains("expected 2"),
+        "{e}"
+    );
+    let o = tessera(&[
+        "kernel",
+        "check",
+        "workloads/corpus/cgra/dot-cgra-bench/fir_pro.dot",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("fir_pro.dot:8:2"), "{}", stderr(&o));
+    let o = tessera(&[
+        "kernel",
+        "check",
+        "workloads/corpus/cgra/dot-cgra-bench/bf_pro.dot",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("read as OpenCGRA / CGRA-Flow DOT"),
+        "{}",
+        stderr(&o)
+    );
 }

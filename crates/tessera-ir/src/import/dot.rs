@@ -1,14 +1,22 @@
-//! CGRA-ME / Pillars style DOT DFG importer.
+//! DOT DFG importer: CGRA-ME, OpenCGRA / CGRA-Flow and SAT-MapIt dialects.
 //!
-//! The dialect: a `digraph` whose nodes carry `opcode=` (CGRA-ME names: `const`, `input`,
-//! `output`, `phi`, `load`, `store`, `add`, `sub`, `mul`, `div`, `and`, `or`, `xor`, `shl`,
-//! `lshr`, `ashr`, `gep`, `icmp`, `select`, `sext`, `zext`, `trunc`, `nop`, plus every
-//! Tessera op mnemonic such as `eq`, `lt`, `min`, `sext8`) and whose edges carry `operand=`
-//! (`0`, `1`, `2`, `LHS`, `RHS`, `any2input`, `addr`, `data`, `pred`, `pred_not`). A `const`
-//! node takes its value from `constVal=` (or `value=`). Loop-carried edges are written with
-//! `dist=N` (and optionally `init=V`); a `phi` may instead close its cycle without `dist`,
-//! and its input that the phi itself reaches is then taken as the back edge (distance 1).
-//! The full description is in `docs/file-formats.md`.
+//! The Graphviz syntax is read once; the dialect is then recognised from the file
+//! ([`Dialect`], [`import_report`] says which and what was assumed): nodes with `opcode=`
+//! are CGRA-ME, nodes all named `Node<N><op>` OpenCGRA (`dot_opencgra.rs`), labels holding
+//! LLVM instructions SAT-MapIt (`dot_satmapit.rs`). The other dialects are rewritten into
+//! the CGRA-ME form, which `build` turns into a kernel.
+//!
+//! The CGRA-ME form: nodes carry `opcode=` (CGRA-ME's names: `const`, `input`, `output`,
+//! `phi`, `load`, `store`, `add`, `sub`, `mul`, `div`, `and`, `or`, `xor`, `shl`, `shra`,
+//! `shrl`, `gep`, `icmp`, `select`, `sext`, `zext`, `trunc`, `nop`, plus LLVM's `lshr`,
+//! `ashr`, ... and every Tessera op mnemonic) and edges carry `operand=`: the LLVM operand
+//! index, as CGRA-ME's generator writes it (so a store's operand 0 is the value and 1 the
+//! address), or `LHS`, `RHS`, `any2input`, `addr`, `data`, `pred`, `pred_not`, `order`. A
+//! `const` takes its value from `constVal=`; without one (CGRA-ME never writes the value)
+//! it is a scalar input. Loop-carried edges are written with `dist=N` (and optionally
+//! `init=V`), close a cycle into a `phi`, or are what CGRA-ME's phi removal leaves: a
+//! self-loop, or in a generated file an edge closing a cycle backwards in node order. The
+//! full description is in `docs/file-formats.md`.
 //!
 //! Nothing here panics on bad input: syntax errors, unknown opcodes, missing operands and
 //! dangling names are errors with file, line and column.
