@@ -326,6 +326,7 @@ fn one_array_lives_in_one_single_port_bank() {
             base,
             dir: tessera_ir::ArrayDir::InOut,
             init_range: None,
+            elem: Default::default(),
         });
     }
     for i in 0..7 {

@@ -1247,6 +1247,7 @@ fn build(
             base: 0,
             dir: ArrayDir::InOut,
             init_range: None,
+            elem: Default::default(),
         });
         let mem_ids: Vec<NodeId> = k
             .nodes()

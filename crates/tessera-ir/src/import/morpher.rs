@@ -1353,6 +1353,7 @@ fn memory_image(
             base: r.base,
             dir: ArrayDir::In,
             init_range: if r.flag { Some((1, 1)) } else { None },
+            elem: Default::default(),
         });
     }
     for (cell, target) in cell_targets {

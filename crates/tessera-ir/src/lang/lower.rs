@@ -426,6 +426,7 @@ impl<'a> Lowerer<'a> {
                                 Dir::InOut => ArrayDir::InOut,
                             },
                             init_range,
+                            elem: Default::default(),
                         },
                         dims: sizes,
                     });
