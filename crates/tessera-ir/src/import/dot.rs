@@ -23,9 +23,12 @@
 
 use crate::error::{IrError, SourceLoc};
 use crate::kernel::{
-    ArrayDecl, ArrayDir, Kernel, KernelSource, LiveOut, Node, NodeId, Operand, ScalarDecl, Slot,
+    ArrayDecl, ArrayDir, ElemType, Kernel, KernelSource, LiveOut, Node, NodeId, Operand,
+    ScalarDecl, Slot,
 };
 use crate::op::{Op, Width};
+use petgraph::Direction;
+use petgraph::visit::EdgeRef;
 use std::collections::{BTreeMap, HashMap};
 
 /// Bytes of the flat memory image `mem` a DOT kernel's loads and stores address (assumed
@@ -511,6 +514,29 @@ fn dkind(
                 )),
             }
         }
+        "fcmp" => {
+            let Some(p) = get(attrs, &["predicate", "cmp"]) else {
+                return refuse(format!(
+                    "`{}` node `{node}` has no `predicate=`; write predicate=oeq|une|olt|ole|ogt|oge",
+                    opcode.1
+                ));
+            };
+            match p.1.to_ascii_lowercase().as_str() {
+                "oeq" => simple(Op::FEq),
+                "une" => simple(Op::FNe),
+                "olt" => simple(Op::FLt),
+                "ole" => simple(Op::FLe),
+                // a > b is b < a, a >= b is b <= a: operands swapped in `build`.
+                "ogt" => simple(Op::FLt),
+                "oge" => simple(Op::FLe),
+                other => Err(IrError::parse(
+                    p.2.clone(),
+                    format!(
+                        "fcmp node `{node}` has predicate `{other}`; Tessera reads oeq, une, olt, ole, ogt and oge (the other LLVM fcmp predicates, ord/uno and the unordered ones but une, are not supported)"
+                    ),
+                )),
+            }
+        }
         _ => {
             let found = Op::ALL_SIMPLE
                 .iter()
@@ -539,7 +565,9 @@ fn dkind(
                 });
             match found {
                 Some(k) => Ok(k),
-                None if is_float_op(&op) => Err(float_error(&opcode.2, &opcode.1, node)),
+                None if is_unsupported_float_op(&op) => {
+                    Err(float_error(&opcode.2, &opcode.1, node))
+                }
                 None => Err(IrError::UnsupportedOp {
                     loc: opcode.2.clone(),
                     op: opcode.1.clone(),
@@ -550,33 +578,18 @@ fn dkind(
     }
 }
 
-/// LLVM's floating-point instructions (and the conversions to and from them).
-pub(super) fn is_float_op(op: &str) -> bool {
-    matches!(
-        op,
-        "fadd"
-            | "fsub"
-            | "fmul"
-            | "fdiv"
-            | "frem"
-            | "fneg"
-            | "fcmp"
-            | "sitofp"
-            | "uitofp"
-            | "fptosi"
-            | "fptoui"
-            | "fpext"
-            | "fptrunc"
-    )
+/// LLVM's floating-point instructions that Tessera's binary32 ops do not cover.
+pub(super) fn is_unsupported_float_op(op: &str) -> bool {
+    matches!(op, "frem" | "uitofp" | "fptoui" | "fpext" | "fptrunc")
 }
 
-/// The located error for a float op: refused, never read as an integer op.
+/// The located error for an unsupported float op: refused, never read as an integer op.
 pub(super) fn float_error(loc: &SourceLoc, op: &str, node: &str) -> IrError {
     IrError::UnsupportedOp {
         loc: loc.clone(),
         op: op.to_string(),
         hint: format!(
-            " (node `{node}`): float op `{op}` not supported yet (issue 17 item 7: Tessera's IR has no f32 type yet); it is not read as an integer op"
+            " (node `{node}`): float op `{op}` is not supported: Tessera has IEEE binary32 fadd, fsub, fmul, fdiv, fneg, fcmp (oeq, une, olt, ole, ogt, oge), fptosi and sitofp, but no frem, unsigned conversions or double precision (fpext/fptrunc)"
         ),
     }
 }
@@ -1208,7 +1221,7 @@ fn build(
         let swapped = get(&d.attrs, &["predicate", "cmp"]).is_some_and(|a| {
             matches!(
                 a.1.to_ascii_lowercase().as_str(),
-                "ugt" | "gtu" | "ule" | "leu"
+                "ugt" | "gtu" | "ule" | "leu" | "ogt" | "oge"
             )
         });
         for (s, input) in slots {
@@ -1269,9 +1282,50 @@ fn build(
         // accesses that may touch a common byte keeps the interpreter's order, within an
         // iteration and from one iteration to the next.
         super::morpher::add_memory_order(&mut k);
+        if !mem_feeds && holds_floats(&k) {
+            k.arrays[0].elem = ElemType::F32;
+        }
     }
     k.validate()?;
     Ok(k)
+}
+
+/// Whether the memory holds floats: a loaded value is a data operand of a float op (through
+/// moves), or a store writes a float op's result. Then `mem`'s inputs are drawn as finite
+/// floats. (When loaded values also form addresses, `mem` keeps its small integers, which
+/// are finite subnormals as floats.)
+fn holds_floats(k: &Kernel) -> bool {
+    let float_reader = |mut id: NodeId| -> bool {
+        // Follow moves (casts the importers read as moves) down to a consumer.
+        let mut stack = vec![id];
+        let mut seen = vec![false; k.node_count()];
+        while let Some(x) = stack.pop() {
+            id = x;
+            if std::mem::replace(&mut seen[id.index()], true) {
+                continue;
+            }
+            for e in k.graph.edges_directed(id, Direction::Outgoing) {
+                if !matches!(e.weight().slot, Slot::Data(_)) {
+                    continue;
+                }
+                let op = k.graph[e.target()].op;
+                if op.is_float() && op != Op::SIToF {
+                    return true;
+                }
+                if op == Op::Move {
+                    stack.push(e.target());
+                }
+            }
+        }
+        false
+    };
+    k.nodes().any(|(id, n)| {
+        (n.op.is_load() && float_reader(id))
+            || (n.op.is_store()
+                && k.operands(id).iter().any(|(src, o)| {
+                    matches!(o.slot, Slot::Data(_)) && k.graph[*src].op.yields_float()
+                }))
+    })
 }
 
 /// Whether loaded values, and which scalar inputs, flow into an address operand, through

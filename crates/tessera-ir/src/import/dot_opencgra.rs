@@ -6,7 +6,8 @@
 //! `eq`), edges carry no attributes, so neither operand numbers nor loop-carried edges are
 //! marked, and constants, base pointers and values from outside the loop are left out.
 //! What is recovered and what is assumed (every assumption becomes a note of the import):
-//! - a back edge is an edge into a phi from a node the phi reaches (distance 1); a phi's
+//! - a back edge is an edge into a phi from a node the phi reaches (distance 1), or the
+//!   one input of a phi fed only by a `br` (the latch) it does not reach; a phi's
 //!   other input is its initial value, and a phi without one starts at 0;
 //! - `br` carries the value of its non-`icmp` input (the loop's control flow is the trip
 //!   count); the `icmp` input becomes an ordering edge, so the exit test stays in the DFG;
@@ -17,9 +18,11 @@
 //! - every operand the file leaves out becomes a scalar input named `<node>.<what>`;
 //! - two-input ops take their operands in file order (the file does not number them);
 //! - every phi's loop-carried value is a live-out named after the phi;
-//! - float ops are refused with a located error (no f32 in the IR yet).
+//! - float ops (`fadd`, `fsub`, `fmul`, `fdiv`, `fneg`, `fcmp`, `fptosi`, `sitofp`) are
+//!   IEEE binary32 (the file has no types); `frem`, unsigned conversions and
+//!   `fpext`/`fptrunc` are refused with a located error.
 
-use super::dot::{Graph, float_error, get, is_float_op, opencgra_op};
+use super::dot::{Graph, float_error, get, is_unsupported_float_op, opencgra_op};
 use crate::error::{IrError, SourceLoc};
 
 /// Bytes below the address 0 of the file's index space: a memory op addresses byte
@@ -41,6 +44,7 @@ enum Role {
         commutative: bool,
     },
     Icmp,
+    Fcmp,
 }
 
 fn role(op: &str) -> Option<Role> {
@@ -71,6 +75,21 @@ fn role(op: &str) -> Option<Role> {
         "udiv" => bin("udiv", false),
         "srem" => bin("srem", false),
         "urem" => bin("urem", false),
+        // Float ops, read as IEEE binary32 (the dialect writes no types).
+        "fadd" => bin("fadd", true),
+        "fmul" => bin("fmul", true),
+        "fsub" => bin("fsub", false),
+        "fdiv" => bin("fdiv", false),
+        "fcmp" => Some(Role::Fcmp),
+        "fneg" | "fptosi" | "sitofp" => Some(Role::Op {
+            opcode: match op {
+                "fneg" => "fneg",
+                "fptosi" => "fptosi",
+                _ => "sitofp",
+            },
+            arity: 1,
+            commutative: true,
+        }),
         "sext" | "zext" | "trunc" | "bitcast" => Some(Role::Op {
             opcode: "mov",
             arity: 1,
@@ -102,17 +121,34 @@ fn predicate(label: &str) -> Option<&'static str> {
     })
 }
 
+/// The fcmp predicate from an OpenCGRA label (the LLVM predicate name, as for icmp).
+fn fpredicate(label: &str) -> Option<&'static str> {
+    Some(match label.trim() {
+        "oeq" => "oeq",
+        "une" => "une",
+        "olt" => "olt",
+        "ole" => "ole",
+        "ogt" => "ogt",
+        "oge" => "oge",
+        _ => return None,
+    })
+}
+
 /// Rewrite an OpenCGRA graph into the CGRA-ME form (opcodes, operand numbers, distances).
 pub(super) fn normalize(g: &mut Graph, notes: &mut Vec<String>) -> Result<(), IrError> {
     let n = g.nodes.len();
     let mut roles = Vec::with_capacity(n);
+    let mut float_ops = 0usize;
     for d in &g.nodes {
         let op = opencgra_op(&d.name)
             .expect("detected by the names")
             .to_string();
         let loc = d.loc.clone();
-        if is_float_op(&op) {
+        if is_unsupported_float_op(&op) {
             return Err(float_error(&loc, &op, &d.name));
+        }
+        if op.starts_with('f') && role(&op).is_some() {
+            float_ops += 1;
         }
         let r = role(&op).ok_or_else(|| IrError::UnsupportedOp {
             loc: loc.clone(),
@@ -146,6 +182,7 @@ pub(super) fn normalize(g: &mut Graph, notes: &mut Vec<String>) -> Result<(), Ir
     let mut filled: Vec<String> = Vec::new();
     let mut ordered: Vec<String> = Vec::new();
     let mut no_init: Vec<String> = Vec::new();
+    let mut latch_only: Vec<String> = Vec::new();
     let mut live_outs: Vec<(usize, String)> = Vec::new();
     // Addresses are i32 element indices (the file leaves element sizes out): a memory op
     // addresses byte 4 x index, through a `shl 2` node `<op>.x4`.
@@ -200,6 +237,19 @@ pub(super) fn normalize(g: &mut Graph, notes: &mut Vec<String>) -> Result<(), Ir
                     } else {
                         init += 1;
                     }
+                }
+                // A phi fed only by a `br` it does not reach (latnrm's `Node1phi`, carrying a
+                // value loaded this iteration into the next): the branch is the loop's
+                // latch, so that input is the back edge; the initial value, from outside
+                // the loop, is left out of the file.
+                if back.is_none()
+                    && ins.len() == 1
+                    && opencgra_op(&g.nodes[g.edges[ins[0]].from].name) == Some("br")
+                {
+                    set(g, ins[0], "dist", "1");
+                    back = Some(ins[0]);
+                    init = 0;
+                    latch_only.push(name.clone());
                 }
                 if init == 0 {
                     no_init.push(name.clone());
@@ -309,8 +359,23 @@ pub(super) fn normalize(g: &mut Graph, notes: &mut Vec<String>) -> Result<(), Ir
                     }
                 }
             }
-            Role::Icmp | Role::Op { .. } => {
+            Role::Icmp | Role::Fcmp | Role::Op { .. } => {
                 let (arity, commutative) = match &roles[i] {
+                    Role::Fcmp => {
+                        let label = get(&g.nodes[i].attrs, &["label"]).map(|a| a.1.clone());
+                        let Some(p) = label.as_deref().and_then(fpredicate) else {
+                            return Err(IrError::parse(
+                                loc,
+                                format!(
+                                    "fcmp `{name}` has label {:?}; expected the predicate (oeq, une, olt, ole, ogt, oge)",
+                                    label.unwrap_or_default()
+                                ),
+                            ));
+                        };
+                        set_node(g, i, "opcode", "fcmp");
+                        set_node(g, i, "predicate", p);
+                        (2, matches!(p, "oeq" | "une"))
+                    }
                     Role::Icmp => {
                         let label = get(&g.nodes[i].attrs, &["label"]).map(|a| a.1.clone());
                         let Some(p) = label.as_deref().and_then(predicate) else {
@@ -362,6 +427,13 @@ pub(super) fn normalize(g: &mut Graph, notes: &mut Vec<String>) -> Result<(), Ir
         let o = g.add_node(format!("{phi}.out"), &[("opcode", "output")], &loc);
         g.add_edge(src, o, &[("operand", "0")], &loc);
     }
+    if !latch_only.is_empty() {
+        notes.push(format!(
+            "{} phi(s) fed only by a loop `br` they do not reach: that input read as the back edge (distance 1): {}",
+            latch_only.len(),
+            latch_only.join(", ")
+        ));
+    }
     if !no_init.is_empty() {
         notes.push(format!(
             "{} phi(s) without an initial value start at 0: {}",
@@ -380,6 +452,11 @@ pub(super) fn normalize(g: &mut Graph, notes: &mut Vec<String>) -> Result<(), Ir
         notes.push(format!(
             "operands of non-commutative op(s) taken in file order (the dialect does not number operands): {}",
             ordered.join(", ")
+        ));
+    }
+    if float_ops > 0 {
+        notes.push(format!(
+            "{float_ops} float op(s) read as IEEE 754 binary32 (f32; the dialect writes no types, so a kernel computed in double would round differently)"
         ));
     }
     notes.push(

@@ -17,7 +17,7 @@
 //! named in the text but absent from the file, and ISA-level nodes (`bsfa`, `bzfa`, ...)
 //! are errors at the node.
 
-use super::dot::{DEdge, Graph, float_error, get, is_float_op};
+use super::dot::{DEdge, Graph, float_error, get, is_unsupported_float_op};
 use crate::error::IrError;
 
 /// An edge of the rewritten graph: from, to, attributes, where the file wrote it.
@@ -65,8 +65,29 @@ fn operand_token(part: &str) -> Option<Tok> {
     match last {
         "true" => Some(Tok::Int(1)),
         "false" => Some(Tok::Int(0)),
-        _ => last.parse::<i64>().ok().map(Tok::Int),
+        _ => last
+            .parse::<i64>()
+            .ok()
+            .or_else(|| float_literal(last))
+            .map(Tok::Int),
     }
+}
+
+/// An LLVM float constant as the binary32 bits a value word holds: decimal
+/// (`1.000000e+00`) or LLVM's hexadecimal form, which for `float` is the 64-bit pattern of
+/// the double of the same value (`0x3FF0000000000000`).
+fn float_literal(t: &str) -> Option<i64> {
+    let x = if let Some(h) = t.strip_prefix("0x") {
+        if h.len() != 16 {
+            return None;
+        }
+        f64::from_bits(u64::from_str_radix(h, 16).ok()?) as f32
+    } else if t.contains(['.', 'e', 'E']) || t.contains("inf") || t.contains("nan") {
+        t.parse::<f32>().ok()?
+    } else {
+        return None;
+    };
+    Some(x.to_bits() as i32 as i64)
 }
 
 /// Opcode, defined name and operands of an instruction text.
@@ -111,7 +132,7 @@ fn parse_inst(text: &str) -> Option<Inst> {
                 inst.ops.push(operand_token(v)?);
             }
         }
-        "icmp" => {
+        "icmp" | "fcmp" => {
             let mut w = body.split_whitespace();
             inst.pred = w.next().map(str::to_string);
             for p in &parts {
@@ -127,7 +148,7 @@ fn parse_inst(text: &str) -> Option<Inst> {
             inst.ops.push(operand_token(parts.first()?)?);
             inst.ops.push(operand_token(parts.get(1)?)?);
         }
-        "sext" | "zext" | "trunc" | "bitcast" => {
+        "sext" | "zext" | "trunc" | "bitcast" | "fptosi" | "sitofp" => {
             let before_to = body.split(" to ").next()?;
             inst.ops.push(operand_token(before_to)?);
         }
@@ -159,6 +180,14 @@ fn opcode(op: &str) -> Option<&'static str> {
         "xor" => "xor",
         "select" => "select",
         "icmp" => "icmp",
+        "fadd" => "fadd",
+        "fsub" => "fsub",
+        "fmul" => "fmul",
+        "fdiv" => "fdiv",
+        "fneg" => "fneg",
+        "fcmp" => "fcmp",
+        "fptosi" => "fptosi",
+        "sitofp" => "sitofp",
         "load" => "load",
         "store" => "store",
         "phi" => "phi",
@@ -283,8 +312,20 @@ pub(super) fn normalize(
             .split_whitespace()
             .next()
             .unwrap_or("");
-        if is_float_op(op_word) {
+        if is_unsupported_float_op(op_word) {
             return Err(float_error(&loc, op_word, &name));
+        }
+        if text
+            .split([' ', ',', '*'])
+            .any(|w| matches!(w, "double" | "half" | "fp128" | "x86_fp80"))
+        {
+            return Err(IrError::UnsupportedOp {
+                loc,
+                op: op_word.to_string(),
+                hint: format!(
+                    " (node `{name}`, SAT-MapIt DOT: {text:?}): only 32-bit `float` values are supported (IEEE binary32), not double or other float widths"
+                ),
+            });
         }
         match &insts[i] {
             Some(inst) => {
