@@ -278,3 +278,34 @@ fn cli_exit_2_for_malformed_dot_and_a_dialect_warning_otherwise() {
         stderr(&o)
     );
 }
+
+/// A kernel-language f32 kernel (item 7): maps on hycube-4x4-fp and verifies bit-exactly on
+/// 3 seeds; hycube-4x4, without FP units, refuses it naming the op and the missing class.
+#[test]
+fn kernel_language_f32_kernel_maps_on_the_fp_preset_and_is_refused_without_fp_units() {
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/tessera-ir/tests/data/fir_f32.tk");
+    let k = tessera_ir::load_kernel(&p, &[]).unwrap();
+    let loaded = LoadedKernel {
+        file: p.display().to_string(),
+        kernel: Ok(k),
+    };
+    let fp = load_cgra("hycube-4x4-fp", "hycube-4x4-fp").unwrap();
+    let row = suite_row(&loaded, &fp, &opts());
+    assert_eq!(row.status, "mapped", "{:?}", row.reason);
+    let sim = row.sim.unwrap();
+    assert_eq!(
+        (sim.verdict.as_str(), sim.seeds_matched),
+        ("ok", 3),
+        "{sim:?}"
+    );
+    let int = load_cgra("hycube-4x4", "hycube-4x4").unwrap();
+    let row = suite_row(&loaded, &int, &opts());
+    assert_ne!(row.status, "mapped");
+    let why = row.reason.unwrap_or_default();
+    assert!(
+        why.contains("no PE of `hycube-4x4` supports op class `fp_")
+            && why.contains("no floating-point unit"),
+        "{why}"
+    );
+}
