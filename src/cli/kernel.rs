@@ -524,8 +524,17 @@ fn run_kernel(
     for (name, v) in &scalars {
         println!("  scalar {name} = {v}");
     }
-    for (name, v) in &out.live_outs {
-        println!("  {name} = {v}");
+    for ((name, v), lo) in out.live_outs.iter().zip(&k.live_outs) {
+        // A live-out produced by a float op is shown as a float (its word in hex).
+        if k.graph[lo.node].op.yields_float() {
+            println!(
+                "  {name} = {} (f32 {:#010X})",
+                tessera_ir::ElemType::F32.show(*v),
+                *v as u32
+            );
+        } else {
+            println!("  {name} = {v}");
+        }
     }
     for a in &out.arrays {
         let shown = if full {
@@ -533,7 +542,7 @@ fn run_kernel(
         } else {
             a.values.len().min(16)
         };
-        let vals: Vec<String> = a.values[..shown].iter().map(|v| v.to_string()).collect();
+        let vals: Vec<String> = a.values[..shown].iter().map(|v| a.elem.show(*v)).collect();
         let more = if shown < a.values.len() {
             format!(", ... ({} more)", a.values.len() - shown)
         } else {

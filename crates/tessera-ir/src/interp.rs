@@ -3,7 +3,7 @@
 //! oracle that mappings and simulations are checked against.
 
 use crate::error::IrError;
-use crate::kernel::{ArrayDecl, Kernel, NodeId, Slot};
+use crate::kernel::{ArrayDecl, ElemType, Kernel, NodeId, Slot};
 use crate::op::{Op, Width};
 use petgraph::Direction;
 use petgraph::visit::EdgeRef;
@@ -31,6 +31,9 @@ pub struct Outputs {
 pub struct NamedArray {
     pub name: String,
     pub values: Vec<i32>,
+    /// How the values are shown (f32 arrays as floats); the values are the words.
+    #[serde(default, skip_serializing_if = "ElemType::is_int")]
+    pub elem: ElemType,
 }
 
 /// The first difference between two outputs, for error messages.
@@ -41,6 +44,9 @@ pub enum Divergence {
         index: usize,
         expected: i32,
         actual: i32,
+        /// The array's element type (f32 values are shown as floats with their bits).
+        #[serde(default, skip_serializing_if = "ElemType::is_int")]
+        elem: ElemType,
     },
     LiveOut {
         name: String,
@@ -58,7 +64,22 @@ impl std::fmt::Display for Divergence {
                 index,
                 expected,
                 actual,
+                elem: ElemType::Int,
             } => write!(f, "{array}[{index}]: expected {expected}, got {actual}"),
+            Divergence::Array {
+                array,
+                index,
+                expected,
+                actual,
+                elem: ElemType::F32,
+            } => write!(
+                f,
+                "{array}[{index}]: expected {} ({:#010X}), got {} ({:#010X})",
+                ElemType::F32.show(*expected),
+                *expected as u32,
+                ElemType::F32.show(*actual),
+                *actual as u32
+            ),
             Divergence::LiveOut {
                 name,
                 expected,
@@ -91,6 +112,7 @@ impl Outputs {
                         index: i,
                         expected: *x,
                         actual: *y,
+                        elem: e.elem,
                     });
                 }
             }
@@ -233,6 +255,7 @@ impl Memory {
             .iter()
             .filter(|a| a.is_output())
             .map(|a| NamedArray {
+                elem: a.elem,
                 name: a.name.clone(),
                 values: (0..a.len)
                     .map(|i| self.read(a.base + i * a.width.bytes(), a.width, a.signed))
@@ -553,6 +576,21 @@ mod tests {
             let out = run(&k, &inputs).unwrap();
             assert_eq!(out.live_outs[0].1, expected.to_bits() as i32, "seed {seed}");
         }
+    }
+
+    #[test]
+    fn f32_divergence_is_shown_as_floats_with_bits() {
+        let d = Divergence::Array {
+            array: "y".into(),
+            index: 3,
+            expected: 1.5f32.to_bits() as i32,
+            actual: 0x7FC0_0000,
+            elem: ElemType::F32,
+        };
+        assert_eq!(
+            d.to_string(),
+            "y[3]: expected 1.5 (0x3FC00000), got NaN (0x7FC00000)"
+        );
     }
 
     #[test]
