@@ -265,6 +265,22 @@ fn opencgra_float_files_import_as_binary32_and_run() {
         // The memory the float ops read holds floats: inputs are finite, in [-1, 1].
         assert_eq!(k.arrays.len(), 1);
         assert_eq!(k.arrays[0].elem, ElemType::F32, "{name}");
+        // Operands the file leaves out that only float ops read are drawn as floats in
+        // [0.5, 1), not as integers (whose bits would be subnormals or NaNs).
+        if name == "fft_pro.dot" {
+            let s = k
+                .scalars
+                .iter()
+                .find(|s| s.name == "Node5fmul.in1")
+                .unwrap();
+            assert_eq!(s.random_range, Some((0x3F00_0000, 0x3F7F_FFFF)));
+            let b = k
+                .scalars
+                .iter()
+                .find(|s| s.name == "Node2getelementptr.base")
+                .unwrap();
+            assert_eq!(b.random_range, Some((0, 15)));
+        }
         for seed in [1u64, 2, 3] {
             let inputs = random_inputs(&k, seed);
             assert!(inputs.arrays[0].iter().all(|&w| {

@@ -1286,8 +1286,47 @@ fn build(
             k.arrays[0].elem = ElemType::F32;
         }
     }
+    draw_float_scalars_as_floats(&mut k);
     k.validate()?;
     Ok(k)
+}
+
+/// Scalar inputs that only float ops read (directly or through moves) are drawn as
+/// floats: uniformly among the binary32 values in [0.5, 1) (their bit patterns form one
+/// integer range, 0x3F00_0000..=0x3F7F_FFFF), not as random integers, whose bits would be
+/// tiny subnormals or, for negative integers, NaNs. Inputs that reach an address keep
+/// their integer range.
+fn draw_float_scalars_as_floats(k: &mut Kernel) {
+    const HALF: i32 = 0x3F00_0000; // 0.5
+    const BELOW_ONE: i32 = 0x3F7F_FFFF; // the largest binary32 below 1.0
+    let mut float_only = vec![None::<bool>; k.scalars.len()];
+    for (id, n) in k.nodes() {
+        let Op::Input(s) = n.op else { continue };
+        let mut stack = vec![id];
+        let mut seen = vec![false; k.node_count()];
+        let mut verdict = float_only[s as usize];
+        while let Some(x) = stack.pop() {
+            if std::mem::replace(&mut seen[x.index()], true) {
+                continue;
+            }
+            for e in k.graph.edges_directed(x, Direction::Outgoing) {
+                let op = k.graph[e.target()].op;
+                let reads_float =
+                    matches!(e.weight().slot, Slot::Data(_)) && op.is_float() && op != Op::SIToF;
+                if op == Op::Move && matches!(e.weight().slot, Slot::Data(_)) {
+                    stack.push(e.target());
+                } else {
+                    verdict = Some(verdict.unwrap_or(true) && reads_float);
+                }
+            }
+        }
+        float_only[s as usize] = verdict;
+    }
+    for (s, f) in float_only.into_iter().enumerate() {
+        if f == Some(true) {
+            k.scalars[s].random_range = Some((HALF, BELOW_ONE));
+        }
+    }
 }
 
 /// Whether the memory holds floats: a loaded value is a data operand of a float op (through
