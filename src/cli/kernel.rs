@@ -272,14 +272,26 @@ fn show(args: &CommonArgs) -> anyhow::Result<Outcome> {
                 "  [{i}] {:<12} {:?} {}{}[{}] at bytes {}..{}{}",
                 a.name,
                 a.dir,
-                if a.signed { "i" } else { "u" },
+                if a.elem.is_float() {
+                    "f"
+                } else if a.signed {
+                    "i"
+                } else {
+                    "u"
+                },
                 a.width.bytes() * 8,
                 a.len,
                 a.base,
                 a.end(),
-                a.init_range
-                    .map(|(lo, hi)| format!(", random {lo}..={hi}"))
-                    .unwrap_or_default()
+                match (a.elem.is_float(), a.init_range) {
+                    (true, r) => {
+                        let (lo, hi) = r.unwrap_or((-1, 1));
+                        format!(", random floats in [{lo}, {hi}]")
+                    }
+                    (false, r) => r
+                        .map(|(lo, hi)| format!(", random {lo}..={hi}"))
+                        .unwrap_or_default(),
+                }
             );
         }
     }
