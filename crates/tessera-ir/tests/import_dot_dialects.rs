@@ -685,3 +685,40 @@ fn memory_order_edges_only_where_accesses_may_alias() {
     assert!(edges.contains(&("st".into(), "ld".into(), 0)), "{edges:?}");
     assert!(edges.contains(&("ld".into(), "st".into(), 1)), "{edges:?}");
 }
+
+/// OpenCGRA: an `fcmp` (predicate in the label) read as a float compare; as the exit test
+/// of a `br` it becomes an ordering edge, like an `icmp`.
+#[test]
+fn opencgra_fcmp_is_a_float_compare_and_an_exit_test_order_edge() {
+    let t = "digraph \"DFG\" {\n\tNode0phi[shape=circle, label=\"Φ\"];\n\tNode1fadd[shape=circle, label=\"+\"];\n\tNode2fcmp[shape=circle, label=\"olt\"];\n\tNode3br[shape=circle, label=\"br\"];\nedge [color=black]\n\tNode0phi -> Node1fadd\n\tNode1fadd -> Node2fcmp\n\tNode2fcmp -> Node3br\n\tNode1fadd -> Node3br\n\tNode3br -> Node0phi\n}\n";
+    let r = dot::import_report(t, "f.dot").unwrap();
+    assert_eq!(r.dialect, Dialect::OpenCgra);
+    let k = r.kernel;
+    let id = |l: &str| k.nodes().find(|(_, n)| n.label == l).unwrap().0;
+    assert_eq!(k.graph[id("Node2fcmp")].op, Op::FLt);
+    let br: Vec<(String, Slot)> = k
+        .operands(id("Node3br"))
+        .into_iter()
+        .map(|(s, o)| (k.graph[s].label.clone(), o.slot))
+        .collect();
+    assert!(
+        br.contains(&("Node2fcmp".to_string(), Slot::Order)),
+        "{br:?}"
+    );
+    assert!(
+        br.contains(&("Node1fadd".to_string(), Slot::Data(0))),
+        "{br:?}"
+    );
+    // s = s + c each iteration, in binary32, with c drawn as a float in [0.5, 1).
+    let c = k
+        .scalars
+        .iter()
+        .position(|s| s.name == "Node1fadd.in1")
+        .unwrap();
+    let inputs = random_inputs(&k, 1);
+    let cv = f32::from_bits(inputs.scalars[c] as u32);
+    assert!((0.5..1.0).contains(&cv), "{cv}");
+    let out = run(&k, &inputs).unwrap();
+    let s = (0..k.trip_count).fold(0f32, |s, _| s + cv);
+    assert_eq!(out.live_outs[0].1, s.to_bits() as i32);
+}

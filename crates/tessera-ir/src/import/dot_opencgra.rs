@@ -9,8 +9,9 @@
 //! - a back edge is an edge into a phi from a node the phi reaches (distance 1), or the
 //!   one input of a phi fed only by a `br` (the latch) it does not reach; a phi's
 //!   other input is its initial value, and a phi without one starts at 0;
-//! - `br` carries the value of its non-`icmp` input (the loop's control flow is the trip
-//!   count); the `icmp` input becomes an ordering edge, so the exit test stays in the DFG;
+//! - `br` carries the value of its non-`icmp`/`fcmp` input (the loop's control flow is the
+//!   trip count); the `icmp` (or `fcmp`) input becomes an ordering edge, so the exit test
+//!   stays in the DFG;
 //! - a `store`'s address is its input from a `getelementptr`, the other input its value;
 //! - `getelementptr` is an add of base and index, and addresses are i32 element indices
 //!   (element sizes are not in the file): a load or store addresses byte
@@ -262,7 +263,9 @@ pub(super) fn normalize(g: &mut Graph, notes: &mut Vec<String>) -> Result<(), Ir
                 set_node(g, i, "opcode", "mov");
                 let mut data = Vec::new();
                 for &e in &ins {
-                    if opencgra_op(&g.nodes[g.edges[e].from].name) == Some("icmp") {
+                    if opencgra_op(&g.nodes[g.edges[e].from].name)
+                        .is_some_and(|o| o == "icmp" || o == "fcmp")
+                    {
                         set(g, e, "operand", "order");
                     } else {
                         data.push(e);
