@@ -291,3 +291,41 @@ fn run_on_inputs_from_a_file() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad2_in.json:1:"), "{}", stderr(&o));
 }
+
+/// An f32 kernel: `kernel show` names the element type and how inputs are drawn, `kernel
+/// run` prints f32 arrays and float live-outs as floats (item 7 of issue 17).
+#[test]
+fn f32_arrays_and_values_are_shown_as_floats() {
+    let f = "crates/tessera-ir/tests/data/fir_f32.tk";
+    let o = tessera(&["kernel", "show", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("x            In f32[67]") && s.contains("random floats in [-2, 2]"),
+        "{s}"
+    );
+    assert!(s.contains("q            Out i32[64]"), "{s}");
+    let o = tessera(&["kernel", "run", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    let y = s
+        .lines()
+        .find(|l| l.trim_start().starts_with("y[64] = ["))
+        .unwrap();
+    let first: f32 = y
+        .split('[')
+        .nth(2)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(first.abs() < 8.0 && first.fract() != 0.0, "{y}");
+    let peak = s
+        .lines()
+        .find(|l| l.trim_start().starts_with("peak = "))
+        .unwrap();
+    assert!(peak.contains("(f32 0x"), "{peak}");
+    assert!(s.lines().any(|l| l.trim() == "count = 26"), "{s}");
+}

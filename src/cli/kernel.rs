@@ -272,14 +272,26 @@ fn show(args: &CommonArgs) -> anyhow::Result<Outcome> {
                 "  [{i}] {:<12} {:?} {}{}[{}] at bytes {}..{}{}",
                 a.name,
                 a.dir,
-                if a.signed { "i" } else { "u" },
+                if a.elem.is_float() {
+                    "f"
+                } else if a.signed {
+                    "i"
+                } else {
+                    "u"
+                },
                 a.width.bytes() * 8,
                 a.len,
                 a.base,
                 a.end(),
-                a.init_range
-                    .map(|(lo, hi)| format!(", random {lo}..={hi}"))
-                    .unwrap_or_default()
+                match (a.elem.is_float(), a.init_range) {
+                    (true, r) => {
+                        let (lo, hi) = r.unwrap_or((-1, 1));
+                        format!(", random floats in [{lo}, {hi}]")
+                    }
+                    (false, r) => r
+                        .map(|(lo, hi)| format!(", random {lo}..={hi}"))
+                        .unwrap_or_default(),
+                }
             );
         }
     }
@@ -524,8 +536,17 @@ fn run_kernel(
     for (name, v) in &scalars {
         println!("  scalar {name} = {v}");
     }
-    for (name, v) in &out.live_outs {
-        println!("  {name} = {v}");
+    for ((name, v), lo) in out.live_outs.iter().zip(&k.live_outs) {
+        // A live-out produced by a float op is shown as a float (its word in hex).
+        if k.graph[lo.node].op.yields_float() {
+            println!(
+                "  {name} = {} (f32 {:#010X})",
+                tessera_ir::ElemType::F32.show(*v),
+                *v as u32
+            );
+        } else {
+            println!("  {name} = {v}");
+        }
     }
     for a in &out.arrays {
         let shown = if full {
@@ -533,7 +554,7 @@ fn run_kernel(
         } else {
             a.values.len().min(16)
         };
-        let vals: Vec<String> = a.values[..shown].iter().map(|v| v.to_string()).collect();
+        let vals: Vec<String> = a.values[..shown].iter().map(|v| a.elem.show(*v)).collect();
         let more = if shown < a.values.len() {
             format!(", ... ({} more)", a.values.len() - shown)
         } else {

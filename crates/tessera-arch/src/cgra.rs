@@ -188,6 +188,10 @@ pub const PRESETS: &[(&str, &str)] = &[
         "compose-hycube-4x4",
         include_str!("../../../arch-specs/cgra/compose-hycube-4x4.ron"),
     ),
+    (
+        "hycube-4x4-fp",
+        include_str!("../../../arch-specs/cgra/hycube-4x4-fp.ron"),
+    ),
 ];
 
 impl Spec for CgraSpec {

@@ -218,6 +218,9 @@ pub(crate) fn transfer(op: Op, x: &[Interval]) -> Interval {
         },
         // A store's result is the value it writes.
         Store { .. } => x.last().copied().unwrap_or(Interval::FULL),
+        // Float compares give 0 or 1; other float results are bit patterns.
+        FEq | FNe | FLt | FLe => Interval { lo: 0, hi: 1 },
+        FAdd | FSub | FMul | FDiv | FNeg | FAbs | FMin | FMax | FToSI | SIToF => Interval::FULL,
         Not | Div | Rem | DivU | RemU | Const | Input(_) => Interval::FULL,
     }
 }
@@ -503,6 +506,7 @@ mod tests {
             base,
             dir,
             init_range: None,
+            elem: Default::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! oracle that mappings and simulations are checked against.
 
 use crate::error::IrError;
-use crate::kernel::{ArrayDecl, Kernel, NodeId, Slot};
+use crate::kernel::{ArrayDecl, ElemType, Kernel, NodeId, Slot};
 use crate::op::{Op, Width};
 use petgraph::Direction;
 use petgraph::visit::EdgeRef;
@@ -31,6 +31,9 @@ pub struct Outputs {
 pub struct NamedArray {
     pub name: String,
     pub values: Vec<i32>,
+    /// How the values are shown (f32 arrays as floats); the values are the words.
+    #[serde(default, skip_serializing_if = "ElemType::is_int")]
+    pub elem: ElemType,
 }
 
 /// The first difference between two outputs, for error messages.
@@ -41,6 +44,9 @@ pub enum Divergence {
         index: usize,
         expected: i32,
         actual: i32,
+        /// The array's element type (f32 values are shown as floats with their bits).
+        #[serde(default, skip_serializing_if = "ElemType::is_int")]
+        elem: ElemType,
     },
     LiveOut {
         name: String,
@@ -58,7 +64,22 @@ impl std::fmt::Display for Divergence {
                 index,
                 expected,
                 actual,
+                elem: ElemType::Int,
             } => write!(f, "{array}[{index}]: expected {expected}, got {actual}"),
+            Divergence::Array {
+                array,
+                index,
+                expected,
+                actual,
+                elem: ElemType::F32,
+            } => write!(
+                f,
+                "{array}[{index}]: expected {} ({:#010X}), got {} ({:#010X})",
+                ElemType::F32.show(*expected),
+                *expected as u32,
+                ElemType::F32.show(*actual),
+                *actual as u32
+            ),
             Divergence::LiveOut {
                 name,
                 expected,
@@ -91,6 +112,7 @@ impl Outputs {
                         index: i,
                         expected: *x,
                         actual: *y,
+                        elem: e.elem,
                     });
                 }
             }
@@ -131,6 +153,9 @@ pub fn random_inputs(kernel: &Kernel, seed: u64) -> Inputs {
         .arrays
         .iter()
         .map(|a| {
+            if a.elem.is_float() {
+                return random_f32_elements(a, &mut rng);
+            }
             let (lo, hi) = a.init_range.unwrap_or_else(|| element_range(a));
             (0..a.len).map(|_| rng.random_range(lo..=hi)).collect()
         })
@@ -153,6 +178,25 @@ pub fn default_inputs(kernel: &Kernel) -> Inputs {
             .collect(),
         seed: None,
     }
+}
+
+/// Steps per unit of the grid f32 inputs are drawn on: multiples of 2^-16.
+const F32_INPUT_STEPS: i64 = 1 << 16;
+
+/// An f32 array's seeded contents: finite floats drawn uniformly from the multiples of
+/// 2^-16 in the real interval `init_range` (default `[-1, 1]`), as binary32 words (a value
+/// beyond 2^8 in magnitude is rounded to nearest even). Drawn on a grid of integers so the
+/// same seed gives the same bits on every host and `rand` version.
+fn random_f32_elements(a: &ArrayDecl, rng: &mut rand_chacha::ChaCha8Rng) -> Vec<i32> {
+    use rand::RngExt;
+    let (lo, hi) = a.init_range.unwrap_or((-1, 1));
+    let (lo, hi) = (lo as i64 * F32_INPUT_STEPS, hi as i64 * F32_INPUT_STEPS);
+    (0..a.len)
+        .map(|_| {
+            let k = rng.random_range(lo..=hi);
+            ((k as f64 / F32_INPUT_STEPS as f64) as f32).to_bits() as i32
+        })
+        .collect()
 }
 
 fn element_range(a: &ArrayDecl) -> (i32, i32) {
@@ -211,6 +255,7 @@ impl Memory {
             .iter()
             .filter(|a| a.is_output())
             .map(|a| NamedArray {
+                elem: a.elem,
                 name: a.name.clone(),
                 values: (0..a.len)
                     .map(|i| self.read(a.base + i * a.width.bytes(), a.width, a.signed))
@@ -458,6 +503,7 @@ mod tests {
             base: 0,
             dir: ArrayDir::In,
             init_range: Some((-100, 100)),
+            elem: Default::default(),
         });
         k.scalars.push(ScalarDecl {
             name: "a".into(),
@@ -490,6 +536,61 @@ mod tests {
             init: 0,
         });
         k
+    }
+
+    /// The same shape in f32: s = sum(x[i] * x[i]) with FMul and a carried FAdd.
+    fn f32_sum_of_squares(n: u32) -> Kernel {
+        let mut k = scaled_sum(n);
+        k.name = "f32_sum_of_squares".into();
+        k.arrays[0].elem = crate::kernel::ElemType::F32;
+        k.arrays[0].init_range = None;
+        let ids: Vec<NodeId> = k.graph.node_indices().collect();
+        // Nodes of scaled_sum: i, off, ld, a, m, s.
+        let (ld, m, s) = (ids[2], ids[4], ids[5]);
+        k.graph[m].op = Op::FMul;
+        k.graph[s].op = Op::FAdd;
+        let e = k.graph.find_edge(ids[3], m).unwrap();
+        k.graph.remove_edge(e);
+        k.add_edge(ld, m, Operand::data(1));
+        k.scalars.clear();
+        // Removing node 3 moves the last node (s) into its index.
+        k.graph.remove_node(ids[3]);
+        k.live_outs[0].node = ids[3];
+        k
+    }
+
+    #[test]
+    fn f32_inputs_are_finite_and_the_sum_matches_plain_rust() {
+        let k = f32_sum_of_squares(50);
+        k.validate().unwrap();
+        for seed in [1, 2, 3] {
+            let inputs = random_inputs(&k, seed);
+            let xs: Vec<f32> = inputs.arrays[0]
+                .iter()
+                .map(|&w| f32::from_bits(w as u32))
+                .collect();
+            assert!(xs.iter().all(|x| x.is_finite() && (-1.0..=1.0).contains(x)));
+            // Not all equal, not all integers: really drawn from the interval.
+            assert!(xs.iter().any(|x| x.fract() != 0.0));
+            let expected = xs.iter().fold(0.0f32, |s, x| s + x * x);
+            let out = run(&k, &inputs).unwrap();
+            assert_eq!(out.live_outs[0].1, expected.to_bits() as i32, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn f32_divergence_is_shown_as_floats_with_bits() {
+        let d = Divergence::Array {
+            array: "y".into(),
+            index: 3,
+            expected: 1.5f32.to_bits() as i32,
+            actual: 0x7FC0_0000,
+            elem: ElemType::F32,
+        };
+        assert_eq!(
+            d.to_string(),
+            "y[3]: expected 1.5 (0x3FC00000), got NaN (0x7FC00000)"
+        );
     }
 
     #[test]
@@ -554,6 +655,7 @@ mod tests {
                 base,
                 dir,
                 init_range: Some((-5, 5)),
+                elem: Default::default(),
             });
         }
         let i = k.add_node(Node::new(Op::Add).with_imm(1));

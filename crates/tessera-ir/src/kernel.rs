@@ -124,7 +124,42 @@ pub struct ArrayDecl {
     pub base: u32,
     pub dir: ArrayDir,
     /// Inclusive range for seeded random initial contents (default: the element type's range).
+    /// For an `f32` array the range is of real values (default `[-1, 1]`; see
+    /// [`crate::interp::random_inputs`]).
     pub init_range: Option<(i32, i32)>,
+    /// How the elements' 32-bit words are read: integers (the default, and what every
+    /// kernel file written before floats means) or IEEE 754 binary32. Decides how inputs
+    /// are drawn and how values are shown; ops decide how values are computed.
+    #[serde(default, skip_serializing_if = "ElemType::is_int")]
+    pub elem: ElemType,
+}
+
+/// Element type of an array: what its words hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElemType {
+    /// Integers of the array's width and signedness.
+    #[default]
+    Int,
+    /// IEEE 754 binary32 (arrays of width `Word` only).
+    F32,
+}
+
+impl ElemType {
+    pub fn is_int(&self) -> bool {
+        *self == ElemType::Int
+    }
+    pub fn is_float(&self) -> bool {
+        *self == ElemType::F32
+    }
+    /// A value word as written for a user: a float for `F32` (Rust's shortest round-trip
+    /// form, `NaN`, `inf`), else the integer.
+    pub fn show(self, word: i32) -> String {
+        match self {
+            ElemType::Int => word.to_string(),
+            ElemType::F32 => format!("{:?}", f32::from_bits(word as u32)),
+        }
+    }
 }
 
 impl ArrayDecl {
@@ -411,6 +446,15 @@ impl Kernel {
                     "live-out `{}` names missing node {}",
                     lo.name,
                     lo.node.index()
+                ));
+            }
+        }
+        for a in &self.arrays {
+            if a.elem.is_float() && a.width != Width::Word {
+                problems.push(format!(
+                    "array `{}` is f32 but {} bytes wide (f32 arrays are 4-byte words)",
+                    a.name,
+                    a.width.bytes()
                 ));
             }
         }

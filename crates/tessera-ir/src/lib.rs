@@ -20,7 +20,8 @@ pub mod op;
 pub use error::{IrError, SourceLoc};
 pub use interp::{Inputs, Outputs};
 pub use kernel::{
-    ArrayDecl, ArrayDir, Kernel, KernelSource, LiveOut, Node, NodeId, Operand, ScalarDecl, Slot,
+    ArrayDecl, ArrayDir, ElemType, Kernel, KernelSource, LiveOut, Node, NodeId, Operand,
+    ScalarDecl, Slot,
 };
 pub use load::load_kernel;
 pub use op::{Op, OpClass, Width};

@@ -1,6 +1,10 @@
 //! Ops and their exact semantics.
 //!
-//! Every value is a 32-bit two's-complement integer (`i32`). Arithmetic wraps. Predicates
+//! Every value is a 32-bit word (`i32`). Integer ops read it as two's complement and wrap.
+//! Float ops (`F*`) read and write the same 32 bits as an IEEE 754 binary32 number
+//! (`f32::from_bits` / `to_bits`), round to nearest, ties to even, with subnormals kept
+//! (no flush to zero); every NaN they produce is the one canonical quiet NaN
+//! [`CANONICAL_NAN`] (`0x7FC0_0000`), so results are the same bits on every host. Predicates
 //! and comparison results are `0` (false) or `1` (true); any non-zero value counts as true
 //! where a predicate is read. The semantics here are the single source of truth: the
 //! reference interpreter, the CGRA simulator and the importers all call [`Op::eval`].
@@ -23,6 +27,12 @@
 //! | `Sext8`, `Sext16` | a | sign-extend the low 8 / 16 bits |
 //! | `Zext8`, `Zext16` | a | zero-extend the low 8 / 16 bits |
 //! | `Move` | a | a (a route-through or copy) |
+//! | `FAdd`, `FSub`, `FMul`, `FDiv` | a, b | binary32 a+b, a−b, a·b, a/b, round to nearest even; a NaN result is [`CANONICAL_NAN`] (x/0 is ±inf, 0/0 is NaN) |
+//! | `FNeg`, `FAbs` | a | flip / clear the sign bit (bit operations: −0.0 and NaN payloads pass through, as IEEE 754 `negate`/`abs`) |
+//! | `FMin`, `FMax` | a, b | IEEE 754-2008 `minNum`/`maxNum`: a NaN operand yields the other operand, two NaNs yield [`CANONICAL_NAN`]; −0.0 is below +0.0 |
+//! | `FEq`, `FNe`, `FLt`, `FLe` | a, b | LLVM `fcmp oeq`, `une`, `olt`, `ole`: 1 or 0; with a NaN operand `FEq`, `FLt`, `FLe` give 0 and `FNe` gives 1; −0.0 equals +0.0 |
+//! | `FToSI` | a | `fptosi`: truncate toward zero to i32; saturating: above `i32::MAX` gives `i32::MAX`, below `i32::MIN` gives `i32::MIN`, NaN gives 0 (Rust `as`, RISC-V `fcvt.w.s` except NaN) |
+//! | `SIToF` | a | `sitofp`: the signed integer a to binary32, round to nearest even |
 //! | `Load { width, signed }` | addr | memory at byte address addr + imm, little-endian, sign- or zero-extended |
 //! | `Store { width }` | addr, value | writes the low `width` bytes of value at addr + imm; result is value |
 //! | `Merge` | a, b | a if a's predicate held, else b (see below) |
@@ -41,6 +51,26 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// The one NaN bit pattern float ops produce: the positive quiet NaN with a zero payload
+/// (RISC-V's canonical NaN).
+pub const CANONICAL_NAN: i32 = 0x7FC0_0000;
+
+/// A float result as a value word: its bits, with any NaN replaced by [`CANONICAL_NAN`].
+#[inline]
+pub fn f32_word(x: f32) -> i32 {
+    if x.is_nan() {
+        CANONICAL_NAN
+    } else {
+        x.to_bits() as i32
+    }
+}
+
+/// A value word read as binary32.
+#[inline]
+pub fn word_f32(w: i32) -> f32 {
+    f32::from_bits(w as u32)
+}
 
 /// Memory access width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -116,6 +146,23 @@ pub enum Op {
         width: Width,
     },
     Merge,
+    /// binary32 add (see module docs for all float ops).
+    FAdd,
+    FSub,
+    FMul,
+    FDiv,
+    FNeg,
+    FAbs,
+    FMin,
+    FMax,
+    FEq,
+    FNe,
+    FLt,
+    FLe,
+    /// Float to signed integer, truncating, saturating (`fptosi`).
+    FToSI,
+    /// Signed integer to float, round to nearest even (`sitofp`).
+    SIToF,
 }
 
 /// Resource class of an op: what kind of functional unit executes it. Architecture specs
@@ -144,10 +191,17 @@ pub enum OpClass {
     Load,
     /// Stores.
     Store,
+    /// Floating-point adder: binary32 add, subtract, negate, abs, min/max, compares and
+    /// int <-> float conversions.
+    FpAdd,
+    /// Floating-point multiplier.
+    FpMul,
+    /// Floating-point divider.
+    FpDiv,
 }
 
 impl OpClass {
-    pub const ALL: [OpClass; 10] = [
+    pub const ALL: [OpClass; 13] = [
         OpClass::Const,
         OpClass::Input,
         OpClass::Arith,
@@ -158,6 +212,9 @@ impl OpClass {
         OpClass::Select,
         OpClass::Load,
         OpClass::Store,
+        OpClass::FpAdd,
+        OpClass::FpMul,
+        OpClass::FpDiv,
     ];
 
     /// True for classes that access memory.
@@ -177,7 +234,15 @@ impl OpClass {
             OpClass::Select => "select",
             OpClass::Load => "load",
             OpClass::Store => "store",
+            OpClass::FpAdd => "fp_add",
+            OpClass::FpMul => "fp_mul",
+            OpClass::FpDiv => "fp_div",
         }
+    }
+
+    /// True for the floating-point classes.
+    pub fn is_float(self) -> bool {
+        matches!(self, OpClass::FpAdd | OpClass::FpMul | OpClass::FpDiv)
     }
 }
 
@@ -197,7 +262,7 @@ pub struct Arity {
 
 impl Op {
     /// Every op without data (for listing and tests).
-    pub const ALL_SIMPLE: [Op; 33] = [
+    pub const ALL_SIMPLE: [Op; 47] = [
         Op::Const,
         Op::Add,
         Op::Sub,
@@ -231,6 +296,20 @@ impl Op {
         Op::Zext16,
         Op::Move,
         Op::Merge,
+        Op::FAdd,
+        Op::FSub,
+        Op::FMul,
+        Op::FDiv,
+        Op::FNeg,
+        Op::FAbs,
+        Op::FMin,
+        Op::FMax,
+        Op::FEq,
+        Op::FNe,
+        Op::FLt,
+        Op::FLe,
+        Op::FToSI,
+        Op::SIToF,
     ];
 
     pub fn class(self) -> OpClass {
@@ -246,7 +325,27 @@ impl Op {
             Select | Merge => OpClass::Select,
             Load { .. } => OpClass::Load,
             Store { .. } => OpClass::Store,
+            FAdd | FSub | FNeg | FAbs | FMin | FMax | FEq | FNe | FLt | FLe | FToSI | SIToF => {
+                OpClass::FpAdd
+            }
+            FMul => OpClass::FpMul,
+            FDiv => OpClass::FpDiv,
         }
+    }
+
+    /// True for the binary32 ops (those that read or write a value word as a float).
+    pub fn is_float(self) -> bool {
+        self.class().is_float()
+    }
+
+    /// True when the op's result is a binary32 value (false for float compares and
+    /// `FToSI`, whose results are integers).
+    pub fn yields_float(self) -> bool {
+        use Op::*;
+        matches!(
+            self,
+            FAdd | FSub | FMul | FDiv | FNeg | FAbs | FMin | FMax | SIToF
+        )
     }
 
     /// Number of data operands (counting an immediate standing in for the last one).
@@ -254,7 +353,9 @@ impl Op {
         use Op::*;
         let (min, max) = match self {
             Const | Input(_) => (0, 0),
-            Not | Abs | Sext8 | Sext16 | Zext8 | Zext16 | Move => (1, 1),
+            Not | Abs | Sext8 | Sext16 | Zext8 | Zext16 | Move | FNeg | FAbs | FToSI | SIToF => {
+                (1, 1)
+            }
             Select => (3, 3),
             Merge => (2, 8),
             Load { .. } => (0, 1),
@@ -302,6 +403,8 @@ impl Op {
                     Width::Word => "",
                 }
             ),
+            FToSI => "fptosi".to_string(),
+            SIToF => "sitofp".to_string(),
             other => format!("{other:?}").to_lowercase(),
         }
     }
@@ -314,6 +417,7 @@ impl Op {
     pub fn eval(self, a: &[i32]) -> Option<i32> {
         use Op::*;
         let x = |i: usize| a[i];
+        let f = |i: usize| word_f32(a[i]);
         Some(match self {
             Add => x(0).wrapping_add(x(1)),
             Sub => x(0).wrapping_sub(x(1)),
@@ -376,6 +480,33 @@ impl Op {
             Zext8 => x(0) as u8 as i32,
             Zext16 => x(0) as u16 as i32,
             Move => x(0),
+            FAdd => f32_word(f(0) + f(1)),
+            FSub => f32_word(f(0) - f(1)),
+            FMul => f32_word(f(0) * f(1)),
+            FDiv => f32_word(f(0) / f(1)),
+            FNeg => x(0) ^ i32::MIN,
+            FAbs => x(0) & i32::MAX,
+            FMin | FMax => {
+                let (p, q) = (f(0), f(1));
+                match (p.is_nan(), q.is_nan()) {
+                    (true, true) => CANONICAL_NAN,
+                    (true, false) => x(1),
+                    (false, true) => x(0),
+                    (false, false) => {
+                        // -0.0 < +0.0 (total order on the remaining values).
+                        let less = p < q || (p == q && p.is_sign_negative());
+                        if less == (self == FMin) { x(0) } else { x(1) }
+                    }
+                }
+            }
+            FEq => (f(0) == f(1)) as i32,
+            FNe => (f(0) != f(1)) as i32,
+            FLt => (f(0) < f(1)) as i32,
+            FLe => (f(0) <= f(1)) as i32,
+            // Rust's float-to-int `as` truncates, saturates and maps NaN to 0.
+            FToSI => f(0) as i32,
+            // Rust's int-to-float `as` rounds to nearest, ties to even.
+            SIToF => f32_word(x(0) as f32),
             Const | Input(_) | Load { .. } | Store { .. } | Merge => return None,
         })
     }
@@ -426,5 +557,138 @@ mod tests {
             .mnemonic(),
             "loadbu"
         );
+    }
+
+    fn w(x: f32) -> i32 {
+        x.to_bits() as i32
+    }
+
+    #[test]
+    fn float_arithmetic_rounds_to_nearest_even() {
+        assert_eq!(Op::FAdd.eval(&[w(1.5), w(2.25)]), Some(w(3.75)));
+        // 1 + 2^-24 is a tie between 1 and 1 + 2^-23: ties to even gives 1.0.
+        assert_eq!(Op::FAdd.eval(&[w(1.0), w(2f32.powi(-24))]), Some(w(1.0)));
+        // (1 + 2^-23) + 2^-24 ties between 1 + 2^-23 (odd) and 1 + 2^-22 (even).
+        let odd = 1.0 + 2f32.powi(-23);
+        assert_eq!(
+            Op::FAdd.eval(&[w(odd), w(2f32.powi(-24))]),
+            Some(w(1.0 + 2f32.powi(-22)))
+        );
+        // Above the tie rounds up.
+        assert_eq!(
+            Op::FAdd.eval(&[w(1.0), w(2f32.powi(-24) + 2f32.powi(-30))]),
+            Some(w(odd))
+        );
+        assert_eq!(Op::FSub.eval(&[w(1.0), w(3.0)]), Some(w(-2.0)));
+        assert_eq!(Op::FMul.eval(&[w(-1.5), w(4.0)]), Some(w(-6.0)));
+        // 1/3 is 0x3EAAAAAB in binary32 (the last bit rounded up).
+        assert_eq!(Op::FDiv.eval(&[w(1.0), w(3.0)]), Some(0x3EAA_AAAB));
+        // Overflow to infinity, division by zero.
+        assert_eq!(
+            Op::FMul.eval(&[w(f32::MAX), w(2.0)]),
+            Some(w(f32::INFINITY))
+        );
+        assert_eq!(
+            Op::FDiv.eval(&[w(-1.0), w(0.0)]),
+            Some(w(f32::NEG_INFINITY))
+        );
+        // Subnormals are kept, not flushed.
+        let tiny = f32::from_bits(1);
+        assert_eq!(Op::FAdd.eval(&[w(tiny), w(tiny)]), Some(2));
+        // x + (-x) is +0.0; -0.0 + -0.0 is -0.0.
+        assert_eq!(Op::FAdd.eval(&[w(2.0), w(-2.0)]), Some(0));
+        assert_eq!(Op::FAdd.eval(&[w(-0.0), w(-0.0)]), Some(i32::MIN));
+    }
+
+    #[test]
+    fn float_nan_results_are_canonical() {
+        let odd_nan = 0x7FA0_1234u32 as i32; // a signalling NaN with a payload
+        let neg_nan = 0xFFC0_0001u32 as i32;
+        assert!(word_f32(odd_nan).is_nan() && word_f32(neg_nan).is_nan());
+        assert_eq!(Op::FAdd.eval(&[odd_nan, w(1.0)]), Some(CANONICAL_NAN));
+        assert_eq!(Op::FMul.eval(&[neg_nan, w(1.0)]), Some(CANONICAL_NAN));
+        assert_eq!(Op::FDiv.eval(&[w(0.0), w(0.0)]), Some(CANONICAL_NAN));
+        assert_eq!(
+            Op::FSub.eval(&[w(f32::INFINITY), w(f32::INFINITY)]),
+            Some(CANONICAL_NAN)
+        );
+        assert_eq!(
+            Op::FMul.eval(&[w(0.0), w(f32::INFINITY)]),
+            Some(CANONICAL_NAN)
+        );
+        assert_eq!(Op::FMin.eval(&[odd_nan, neg_nan]), Some(CANONICAL_NAN));
+        // Sign-bit ops are bit operations (IEEE negate/abs): NaN payloads pass through.
+        assert_eq!(Op::FNeg.eval(&[odd_nan]), Some(odd_nan ^ i32::MIN));
+        assert_eq!(Op::FAbs.eval(&[neg_nan]), Some(neg_nan & i32::MAX));
+    }
+
+    #[test]
+    fn float_sign_min_max_and_compares() {
+        assert_eq!(Op::FNeg.eval(&[w(0.0)]), Some(w(-0.0)));
+        assert_eq!(Op::FNeg.eval(&[w(-3.5)]), Some(w(3.5)));
+        assert_eq!(Op::FAbs.eval(&[w(-0.0)]), Some(0));
+        assert_eq!(Op::FAbs.eval(&[w(-7.25)]), Some(w(7.25)));
+        assert_eq!(Op::FMin.eval(&[w(0.0), w(-0.0)]), Some(w(-0.0)));
+        assert_eq!(Op::FMin.eval(&[w(-0.0), w(0.0)]), Some(w(-0.0)));
+        assert_eq!(Op::FMax.eval(&[w(-0.0), w(0.0)]), Some(w(0.0)));
+        assert_eq!(Op::FMax.eval(&[w(0.0), w(-0.0)]), Some(w(0.0)));
+        assert_eq!(Op::FMin.eval(&[w(2.0), w(-3.0)]), Some(w(-3.0)));
+        assert_eq!(Op::FMax.eval(&[w(2.0), w(-3.0)]), Some(w(2.0)));
+        assert_eq!(Op::FMin.eval(&[CANONICAL_NAN, w(5.0)]), Some(w(5.0)));
+        assert_eq!(Op::FMax.eval(&[w(5.0), CANONICAL_NAN]), Some(w(5.0)));
+        let nan = CANONICAL_NAN;
+        assert_eq!(Op::FEq.eval(&[w(0.0), w(-0.0)]), Some(1));
+        assert_eq!(Op::FNe.eval(&[w(0.0), w(-0.0)]), Some(0));
+        assert_eq!(Op::FEq.eval(&[nan, nan]), Some(0));
+        assert_eq!(Op::FNe.eval(&[nan, nan]), Some(1));
+        assert_eq!(Op::FLt.eval(&[w(-1.0), w(1.0)]), Some(1));
+        assert_eq!(Op::FLt.eval(&[w(1.0), w(1.0)]), Some(0));
+        assert_eq!(Op::FLe.eval(&[w(1.0), w(1.0)]), Some(1));
+        assert_eq!(Op::FLt.eval(&[nan, w(1.0)]), Some(0));
+        assert_eq!(Op::FLe.eval(&[w(1.0), nan]), Some(0));
+        // Integer compares of the same bits would differ: -1.0 < 1.0 as floats, but
+        // the bit patterns compare the other way round for two negative floats.
+        assert_eq!(Op::FLt.eval(&[w(-2.0), w(-1.0)]), Some(1));
+        assert_eq!(Op::Lt.eval(&[w(-2.0), w(-1.0)]), Some(0));
+    }
+
+    #[test]
+    fn float_int_conversions() {
+        assert_eq!(Op::FToSI.eval(&[w(2.9)]), Some(2));
+        assert_eq!(Op::FToSI.eval(&[w(-2.9)]), Some(-2));
+        assert_eq!(Op::FToSI.eval(&[w(-0.0)]), Some(0));
+        assert_eq!(Op::FToSI.eval(&[CANONICAL_NAN]), Some(0));
+        assert_eq!(Op::FToSI.eval(&[w(3e9)]), Some(i32::MAX));
+        assert_eq!(Op::FToSI.eval(&[w(-3e9)]), Some(i32::MIN));
+        assert_eq!(Op::FToSI.eval(&[w(f32::INFINITY)]), Some(i32::MAX));
+        assert_eq!(Op::FToSI.eval(&[w(-2147483648.0)]), Some(i32::MIN));
+        assert_eq!(Op::SIToF.eval(&[-3]), Some(w(-3.0)));
+        // 2^24 + 1 is a tie between 2^24 and 2^24 + 2: to even, 2^24.
+        assert_eq!(Op::SIToF.eval(&[(1 << 24) + 1]), Some(w(16_777_216.0)));
+        // 2^24 + 3 ties between 2^24 + 2 and 2^24 + 4 (even mantissa): 2^24 + 4.
+        assert_eq!(Op::SIToF.eval(&[(1 << 24) + 3]), Some(w(16_777_220.0)));
+        assert_eq!(Op::SIToF.eval(&[i32::MAX]), Some(w(2147483648.0)));
+        assert_eq!(Op::SIToF.eval(&[i32::MIN]), Some(w(-2147483648.0)));
+    }
+
+    #[test]
+    fn float_ops_have_float_classes() {
+        assert_eq!(Op::FAdd.class(), OpClass::FpAdd);
+        assert_eq!(Op::FLt.class(), OpClass::FpAdd);
+        assert_eq!(Op::SIToF.class(), OpClass::FpAdd);
+        assert_eq!(Op::FMul.class(), OpClass::FpMul);
+        assert_eq!(Op::FDiv.class(), OpClass::FpDiv);
+        assert_eq!(Op::FToSI.mnemonic(), "fptosi");
+        assert_eq!(OpClass::FpAdd.name(), "fp_add");
+        assert!(Op::FAdd.yields_float() && !Op::FLt.yields_float() && !Op::FToSI.yields_float());
+        for op in Op::ALL_SIMPLE {
+            assert_eq!(
+                op.is_float(),
+                op.mnemonic().starts_with('f') && op != Op::FToSI
+                    || op == Op::FToSI
+                    || op == Op::SIToF,
+                "{op}"
+            );
+        }
     }
 }

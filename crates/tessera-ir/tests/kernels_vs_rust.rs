@@ -69,6 +69,7 @@ where
                         .get(a.name.as_str())
                         .cloned()
                         .unwrap_or_else(|| inp.arrays[i].clone()),
+                    elem: a.elem,
                 })
                 .collect(),
             live_outs: k

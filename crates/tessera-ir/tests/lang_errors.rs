@@ -96,8 +96,13 @@ fn array_without_index() {
 
 #[test]
 fn bad_element_type() {
-    let text = GOOD.replace("in i16 x[n]", "in f32 x[n]");
-    assert_err(&text, 2, 8, "expected an element type");
+    let text = GOOD.replace("in i16 x[n]", "in f64 x[n]");
+    assert_err(
+        &text,
+        2,
+        8,
+        "expected an element type (i8, u8, i16, u16, i32 or f32)",
+    );
 }
 
 #[test]

@@ -188,6 +188,7 @@ mod tests {
                 base,
                 dir,
                 init_range: None,
+                elem: Default::default(),
             });
         }
         let load = |k: &mut Kernel, a: u16, base: i32| {

@@ -210,15 +210,36 @@ pub fn analyze_with(
             continue;
         }
         if !(0..pe_count).any(|p| can_run(p, class)) {
-            let reason =
-                if class.is_memory() && (0..pe_count).any(|p| arch.supports(p as PeId, class)) {
-                    format!(
-                        "`{}` has PEs supporting {class} but none is wired to a memory bank",
-                        arch.name
-                    )
-                } else {
-                    format!("no PE of `{}` supports op class `{class}`", arch.name)
-                };
+            let reason = if class.is_memory()
+                && (0..pe_count).any(|p| arch.supports(p as PeId, class))
+            {
+                format!(
+                    "`{}` has PEs supporting {class} but none is wired to a memory bank",
+                    arch.name
+                )
+            } else if class.is_float() {
+                let fp: Vec<&str> = OpClass::ALL
+                    .iter()
+                    .filter(|c| c.is_float() && (0..pe_count).any(|p| can_run(p, **c)))
+                    .map(|c| c.name())
+                    .collect();
+                format!(
+                    "no PE of `{}` supports op class `{class}` (IEEE binary32 {}); its PEs have {}; map float kernels on a spec whose PE kinds list `{class}` (the preset hycube-4x4-fp has fp_add and fp_mul)",
+                    arch.name,
+                    match class {
+                        OpClass::FpMul => "multiply",
+                        OpClass::FpDiv => "divide",
+                        _ => "add/subtract/compare/convert",
+                    },
+                    if fp.is_empty() {
+                        "no floating-point unit".to_string()
+                    } else {
+                        format!("only {}", fp.join(", "))
+                    }
+                )
+            } else {
+                format!("no PE of `{}` supports op class `{class}`", arch.name)
+            };
             return Err(MapError::Unsupported {
                 node: id.index() as u32,
                 op: node.op.mnemonic(),

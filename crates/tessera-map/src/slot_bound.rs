@@ -441,6 +441,7 @@ mod tests {
             base,
             dir,
             init_range: None,
+            elem: Default::default(),
         });
         (k.arrays.len() - 1) as u16
     }

@@ -52,6 +52,7 @@ fn random_kernel(rng: &mut ChaCha8Rng) -> Kernel {
         base: 0,
         dir: ArrayDir::InOut,
         init_range: None,
+        elem: Default::default(),
     });
     k.scalars.push(ScalarDecl {
         name: "s".into(),

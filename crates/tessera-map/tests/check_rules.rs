@@ -24,6 +24,7 @@ fn kernel() -> Kernel {
             base,
             dir,
             init_range: None,
+            elem: Default::default(),
         });
     }
     let n0 = k.add_node(

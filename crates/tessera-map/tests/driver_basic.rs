@@ -162,6 +162,7 @@ fn random_kernel(choices: &[(u8, u8, u8, u8)]) -> Kernel {
             base: 64 * a,
             dir: ArrayDir::InOut,
             init_range: None,
+            elem: Default::default(),
         });
     }
     let mut nodes = Vec::new();

@@ -222,6 +222,7 @@ fn memory_ops_sit_on_memory_pes_and_arrays_spread_over_banks() {
             base: 64 * a as u32,
             dir: tessera_ir::ArrayDir::InOut,
             init_range: None,
+            elem: Default::default(),
         });
     }
     let i = k.add_node(Node::new(Op::Add).with_imm(4));

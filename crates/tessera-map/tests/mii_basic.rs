@@ -326,6 +326,7 @@ fn one_array_lives_in_one_single_port_bank() {
             base,
             dir: tessera_ir::ArrayDir::InOut,
             init_range: None,
+            elem: Default::default(),
         });
     }
     for i in 0..7 {
@@ -344,4 +345,53 @@ fn one_array_lives_in_one_single_port_bank() {
         .unwrap();
     assert_eq!((line.ops, line.units, line.mii), (7, 1, 7));
     assert_eq!(r.res_mii, 7);
+}
+
+/// x * y + z, x, y, z constants: one FMul, one FAdd (and `div` adds an FDiv of the sum).
+fn float_kernel(div: bool) -> Kernel {
+    let mut k = Kernel::new("float", KernelSource::Built);
+    let c = |k: &mut Kernel, v: f32| k.add_node(Node::new(Op::Const).with_imm(v.to_bits() as i32));
+    let (x, y, z) = (c(&mut k, 1.5), c(&mut k, 2.0), c(&mut k, 0.25));
+    let m = k.add_node(Node::new(Op::FMul));
+    k.add_edge(x, m, Operand::data(0));
+    k.add_edge(y, m, Operand::data(1));
+    let a = k.add_node(Node::new(Op::FAdd));
+    k.add_edge(m, a, Operand::data(0));
+    k.add_edge(z, a, Operand::data(1));
+    if div {
+        let d = k.add_node(Node::new(Op::FDiv));
+        k.add_edge(a, d, Operand::data(0));
+        k.add_edge(z, d, Operand::data(1));
+    }
+    k
+}
+
+#[test]
+fn a_spec_without_fp_units_refuses_a_float_kernel_naming_op_and_class() {
+    let e = analyze(&float_kernel(false), &hycube()).unwrap_err();
+    let MapError::Unsupported { op, reason, .. } = &e else {
+        panic!("{e}");
+    };
+    assert_eq!(op, "fmul");
+    assert!(
+        reason.contains("`fp_mul`")
+            && reason.contains("no floating-point unit")
+            && reason.contains("hycube-4x4-fp"),
+        "{reason}"
+    );
+    // On the FP preset the same kernel is fine; its FP ops take the preset's 3 cycles.
+    let fp = CgraSpec::preset("hycube-4x4-fp").unwrap();
+    let r = analyze(&float_kernel(false), &fp).unwrap();
+    assert_eq!(r.mii, 1);
+    assert_eq!(fp.op_cost(OpClass::FpAdd).unwrap().latency_cycles, 3);
+    // It has no divider: fdiv is refused, naming what the PEs do have.
+    let e = analyze(&float_kernel(true), &fp).unwrap_err();
+    let MapError::Unsupported { op, reason, .. } = &e else {
+        panic!("{e}");
+    };
+    assert_eq!(op, "fdiv");
+    assert!(
+        reason.contains("`fp_div`") && reason.contains("only fp_add, fp_mul"),
+        "{reason}"
+    );
 }

@@ -104,7 +104,7 @@ struct State<'a> {
     // counters
     ops_issued: u64,
     ops_squashed: u64,
-    class_count: [u64; 10],
+    class_count: [u64; OpClass::ALL.len()],
     busy: Vec<u64>,
     rf_reads: u64,
     rf_writes: u64,
@@ -521,7 +521,7 @@ impl Program {
             wall: 0,
             ops_issued: 0,
             ops_squashed: 0,
-            class_count: [0; 10],
+            class_count: [0; OpClass::ALL.len()],
             busy: vec![0; pes],
             rf_reads: 0,
             rf_writes: 0,

@@ -27,6 +27,7 @@ fn random_kernel(seed: u64) -> Kernel {
         base,
         dir,
         init_range: Some((-100, 100)),
+        elem: Default::default(),
     };
     k.arrays.push(arr("a", Width::Word, 0, ArrayDir::In));
     k.arrays.push(arr("b", Width::Half, 4 * trip, ArrayDir::In));

@@ -34,6 +34,7 @@ fn fill_colour(class: OpClass) -> &'static str {
         OpClass::Store => "#ffd8a8",
         OpClass::Select => "#e5dbff",
         OpClass::Mul | OpClass::Div => "#ffe3e3",
+        OpClass::FpAdd | OpClass::FpMul | OpClass::FpDiv => "#d3f9d8",
         _ => "#ffffff",
     }
 }

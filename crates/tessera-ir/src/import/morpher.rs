@@ -1407,6 +1407,7 @@ fn memory_image(
             base: r.base,
             dir: ArrayDir::In,
             init_range: if r.flag { Some((1, 1)) } else { None },
+            elem: Default::default(),
         });
     }
     for (cell, target) in cell_targets {
@@ -1677,7 +1678,7 @@ fn may_conflict(a: &Access, b: &Access, same_iteration: bool) -> bool {
 /// orders every later iteration too). Edges implied by a chain of other order edges are
 /// left out. The distance-0 edges follow the evaluation order, so the interpreter's order
 /// (and therefore the kernel's semantics) does not change.
-fn add_memory_order(k: &mut Kernel) {
+pub(crate) fn add_memory_order(k: &mut Kernel) {
     let Ok(order) = k.topo_order() else {
         // A combinational cycle: `validate` reports it.
         return;

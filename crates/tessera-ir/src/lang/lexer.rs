@@ -13,6 +13,9 @@ pub struct Pos {
 pub enum Tok {
     Ident(String),
     Int(i64),
+    /// A float literal (`1.5`, `2.0e-3`) as IEEE binary32 bits, rounded to nearest even
+    /// from the decimal text.
+    Float(u32),
     /// Punctuation or operator, e.g. `;`, `..`, `>>>=`.
     Punct(&'static str),
     Eof,
@@ -24,6 +27,7 @@ impl Tok {
         match self {
             Tok::Ident(s) => format!("`{s}`"),
             Tok::Int(v) => format!("number `{v}`"),
+            Tok::Float(b) => format!("number `{:?}`", f32::from_bits(*b)),
             Tok::Punct(p) => format!("`{p}`"),
             Tok::Eof => "end of file".to_string(),
         }
@@ -122,6 +126,51 @@ pub fn lex(text: &str, file: &str) -> Result<Vec<Token>, IrError> {
                 s.push(chars[k].1);
                 bump!(1);
             }
+            // A float literal: digits `.` digits, then an optional exponent (`e`, sign,
+            // digits). `0..n` stays an integer and a range.
+            if k + 1 < chars.len()
+                && chars[k].1 == '.'
+                && chars[k + 1].1.is_ascii_digit()
+                && s.chars().all(|c| c.is_ascii_digit() || c == '_')
+            {
+                s.push('.');
+                bump!(1);
+                while k < chars.len() && (chars[k].1.is_ascii_alphanumeric() || chars[k].1 == '_') {
+                    s.push(chars[k].1);
+                    bump!(1);
+                    if (s.ends_with('e') || s.ends_with('E'))
+                        && k < chars.len()
+                        && matches!(chars[k].1, '+' | '-')
+                    {
+                        s.push(chars[k].1);
+                        bump!(1);
+                    }
+                }
+                let digits: String = s.chars().filter(|c| *c != '_').collect();
+                match digits.parse::<f32>() {
+                    Ok(x) if x.is_finite() => out.push(Token {
+                        tok: Tok::Float(x.to_bits()),
+                        pos,
+                    }),
+                    Ok(_) => {
+                        return Err(err(
+                            pos.line,
+                            pos.col,
+                            format!("float literal `{s}` is too large for f32 (max about 3.4e38)"),
+                        ));
+                    }
+                    Err(_) => {
+                        return Err(err(
+                            pos.line,
+                            pos.col,
+                            format!(
+                                "malformed float literal `{s}`: expected digits `.` digits with an optional exponent, e.g. `1.5` or `2.0e-3`"
+                            ),
+                        ));
+                    }
+                }
+                continue;
+            }
             let digits: String = s.chars().filter(|c| *c != '_').collect();
             let lower = digits.to_ascii_lowercase();
             let parsed = if let Some(h) = lower.strip_prefix("0x") {
@@ -213,6 +262,26 @@ mod tests {
             e.to_string(),
             "f:1:5: malformed number `12ab`: expected decimal digits, `0x` hex or `0b` binary"
         );
+    }
+
+    #[test]
+    fn float_literals() {
+        let t = lex("1.5 2.0e-3 0..n 1_000.25 7.0E+2", "f").unwrap();
+        assert_eq!(t[0].tok, Tok::Float(1.5f32.to_bits()));
+        assert_eq!(t[1].tok, Tok::Float(2.0e-3f32.to_bits()));
+        assert_eq!(t[2].tok, Tok::Int(0));
+        assert_eq!(t[3].tok, Tok::Punct(".."));
+        assert_eq!(t[5].tok, Tok::Float(1000.25f32.to_bits()));
+        assert_eq!(t[6].tok, Tok::Float(700.0f32.to_bits()));
+        // 0.1 is rounded to nearest from the decimal text.
+        assert_eq!(lex("0.1", "f").unwrap()[0].tok, Tok::Float(0x3DCC_CCCD));
+        let e = lex("x = 1.5q;", "f").unwrap_err().to_string();
+        assert!(
+            e.starts_with("f:1:5: malformed float literal `1.5q`"),
+            "{e}"
+        );
+        let e = lex("1.0e39", "f").unwrap_err().to_string();
+        assert!(e.contains("too large for f32"), "{e}");
     }
 
     #[test]

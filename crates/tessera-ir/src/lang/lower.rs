@@ -109,6 +109,8 @@ struct Lowerer<'a> {
     vars: Vec<VarInfo>,
     /// Current value of every assignable name (vars and `let` temporaries in scope).
     env: BTreeMap<String, R>,
+    /// Names (vars, `let` temporaries) whose values are f32; every other name is i32.
+    float_names: std::collections::HashSet<String>,
     /// Current predicate (inside `if`): value and polarity.
     pred: Option<(R, bool)>,
     /// Value id of the induction variable's `Add` (never reassociated or split).
@@ -129,7 +131,7 @@ fn elem(ty: ElemType) -> (Width, bool) {
         ElemType::U8 => (Width::Byte, false),
         ElemType::I16 => (Width::Half, true),
         ElemType::U16 => (Width::Half, false),
-        ElemType::I32 => (Width::Word, true),
+        ElemType::I32 | ElemType::F32 => (Width::Word, true),
     }
 }
 
@@ -140,6 +142,7 @@ fn elem_name(ty: ElemType) -> &'static str {
         ElemType::I16 => "i16",
         ElemType::U16 => "u16",
         ElemType::I32 => "i32",
+        ElemType::F32 => "f32",
     }
 }
 
@@ -150,6 +153,48 @@ fn elem_range(ty: ElemType) -> (i64, i64) {
         ElemType::I16 => (i16::MIN as i64, i16::MAX as i64),
         ElemType::U16 => (0, u16::MAX as i64),
         ElemType::I32 => (i32::MIN as i64, i32::MAX as i64),
+        // A range of real values for an f32 array's random inputs.
+        ElemType::F32 => (-(1 << 24), 1 << 24),
+    }
+}
+
+/// The type of a value: every value is a 32-bit word, read as an integer or as binary32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    I32,
+    F32,
+}
+
+impl Ty {
+    fn name(self) -> &'static str {
+        match self {
+            Ty::I32 => "i32",
+            Ty::F32 => "f32",
+        }
+    }
+}
+
+fn binop_text(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "+",
+        BinOp::Sub => "-",
+        BinOp::Mul => "*",
+        BinOp::Div => "/",
+        BinOp::Rem => "%",
+        BinOp::Shl => "<<",
+        BinOp::Ashr => ">>",
+        BinOp::Lshr => ">>>",
+        BinOp::And => "&",
+        BinOp::Or => "|",
+        BinOp::Xor => "^",
+        BinOp::Eq => "==",
+        BinOp::Ne => "!=",
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        BinOp::Ge => ">=",
+        BinOp::LogAnd => "&&",
+        BinOp::LogOr => "||",
     }
 }
 
@@ -165,6 +210,7 @@ pub fn lower(ast: &KernelAst, file: &str, overrides: &[(String, i64)]) -> Result
         scalars: Vec::new(),
         vars: Vec::new(),
         env: BTreeMap::new(),
+        float_names: Default::default(),
         pred: None,
         induction_val: u32::MAX,
         lo: 0,
@@ -229,6 +275,10 @@ impl<'a> Lowerer<'a> {
     fn ceval(&self, e: &Expr) -> Result<i64, IrError> {
         match &e.kind {
             ExprKind::Int(v) => Ok(*v),
+            ExprKind::Float(_) => Err(self.err(
+                e.pos,
+                "float literal in a constant expression; sizes, parameters and ranges are integers",
+            )),
             ExprKind::Name(n) => self.cname(n, e.pos),
             ExprKind::Unary(op, a) => {
                 let a = self.ceval(a)?;
@@ -426,6 +476,11 @@ impl<'a> Lowerer<'a> {
                                 Dir::InOut => ArrayDir::InOut,
                             },
                             init_range,
+                            elem: if *ty == ElemType::F32 {
+                                crate::kernel::ElemType::F32
+                            } else {
+                                crate::kernel::ElemType::Int
+                            },
                         },
                         dims: sizes,
                     });
@@ -462,7 +517,13 @@ impl<'a> Lowerer<'a> {
                     });
                 }
                 Decl::Var { name, pos, init } => {
-                    let init = self.ceval_i32(init, "initial value")?;
+                    let init = match self.float_literal(init) {
+                        Some(bits) => {
+                            self.float_names.insert(name.clone());
+                            bits
+                        }
+                        None => self.ceval_i32(init, "initial value")?,
+                    };
                     let idx = self.vars.len() as u16;
                     self.define(name, *pos, Sym::Var(idx))?;
                     self.vars.push(VarInfo {
@@ -559,6 +620,12 @@ impl<'a> Lowerer<'a> {
                     ));
                 }
                 let r = self.expr(value)?;
+                // A name leaves scope with its block, so a later `let` may reuse it.
+                if self.ty(value)? == Ty::F32 {
+                    self.float_names.insert(name.clone());
+                } else {
+                    self.float_names.remove(name);
+                }
                 self.label(r, name);
                 self.env.insert(name.clone(), r);
             }
@@ -605,11 +672,32 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 let rhs = self.expr(value)?;
+                let want = if self.float_names.contains(name) {
+                    Ty::F32
+                } else {
+                    Ty::I32
+                };
+                let got = self.ty(value)?;
+                if got != want {
+                    return Err(self.err(
+                        value.pos,
+                        format!(
+                            "`{name}` is {} but the value is {}; convert with {}",
+                            want.name(),
+                            got.name(),
+                            if want == Ty::F32 {
+                                "itof(...)"
+                            } else {
+                                "ftoi(...)"
+                            }
+                        ),
+                    ));
+                }
                 let r = match op {
                     None => rhs,
                     Some(op) => {
                         let cur = self.env[name];
-                        self.binop(*op, cur, rhs)
+                        self.typed_binop(*op, cur, rhs, want, *pos)?
                     }
                 };
                 self.label(r, name);
@@ -640,16 +728,39 @@ impl<'a> Lowerer<'a> {
                 }
                 let (idx, ipos) = self.flat_index(a, index, *pos)?;
                 let rhs = self.expr(value)?;
+                let want = self.array_ty(a);
+                let got = self.ty(value)?;
+                if got != want {
+                    return Err(self.err(
+                        value.pos,
+                        format!(
+                            "`{array}` holds {} but the value is {}; convert with {}",
+                            want.name(),
+                            got.name(),
+                            if want == Ty::F32 {
+                                "itof(...)"
+                            } else {
+                                "ftoi(...)"
+                            }
+                        ),
+                    ));
+                }
                 let v = match op {
                     None => rhs,
                     Some(op) => {
                         let cur = self.load(a, idx, ipos)?;
-                        self.binop(*op, cur, rhs)
+                        self.typed_binop(*op, cur, rhs, want, *pos)?
                     }
                 };
                 self.store(a, idx, v, ipos)?;
             }
             Stmt::If { cond, then, els } => {
+                if self.ty(cond)? == Ty::F32 {
+                    return Err(self.err(
+                        cond.pos,
+                        "an `if` condition is i32 (0 is false); this one is f32: compare it, e.g. `x > 0.0`",
+                    ));
+                }
                 let c = self.expr(cond)?;
                 if let R::C(k) = c {
                     // Constant condition: only one branch exists.
@@ -802,7 +913,7 @@ impl<'a> Lowerer<'a> {
         }
         let affine = self.affine_of(op, &args);
         let boolean = match op {
-            Eq | Ne | Lt | Le | Gt | Ge | Ltu | Geu => true,
+            Eq | Ne | Lt | Le | Gt | Ge | Ltu | Geu | FEq | FNe | FLt | FLe => true,
             And | Or | Xor | Min | Max => self.is_bool(args[0]) && self.is_bool(args[1]),
             Select => self.is_bool(args[1]) && self.is_bool(args[2]),
             _ => false,
@@ -885,6 +996,7 @@ impl<'a> Lowerer<'a> {
     fn expr(&mut self, e: &Expr) -> Result<R, IrError> {
         match &e.kind {
             ExprKind::Int(v) => Ok(R::C(*v as u32 as i32)),
+            ExprKind::Float(b) => Ok(R::C(*b as i32)),
             ExprKind::Name(n) => self.name(n, e.pos),
             ExprKind::Index(a, idx) => {
                 let arr = self.array_of(a, e.pos)?;
@@ -892,27 +1004,232 @@ impl<'a> Lowerer<'a> {
                 self.load(arr, i, ipos)
             }
             ExprKind::Unary(op, a) => {
+                let t = self.ty(a)?;
                 let a = self.expr(a)?;
-                Ok(self.unary(*op, a))
+                match (t, op) {
+                    (Ty::I32, _) => Ok(self.unary(*op, a)),
+                    (Ty::F32, UnOp::Neg) => Ok(self.pure(Op::FNeg, vec![a])),
+                    (Ty::F32, _) => Err(self.err(
+                        e.pos,
+                        "`~` and `!` are not defined on f32; compare the value or convert it with ftoi(...)",
+                    )),
+                }
             }
             ExprKind::Binary(op, a, b) => {
+                let t = self.operand_ty(*op, a, b, e.pos)?;
                 let a = self.expr(a)?;
                 let b = self.expr(b)?;
-                Ok(self.binop(*op, a, b))
+                self.typed_binop(*op, a, b, t, e.pos)
             }
             ExprKind::Cond(c, a, b) => {
+                if self.ty(c)? == Ty::F32 {
+                    return Err(self.err(
+                        c.pos,
+                        "a `?:` condition is i32; this one is f32: compare it",
+                    ));
+                }
+                let (ta, tb) = (self.ty(a)?, self.ty(b)?);
+                if ta != tb {
+                    return Err(self.err(
+                        e.pos,
+                        format!("the two arms of `?:` are {} and {}; convert one with itof(...) or ftoi(...)", ta.name(), tb.name()),
+                    ));
+                }
                 let c = self.expr(c)?;
                 let a = self.expr(a)?;
                 let b = self.expr(b)?;
                 Ok(self.pure(Op::Select, vec![c, a, b]))
             }
             ExprKind::Call(f, args) => {
+                let mut tys = Vec::with_capacity(args.len());
+                for a in args {
+                    tys.push(self.ty(a)?);
+                }
                 let mut vals = Vec::with_capacity(args.len());
                 for a in args {
                     vals.push(self.expr(a)?);
                 }
-                self.call(f, vals, e.pos)
+                match self.float_call(f, &tys, &vals, e.pos)? {
+                    Some(r) => Ok(r),
+                    None => self.call(f, vals, e.pos),
+                }
             }
+        }
+    }
+
+    /// The type of an expression (see `docs/kernel-language.md`, f32): literals, f32 array
+    /// elements, f32 names and the float functions are f32; arithmetic keeps its operands'
+    /// type; comparisons and everything else are i32.
+    fn ty(&self, e: &Expr) -> Result<Ty, IrError> {
+        Ok(match &e.kind {
+            ExprKind::Int(_) => Ty::I32,
+            ExprKind::Float(_) => Ty::F32,
+            ExprKind::Name(n) => {
+                if self.float_names.contains(n) {
+                    Ty::F32
+                } else {
+                    Ty::I32
+                }
+            }
+            ExprKind::Index(a, _) => match self.syms.get(a) {
+                Some(Sym::Array(x)) => self.array_ty(*x),
+                _ => Ty::I32,
+            },
+            ExprKind::Unary(UnOp::Neg, a) => self.ty(a)?,
+            ExprKind::Unary(..) => Ty::I32,
+            ExprKind::Binary(op, a, b) => match op {
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                    self.operand_ty(*op, a, b, e.pos)?
+                }
+                _ => Ty::I32,
+            },
+            ExprKind::Cond(_, a, _) => self.ty(a)?,
+            ExprKind::Call(f, args) => match f.as_str() {
+                "itof" => Ty::F32,
+                "ftoi" => Ty::I32,
+                "min" | "max" | "abs" | "clamp" => match args.first() {
+                    Some(a) => self.ty(a)?,
+                    None => Ty::I32,
+                },
+                _ => Ty::I32,
+            },
+        })
+    }
+
+    /// The type both operands of a binary operator have; mixing is an error, and so is an
+    /// operator f32 does not have.
+    fn operand_ty(&self, op: BinOp, a: &Expr, b: &Expr, pos: Pos) -> Result<Ty, IrError> {
+        let (ta, tb) = (self.ty(a)?, self.ty(b)?);
+        if ta != tb {
+            return Err(self.err(
+                pos,
+                format!(
+                    "`{}` between {} and {}; both operands need one type: convert with itof(...) or ftoi(...)",
+                    binop_text(op),
+                    ta.name(),
+                    tb.name()
+                ),
+            ));
+        }
+        Ok(ta)
+    }
+
+    fn array_ty(&self, a: u16) -> Ty {
+        if self.arrays[a as usize].decl.elem.is_float() {
+            Ty::F32
+        } else {
+            Ty::I32
+        }
+    }
+
+    /// A binary operator on operands of type `t`: the integer op, or for f32 the binary32
+    /// op (`+ - * /` give f32, comparisons give i32 0/1).
+    fn typed_binop(&mut self, op: BinOp, a: R, b: R, t: Ty, pos: Pos) -> Result<R, IrError> {
+        if t == Ty::I32 {
+            return Ok(self.binop(op, a, b));
+        }
+        Ok(match op {
+            BinOp::Add => self.pure(Op::FAdd, vec![a, b]),
+            BinOp::Sub => self.pure(Op::FSub, vec![a, b]),
+            BinOp::Mul => self.pure(Op::FMul, vec![a, b]),
+            BinOp::Div => self.pure(Op::FDiv, vec![a, b]),
+            BinOp::Eq => self.pure(Op::FEq, vec![a, b]),
+            BinOp::Ne => self.pure(Op::FNe, vec![a, b]),
+            BinOp::Lt => self.pure(Op::FLt, vec![a, b]),
+            BinOp::Le => self.pure(Op::FLe, vec![a, b]),
+            BinOp::Gt => self.pure(Op::FLt, vec![b, a]),
+            BinOp::Ge => self.pure(Op::FLe, vec![b, a]),
+            other => {
+                return Err(self.err(
+                    pos,
+                    format!(
+                        "`{}` is not defined on f32 (f32 has + - * / and comparisons); convert with ftoi(...) first",
+                        binop_text(other)
+                    ),
+                ));
+            }
+        })
+    }
+
+    /// `itof`, `ftoi`, and `min`/`max`/`abs`/`clamp` on f32 arguments; `None` for an
+    /// integer call (lowered by `call`).
+    fn float_call(
+        &mut self,
+        f: &str,
+        tys: &[Ty],
+        vals: &[R],
+        pos: Pos,
+    ) -> Result<Option<R>, IrError> {
+        let want = |n: usize, t: Ty| -> Result<(), IrError> {
+            if tys.len() != n {
+                return Err(self.err(
+                    pos,
+                    format!("`{f}` takes {n} argument(s), found {}", tys.len()),
+                ));
+            }
+            if let Some(i) = tys.iter().position(|x| *x != t) {
+                return Err(self.err(
+                    pos,
+                    format!(
+                        "argument {} of `{f}` is {}; expected {}",
+                        i + 1,
+                        tys[i].name(),
+                        t.name()
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        match f {
+            "itof" => {
+                want(1, Ty::I32)?;
+                Ok(Some(self.pure(Op::SIToF, vals.to_vec())))
+            }
+            "ftoi" => {
+                want(1, Ty::F32)?;
+                Ok(Some(self.pure(Op::FToSI, vals.to_vec())))
+            }
+            "min" | "max" | "abs" | "clamp" if tys.contains(&Ty::F32) => {
+                let n = match f {
+                    "abs" => 1,
+                    "clamp" => 3,
+                    _ => 2,
+                };
+                want(n, Ty::F32)?;
+                Ok(Some(match f {
+                    "min" => self.pure(Op::FMin, vals.to_vec()),
+                    "max" => self.pure(Op::FMax, vals.to_vec()),
+                    "abs" => self.pure(Op::FAbs, vals.to_vec()),
+                    _ => {
+                        let lo = self.pure(Op::FMax, vec![vals[0], vals[1]]);
+                        self.pure(Op::FMin, vec![lo, vals[2]])
+                    }
+                }))
+            }
+            _ => {
+                if let Some(i) = tys.iter().position(|t| *t == Ty::F32) {
+                    return Err(self.err(
+                        pos,
+                        format!(
+                            "argument {} of `{f}` is f32; `{f}` takes i32 (convert with ftoi(...))",
+                            i + 1
+                        ),
+                    ));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// A float literal, or a negated one, as binary32 bits (a `var`'s f32 initial value).
+    fn float_literal(&self, e: &Expr) -> Option<i32> {
+        match &e.kind {
+            ExprKind::Float(b) => Some(*b as i32),
+            ExprKind::Unary(UnOp::Neg, a) => match a.kind {
+                ExprKind::Float(b) => Some((b ^ 0x8000_0000) as i32),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -1005,7 +1322,7 @@ impl<'a> Lowerer<'a> {
                             pos,
                             format!(
                                 "unknown function `{f}`; expected one of min, max, abs, clamp, sext8, sext16, \
-                                 zext8, zext16, ltu, leu, gtu, geu, divu, remu"
+                                 zext8, zext16, ltu, leu, gtu, geu, divu, remu, itof, ftoi"
                             ),
                         ));
             }

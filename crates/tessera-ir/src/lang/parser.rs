@@ -52,7 +52,7 @@ impl Expr {
     fn new(kind: ExprKind, pos: Pos) -> Self {
         let h = |e: &Expr| e.height;
         let height = 1 + match &kind {
-            ExprKind::Int(_) | ExprKind::Name(_) => 0,
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Name(_) => 0,
             ExprKind::Index(_, idx) => idx.iter().map(h).max().unwrap_or(0),
             ExprKind::Call(_, args) => args.iter().map(h).max().unwrap_or(0),
             ExprKind::Unary(_, a) => h(a),
@@ -66,6 +66,8 @@ impl Expr {
 #[derive(Debug, Clone)]
 pub enum ExprKind {
     Int(i64),
+    /// A float literal: binary32 bits.
+    Float(u32),
     Name(String),
     /// `a[i]`, or `a[i][j]...` for a multi-dimensional array.
     Index(String, Vec<Expr>),
@@ -110,6 +112,8 @@ pub enum ElemType {
     I16,
     U16,
     I32,
+    /// IEEE 754 binary32, 4-byte elements.
+    F32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,9 +342,10 @@ impl<'a> Parser<'a> {
                 "i16" => ElemType::I16,
                 "u16" => ElemType::U16,
                 "i32" => ElemType::I32,
-                _ => return Err(self.expected("an element type (i8, u8, i16, u16 or i32)")),
+                "f32" => ElemType::F32,
+                _ => return Err(self.expected("an element type (i8, u8, i16, u16, i32 or f32)")),
             },
-            _ => return Err(self.expected("an element type (i8, u8, i16, u16 or i32)")),
+            _ => return Err(self.expected("an element type (i8, u8, i16, u16, i32 or f32)")),
         };
         self.bump();
         Ok(t)
@@ -684,6 +689,10 @@ impl<'a> Parser<'a> {
                 self.bump();
                 Ok(Expr::new(ExprKind::Int(v), pos))
             }
+            Tok::Float(b) => {
+                self.bump();
+                Ok(Expr::new(ExprKind::Float(b), pos))
+            }
             Tok::Punct("(") => {
                 self.bump();
                 let e = self.expr()?;
@@ -737,5 +746,6 @@ pub fn is_keyword(s: &str) -> bool {
             | "i16"
             | "u16"
             | "i32"
+            | "f32"
     )
 }

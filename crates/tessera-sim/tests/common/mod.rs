@@ -16,6 +16,7 @@ pub fn word_array(name: &str, len: u32, base: u32, dir: ArrayDir) -> ArrayDecl {
         base,
         dir,
         init_range: Some((-1000, 1000)),
+        elem: Default::default(),
     }
 }
 
