@@ -1485,6 +1485,7 @@ mod tests {
             base,
             dir: ArrayDir::In,
             init_range: init,
+            elem: Default::default(),
         }
     }
 
