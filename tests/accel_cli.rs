@@ -87,8 +87,8 @@ fn json_and_csv_agree_and_totals_add_up() {
 
 #[test]
 fn csv_file_output_and_scalesim_topologies() {
-    let out =
-        std::env::temp_dir().join(format!("tessera-accel-cli-{}-alex.csv", std::process::id()));
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-accel-cli-{}-alex.csv", std::process::id()));
     let o = tessera(&[
         "accel",
         "run",

@@ -45,7 +45,8 @@ fn preset_files_in_arch_specs_validate() {
 
 #[test]
 fn override_file_is_applied_and_shown_as_json() {
-    let dir = std::env::temp_dir().join(format!("tessera-arch-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-arch-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("fast.ron");
     std::fs::write(
@@ -63,7 +64,8 @@ fn override_file_is_applied_and_shown_as_json() {
 
 #[test]
 fn bad_specs_exit_2_with_file_line_and_reason() {
-    let dir = std::env::temp_dir().join(format!("tessera-arch-bad-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-arch-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // A RON type error: the message names file:line:col.
     let text = include_str!("../arch-specs/cgra/mesh-4x4.ron").replacen(

@@ -13,7 +13,8 @@ fn tessera(args: &[&str]) -> Output {
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tessera-dram-cli-{}-{name}", std::process::id()));
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-dram-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }

@@ -161,7 +161,8 @@ fn a_failed_write_says_cannot_write_and_exits_2() {
 
 #[test]
 fn outputs_go_into_folders_that_do_not_exist_yet() {
-    let dir = std::env::temp_dir().join(format!("tessera-first-hour-out-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-first-hour-out-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("nested/mapping.json");
     let o = tessera(&[

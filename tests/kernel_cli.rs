@@ -195,7 +195,8 @@ fn dot_prints_or_writes_the_graph() {
     let text = stdout(&o);
     assert!(text.trim_start().starts_with("digraph"), "{text}");
     assert!(text.contains("->"), "{text}");
-    let out = std::env::temp_dir().join(format!("tessera-kernel-cli-{}-h.dot", std::process::id()));
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-kernel-cli-{}-h.dot", std::process::id()));
     let o = tessera(&[
         "kernel",
         "dot",

@@ -16,7 +16,8 @@ fn shipped(name: &str) -> String {
 }
 
 fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tessera-evals-{name}-{}", std::process::id()));
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-evals-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
 }

@@ -4,7 +4,8 @@ mod common;
 use common::{json, stderr, stdout, tessera};
 
 fn folder(name: &str, kernels: &[&str]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tessera-suite-cli-{}-{name}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-suite-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for k in kernels {
         std::fs::copy(

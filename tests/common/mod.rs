@@ -30,7 +30,8 @@ pub fn json(o: &Output) -> serde_json::Value {
 
 /// Write `text` to a file in a per-suite, per-process temporary folder.
 pub fn temp_file(suite: &str, name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tessera-{suite}-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-{suite}-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();

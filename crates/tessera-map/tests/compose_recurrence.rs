@@ -44,7 +44,8 @@ fn arch(compose: bool) -> CgraSpec {
     let text = format!(
         r#"(preset: "compose-4x4", set: {{"ops.arith.delay_ps": 300, "ops.mul.delay_ps": 700, "ops.shift.delay_ps": 200, "compose.enabled": {compose}}})"#
     );
-    let dir = std::env::temp_dir().join(format!("tessera-compose-rec3-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-compose-rec3-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // One file per call: the tests run in parallel threads.
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

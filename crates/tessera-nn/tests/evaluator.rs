@@ -190,7 +190,8 @@ fn reported_quantised_accuracy_is_the_integer_run_and_matches_the_simulator() {
     assert!(err.contains("output element (position"), "{err}");
 
     // Export, reload, evaluate: the recorded accuracies come back exactly.
-    let dir = std::env::temp_dir().join(format!("tessera-nn-export-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-nn-export-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (st, ron) = tessera_nn::export::save(&dir.join("small"), &g, &t, &e, &d).unwrap();
     assert!(ron.exists());
