@@ -15,7 +15,7 @@ fn every_shipped_config_loads_and_its_evaluator_builds() {
             continue;
         }
         let cfg = LoadedConfig::load(&p).unwrap_or_else(|e| panic!("{e}"));
-        tessera_study::evaluate::build(&cfg, &std::path::Path::new(env!("CARGO_TARGET_TMPDIR")))
+        tessera_study::evaluate::build(&cfg, std::path::Path::new(env!("CARGO_TARGET_TMPDIR")))
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         n += 1;
     }
