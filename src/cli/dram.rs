@@ -570,23 +570,11 @@ fn print_nist(r: &nist::NistReport) {
                 println!("  {:<24} {:<7} ({w})", t.name, status(t));
                 continue;
             }
-            let Some(worst) = t
-                .checks
-                .iter()
-                .min_by(|a, b| a.proportion.total_cmp(&b.proportion))
-            else {
+            let Some(worst) = t.worst_check() else {
                 continue;
             };
-            let min_pt = t
-                .checks
-                .iter()
-                .filter_map(|c| c.uniformity_p)
-                .fold(f64::NAN, f64::min);
-            let flags: usize = t
-                .checks
-                .iter()
-                .map(|c| usize::from(c.outside_interval) + usize::from(c.non_uniform))
-                .sum();
+            let min_pt = t.min_uniformity_p();
+            let flags = t.nist_flags();
             println!(
                 "  {:<24} {:<7} {:>6} {:>25} {:>17} {:>10} {:>6}",
                 t.name,

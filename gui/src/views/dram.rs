@@ -585,20 +585,9 @@ pub fn nist_table(ui: &mut egui::Ui, r: &NistReport) {
                             }
                         ));
                     } else {
-                        let worst = t
-                            .checks
-                            .iter()
-                            .min_by(|a, b| a.proportion.total_cmp(&b.proportion));
-                        let min_pt = t
-                            .checks
-                            .iter()
-                            .filter_map(|c| c.uniformity_p)
-                            .fold(f64::NAN, f64::min);
-                        let flags: usize = t
-                            .checks
-                            .iter()
-                            .map(|c| usize::from(c.outside_interval) + usize::from(c.non_uniform))
-                            .sum();
+                        let worst = t.worst_check();
+                        let min_pt = t.min_uniformity_p();
+                        let flags = t.nist_flags();
                         ui.label(t.checks.len().to_string());
                         match worst {
                             Some(w) => {

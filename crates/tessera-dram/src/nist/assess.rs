@@ -138,6 +138,30 @@ pub struct TestResult {
 }
 
 impl TestResult {
+    /// The check with the lowest proportion of passing sequences (several sequences).
+    pub fn worst_check(&self) -> Option<&Check> {
+        self.checks
+            .iter()
+            .min_by(|a, b| a.proportion.total_cmp(&b.proportion))
+    }
+
+    /// The lowest uniformity P-value (P-value_T) over the checks; NaN when none has one.
+    pub fn min_uniformity_p(&self) -> f64 {
+        self.checks
+            .iter()
+            .filter_map(|c| c.uniformity_p)
+            .fold(f64::NAN, f64::min)
+    }
+
+    /// NIST's own flags over the checks: a proportion outside its interval, a
+    /// non-uniform P-value distribution.
+    pub fn nist_flags(&self) -> usize {
+        self.checks
+            .iter()
+            .map(|c| usize::from(c.outside_interval) + usize::from(c.non_uniform))
+            .sum()
+    }
+
     /// One sequence: true when the test applied and none of its k P-values is below
     /// `battery_alpha / (15 k)` (the single-sequence rule of [`Rule::Corrected`] at battery
     /// level `battery_alpha`). Several sequences: the stored verdict.
@@ -356,11 +380,7 @@ pub fn judge(
         .map(|t| judge_test(t, raw, &labels[t], alpha, rule))
         .collect();
     let count = |v: TestVerdict| tests.iter().filter(|t| t.verdict == v).count();
-    let nist_flags = tests
-        .iter()
-        .flat_map(|t| &t.checks)
-        .map(|c| usize::from(c.outside_interval) + usize::from(c.non_uniform))
-        .sum();
+    let nist_flags = tests.iter().map(TestResult::nist_flags).sum();
     let expected_flags = tests
         .iter()
         .flat_map(|t| &t.checks)
