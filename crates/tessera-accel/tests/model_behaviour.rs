@@ -404,3 +404,34 @@ fn hand_built_empty_shapes_are_refused_not_panics() {
     g.m = u64::MAX / 3;
     assert_eq!(acc.layer(&g), Err(Infeasible::TooLarge));
 }
+
+#[test]
+fn round_u64_equals_round_then_cast() {
+    use tessera_accel::model::round_u64;
+    let edges = [
+        0.0,
+        -0.0,
+        0.5,
+        -0.5,
+        0.49999999999999994,
+        1.5,
+        2.5,
+        -0.7,
+        4503599627370495.5,
+        9007199254740993.0,
+        1.8446744073709552e19,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        f64::MIN_POSITIVE,
+    ];
+    for x in edges {
+        assert_eq!(round_u64(x), x.round() as u64, "{x:e}");
+    }
+    proptest!(|(bits in any::<u64>(), small in 0.0f64..1e7)| {
+        let x = f64::from_bits(bits);
+        prop_assert_eq!(round_u64(x), x.round() as u64, "{:e}", x);
+        prop_assert_eq!(round_u64(small), small.round() as u64, "{}", small);
+    });
+}

@@ -249,6 +249,52 @@ impl Spec for AccelSpec {
         PRESETS
     }
 
+    fn field_setter(path: &str) -> Option<crate::spec_io::FieldSetter<Self>> {
+        use crate::spec_io::leaf;
+        // Every leaf of the serialized form (a test checks the list is complete and agrees
+        // with `set_path`).
+        macro_rules! setters {
+            ($($p:literal => $($f:ident).+),* $(,)?) => {
+                match path {
+                    $($p => Some(|s: &mut AccelSpec, v: &serde_json::Value| {
+                        s.$($f).+ = leaf(v)?;
+                        Ok(())
+                    }),)*
+                    _ => None,
+                }
+            };
+        }
+        setters! {
+            "format_version" => format_version,
+            "name" => name,
+            "description" => description,
+            "rows" => rows,
+            "cols" => cols,
+            "dataflow" => dataflow,
+            "stationary_double_buffered" => stationary_double_buffered,
+            "weight_precision" => weight_precision,
+            "activation_precision" => activation_precision,
+            "clock_mhz" => clock_mhz,
+            "ifmap_sram.size_kb" => ifmap_sram.size_kb,
+            "ifmap_sram.banks" => ifmap_sram.banks,
+            "filter_sram.size_kb" => filter_sram.size_kb,
+            "filter_sram.banks" => filter_sram.banks,
+            "ofmap_sram.size_kb" => ofmap_sram.size_kb,
+            "ofmap_sram.banks" => ofmap_sram.banks,
+            "dram.bandwidth_bytes_per_cycle" => dram.bandwidth_bytes_per_cycle,
+            "dram.latency_cycles" => dram.latency_cycles,
+            "tech.mult_8b_pj" => tech.mult_8b_pj,
+            "tech.add_32b_pj" => tech.add_32b_pj,
+            "tech.sram_64b_8kb_pj" => tech.sram_64b_8kb_pj,
+            "tech.dram_pj_per_bit" => tech.dram_pj_per_bit,
+            "tech.mult_8b_area_um2" => tech.mult_8b_area_um2,
+            "tech.add_32b_area_um2" => tech.add_32b_area_um2,
+            "tech.flop_area_um2" => tech.flop_area_um2,
+            "tech.sram_area_um2_per_byte" => tech.sram_area_um2_per_byte,
+            "tech.leakage_mw_per_mm2" => tech.leakage_mw_per_mm2,
+        }
+    }
+
     fn validate(&self) -> Result<(), Vec<String>> {
         let mut p = Vec::new();
         if self.format_version != ACCEL_FORMAT_VERSION {
@@ -367,5 +413,75 @@ mod tests {
         let text = "(\n  format_version: 1,\n  name: \"x\",\n  rows: \"sixteen\",\n)";
         let e = load_str::<AccelSpec>(text, "spec.ron").unwrap_err();
         assert_eq!(e.position.map(|p| p.0), Some(4), "{e}");
+    }
+
+    /// Every leaf path of a serialized value.
+    fn leaves(v: &serde_json::Value, prefix: &str, out: &mut Vec<(String, serde_json::Value)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    leaves(x, &p, out);
+                }
+            }
+            other => out.push((prefix.to_string(), other.clone())),
+        }
+    }
+
+    #[test]
+    fn typed_field_setters_cover_every_leaf_and_agree_with_set_path() {
+        use crate::spec_io::set_path;
+        let words = [
+            "OutputStationary",
+            "WeightStationary",
+            "InputStationary",
+            "Ternary",
+            "Int2",
+            "Int8",
+            "Int16",
+            "another name",
+        ];
+        for name in AccelSpec::preset_names() {
+            let spec = AccelSpec::preset(name).unwrap();
+            let tree = serde_json::to_value(&spec).unwrap();
+            let mut all = Vec::new();
+            leaves(&tree, "", &mut all);
+            assert!(all.len() >= 20, "{name}: {} leaves", all.len());
+            for (path, old) in all {
+                let set = AccelSpec::field_setter(&path)
+                    .unwrap_or_else(|| panic!("{name}: no typed setter for `{path}`"));
+                let mut tries: Vec<serde_json::Value> = match &old {
+                    serde_json::Value::Number(n) if n.is_u64() => {
+                        let x = n.as_u64().unwrap();
+                        vec![(x + 3).into(), 0.into(), (-1).into(), 2.5.into()]
+                    }
+                    serde_json::Value::Number(n) => {
+                        let x = n.as_f64().unwrap();
+                        vec![(x * 1.5 + 0.25).into(), 7.into(), "7".into()]
+                    }
+                    serde_json::Value::Bool(b) => vec![(!b).into(), 1.into()],
+                    _ => words.iter().map(|w| (*w).into()).collect(),
+                };
+                tries.push(serde_json::Value::Null);
+                for new in tries {
+                    let mut typed = spec.clone();
+                    let by_setter = set(&mut typed, &new).map(|()| typed);
+                    let mut t = tree.clone();
+                    set_path(&mut t, &path, new.clone()).unwrap();
+                    let by_tree = serde_json::from_value::<AccelSpec>(t);
+                    match (by_setter, by_tree) {
+                        (Ok(a), Ok(b)) => assert_eq!(a, b, "{name} {path} = {new}"),
+                        (Err(_), Err(_)) => {}
+                        (a, b) => panic!("{name} {path} = {new}: setter {a:?}, tree {b:?}"),
+                    }
+                }
+            }
+        }
+        assert!(AccelSpec::field_setter("rows.x").is_none());
+        assert!(AccelSpec::field_setter("ifmap_sram").is_none());
     }
 }

@@ -2,7 +2,8 @@
 //! on 2 cores; MAESTRO's published DSE rate is about 0.17 M/s): the evaluator (spec built
 //! from a design's values, validated, the network's totals) on pre-drawn designs of
 //! `workloads/searches/accel-mobilenetv2.ron`, one thread; and the model alone on the same
-//! specs. `cargo bench -p tessera-study --bench study`.
+//! specs; and a whole run (ask, evaluate, record `results.jsonl`, summary, front, plots) of
+//! 20,000 designs on 2 threads. `cargo bench -p tessera-study --bench study`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -66,6 +67,34 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // A whole run, as `tessera search ... --threads 2` does it, on a tenth of the budget.
+    let text = std::fs::read_to_string(root.join("workloads/searches/accel-mobilenetv2.ron"))
+        .unwrap()
+        .replace("evaluations: 200000", "evaluations: 20000");
+    let small = LoadedConfig::from_str(&text, "accel-mobilenetv2.ron").unwrap();
+    let dir = std::env::temp_dir().join(format!("tessera-bench-run-{}", std::process::id()));
+    let mut g = c.benchmark_group("accel-mobilenetv2 run");
+    g.throughput(Throughput::Elements(20_000));
+    g.sample_size(10);
+    g.bench_function("20,000 designs, 2 threads", |b| {
+        b.iter(|| {
+            let _ = std::fs::remove_dir_all(&dir);
+            let opts = tessera_study::run::RunOptions {
+                dir: dir.clone(),
+                threads: 2,
+                resume: false,
+                shard: None,
+                tool_version: "bench".into(),
+                sequential: None,
+            };
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            let s = tessera_study::run::run(&small, &opts, &stop, &|_| {}).unwrap();
+            black_box(s.evaluations)
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, bench);

@@ -34,7 +34,7 @@ pub fn emit(run_dir: &Path, rank: usize, out: Option<&Path>) -> Result<Vec<Emitt
     let mut points = Vec::with_capacity(scored.len() * k);
     let mut violation = Vec::with_capacity(scored.len());
     for r in &scored {
-        let (p, v) = minimised_point(&cfg, r);
+        let (p, v) = minimised_point(&cfg, *r);
         points.extend(p);
         violation.push(v);
     }

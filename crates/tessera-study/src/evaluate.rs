@@ -221,7 +221,18 @@ pub struct SpecTemplate<T> {
     /// design sets the same paths, so a copy need not be restored between designs, and a
     /// design costs no clone of the whole tree.
     scratch: std::sync::Mutex<Vec<Value>>,
-    _kind: std::marker::PhantomData<fn() -> T>,
+    /// The typed route, when the spec kind has a typed setter for every path
+    /// ([`tessera_arch::Spec::field_setter`]): no JSON tree per design.
+    typed: Option<Typed<T>>,
+}
+
+/// Specs built by typed field setters: the base (or every preset) deserialized once, and
+/// copies reused between designs as `scratch` is.
+struct Typed<T> {
+    base: T,
+    presets: Option<HashMap<String, T>>,
+    setters: Vec<tessera_arch::spec_io::FieldSetter<T>>,
+    pool: std::sync::Mutex<Vec<T>>,
 }
 
 impl<T: Spec> SpecTemplate<T> {
@@ -288,12 +299,33 @@ impl<T: Spec> SpecTemplate<T> {
             };
             paths.push((p.name.clone(), path.clone()));
         }
+        let setters: Option<Vec<_>> = paths.iter().map(|(_, p)| T::field_setter(p)).collect();
+        let typed = match setters {
+            Some(setters) => Some(Typed {
+                base: spec,
+                presets: match &presets {
+                    Some((_, map)) => Some(
+                        map.keys()
+                            .map(|name| {
+                                T::preset(name).map(|s| (name.clone(), s)).map_err(|e| {
+                                    cfg.error_at(name, format!("preset `{name}`: {e}"))
+                                })
+                            })
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    None => None,
+                },
+                setters,
+                pool: std::sync::Mutex::new(Vec::new()),
+            }),
+            None => None,
+        };
         let t = SpecTemplate {
             base: base_json,
             presets,
             paths,
             scratch: std::sync::Mutex::new(Vec::new()),
-            _kind: std::marker::PhantomData,
+            typed,
         };
         // Every path must exist (in every preset) and take the parameter's values.
         let bases: Vec<&Value> = match &t.presets {
@@ -318,8 +350,67 @@ impl<T: Spec> SpecTemplate<T> {
         Ok(t)
     }
 
+    /// Call `f` on the spec of one design (the base with the design's values set,
+    /// validated) without keeping it: on the typed route, the spec is a reused copy.
+    pub fn with_instance<R>(
+        &self,
+        values: &Map<String, Value>,
+        f: impl FnOnce(&T) -> R,
+    ) -> Result<R, String>
+    where
+        T: Clone,
+    {
+        let Some(typed) = &self.typed else {
+            return self.instantiate_tree(values).map(|s| f(&s));
+        };
+        let (mut spec, reusable) = match &typed.presets {
+            Some(map) => {
+                let param = self.presets.as_ref().map_or("", |(p, _)| p.as_str());
+                let name = values
+                    .get(param)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let s = map
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| format!("no preset `{name}`"))?;
+                (s, false)
+            }
+            None => {
+                let pooled = typed.pool.lock().ok().and_then(|mut p| p.pop());
+                (pooled.unwrap_or_else(|| typed.base.clone()), true)
+            }
+        };
+        // Every design sets the same fields, so a reused copy needs no reset.
+        let mut set = || -> Result<(), String> {
+            for ((name, path), setter) in self.paths.iter().zip(&typed.setters) {
+                let value = values
+                    .get(name)
+                    .ok_or_else(|| format!("no value for parameter `{name}`"))?;
+                setter(&mut spec, value).map_err(|m| format!("{path}: {m}"))?;
+            }
+            spec.validate().map_err(|p| p.join("; "))
+        };
+        let out = set().map(|()| f(&spec));
+        if reusable && let Ok(mut pool) = typed.pool.lock() {
+            pool.push(spec);
+        }
+        out
+    }
+
     /// The spec of one design: the base with the design's values set, validated.
-    pub fn instantiate(&self, values: &Map<String, Value>) -> Result<T, String> {
+    pub fn instantiate(&self, values: &Map<String, Value>) -> Result<T, String>
+    where
+        T: Clone,
+    {
+        if self.typed.is_some() {
+            return self.with_instance(values, T::clone);
+        }
+        self.instantiate_tree(values)
+    }
+
+    /// [`SpecTemplate::instantiate`] through the serialized form.
+    fn instantiate_tree(&self, values: &Map<String, Value>) -> Result<T, String> {
         let (mut v, reusable) = match &self.presets {
             Some((param, map)) => {
                 let name = values
@@ -414,13 +505,13 @@ impl Evaluator for AccelEvaluator {
     }
 
     fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
-        let spec = match self.template.instantiate(d.values) {
-            Ok(s) => s,
-            Err(e) => return Evaluation::Infeasible(format!("invalid spec: {e}")),
-        };
-        match tessera_accel::Accelerator::new(&spec).totals(&self.shapes) {
-            Ok(t) => Evaluation::Metrics(accel_metrics(&t)),
-            Err((layer, why)) => Evaluation::Infeasible(format!("layer {layer}: {why}")),
+        let totals = self.template.with_instance(d.values, |spec| {
+            tessera_accel::Accelerator::new(spec).totals(&self.shapes)
+        });
+        match totals {
+            Err(e) => Evaluation::Infeasible(format!("invalid spec: {e}")),
+            Ok(Ok(t)) => Evaluation::Metrics(accel_metrics(&t)),
+            Ok(Err((layer, why))) => Evaluation::Infeasible(format!("layer {layer}: {why}")),
         }
     }
 

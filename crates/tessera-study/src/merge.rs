@@ -125,6 +125,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunSummary, StudyError> {
             .notes
             .push(format!("shards missing from the merge: {missing:?}"));
     }
-    report::write_all(out, &cfg, &summary, &records, &hv)?;
+    let front: Vec<Record> = summary
+        .front
+        .iter()
+        .map(|&id| records[id as usize].clone())
+        .collect();
+    report::write_all(out, &cfg, &summary, &records, &front, &hv)?;
     Ok(summary)
 }

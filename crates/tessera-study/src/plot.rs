@@ -5,7 +5,7 @@
 use crate::StudyError;
 use crate::config::LoadedConfig;
 use crate::report::RunSummary;
-use crate::run::Record;
+use crate::run::Scored;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -15,10 +15,10 @@ fn err(path: &Path, e: impl std::fmt::Display) -> StudyError {
 
 /// `front-A-vs-B.svg` for every pair of objectives (at most the first four objectives), and
 /// `hypervolume.svg`.
-pub fn write_plots(
+pub fn write_plots<R: Scored + Sync>(
     dir: &Path,
     cfg: &LoadedConfig,
-    records: &[Record],
+    records: &[R],
     s: &RunSummary,
     hv_trace: &[f64],
 ) -> Result<(), StudyError> {
@@ -57,9 +57,9 @@ fn range(xs: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn scatter(
+fn scatter<R: Scored>(
     path: &Path,
-    records: &[Record],
+    records: &[R],
     on_front: &std::collections::HashSet<u64>,
     a: usize,
     b: usize,
@@ -67,33 +67,38 @@ fn scatter(
     yb: &str,
     title: &str,
 ) -> Result<(), StudyError> {
-    let scored: Vec<&Record> = records.iter().filter(|r| r.objectives.len() > b).collect();
-    let (x0, x1) = range(scored.iter().map(|r| r.objectives[a]));
-    let (y0, y1) = range(scored.iter().map(|r| r.objectives[b]));
+    let scored: Vec<&R> = records
+        .iter()
+        .filter(|r| r.objectives().len() > b)
+        .collect();
+    let (x0, x1) = range(scored.iter().map(|r| r.objectives()[a]));
+    let (y0, y1) = range(scored.iter().map(|r| r.objectives()[b]));
     // One marker per canvas pixel and class: markers on the same pixel are drawn over each
     // other, so the picture is the same, and a 200,000-design run gives a file of a few
     // hundred kilobytes instead of 18 MB.
     let (w, h) = (720.0, 540.0);
-    let pixel = |r: &Record| {
-        (
-            ((r.objectives[a] - x0) / (x1 - x0) * w) as i64,
-            ((r.objectives[b] - y0) / (y1 - y0) * h) as i64,
-        )
+    // A bitmap per class of the pixels already drawn (the canvas is 720 x 540 and every
+    // point maps inside it: the ranges pad the data).
+    let (wi, hi) = (w as usize + 1, h as usize + 1);
+    let pixel = |r: &R| {
+        let x = ((r.objectives()[a] - x0) / (x1 - x0) * w) as usize;
+        let y = ((r.objectives()[b] - y0) / (y1 - y0) * h) as usize;
+        x.min(wi - 1) * hi + y.min(hi - 1)
     };
-    let mut seen = [
-        std::collections::HashSet::new(),
-        std::collections::HashSet::new(),
-    ];
-    let mut first_on_pixel = |r: &Record, class: usize| seen[class].insert(pixel(r));
-    let infeasible: Vec<&Record> = scored
+    let mut seen = [vec![false; wi * hi], vec![false; wi * hi]];
+    let mut first_on_pixel = |r: &R, class: usize| {
+        let p = pixel(r);
+        !std::mem::replace(&mut seen[class][p], true)
+    };
+    let infeasible: Vec<&R> = scored
         .iter()
         .copied()
-        .filter(|r| !r.feasible && first_on_pixel(r, 0))
+        .filter(|r| !r.feasible() && first_on_pixel(r, 0))
         .collect();
-    let dominated: Vec<&Record> = scored
+    let dominated: Vec<&R> = scored
         .iter()
         .copied()
-        .filter(|r| r.feasible && !on_front.contains(&r.id) && first_on_pixel(r, 1))
+        .filter(|r| r.feasible() && !on_front.contains(&r.id()) && first_on_pixel(r, 1))
         .collect();
     let root = SVGBackend::new(path, (720, 540)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(path, e))?;
@@ -115,7 +120,7 @@ fn scatter(
         .draw_series(
             infeasible
                 .iter()
-                .map(|r| Circle::new((r.objectives[a], r.objectives[b]), 2, grey.filled())),
+                .map(|r| Circle::new((r.objectives()[a], r.objectives()[b]), 2, grey.filled())),
         )
         .map_err(|e| err(path, e))?
         .label("infeasible")
@@ -123,7 +128,7 @@ fn scatter(
     chart
         .draw_series(dominated.iter().map(|r| {
             Circle::new(
-                (r.objectives[a], r.objectives[b]),
+                (r.objectives()[a], r.objectives()[b]),
                 2,
                 BLUE.mix(0.5).filled(),
             )
@@ -135,8 +140,8 @@ fn scatter(
         .draw_series(
             scored
                 .iter()
-                .filter(|r| on_front.contains(&r.id))
-                .map(|r| Circle::new((r.objectives[a], r.objectives[b]), 4, RED.filled())),
+                .filter(|r| on_front.contains(&r.id()))
+                .map(|r| Circle::new((r.objectives()[a], r.objectives()[b]), 4, RED.filled())),
         )
         .map_err(|e| err(path, e))?
         .label("Pareto front")

@@ -5,7 +5,7 @@
 
 use crate::StudyError;
 use crate::config::{Goal, LoadedConfig};
-use crate::run::{Manifest, Record, minimised_point, write_json};
+use crate::run::{Manifest, Record, Scored, minimised_point, write_json};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -45,10 +45,10 @@ pub struct RunSummary {
 }
 
 /// Summarise the records of a run.
-pub fn summarise(
+pub fn summarise<R: Scored + Sync>(
     cfg: &LoadedConfig,
     manifest: &Manifest,
-    records: &[Record],
+    records: &[R],
     hv_trace: &[f64],
     stopped: bool,
 ) -> Result<RunSummary, StudyError> {
@@ -62,11 +62,11 @@ pub fn summarise(
         violation.push(v);
     }
     let front = tessera_search::pareto_front(&points, &violation, m);
-    let count = |s: &str| records.iter().filter(|r| r.status == s).count() as u64;
-    let feasible = records.iter().filter(|r| r.feasible).count() as u64;
+    let count = |s: &str| records.iter().filter(|r| r.status() == s).count() as u64;
+    let feasible = records.iter().filter(|r| r.feasible()).count() as u64;
     let mut reasons: std::collections::BTreeMap<String, u64> = Default::default();
-    for r in records.iter().filter(|r| !r.feasible) {
-        if let Some(why) = &r.reason {
+    for r in records.iter().filter(|r| !r.feasible()) {
+        if let Some(why) = r.reason() {
             // Group by the reason with its numbers blanked (they differ design to design).
             let mut key = String::new();
             for ch in why.chars().take(160) {
@@ -78,7 +78,7 @@ pub fn summarise(
                     key.push(ch);
                 }
             }
-            *reasons.entry(format!("{}: {key}", r.status)).or_insert(0) += 1;
+            *reasons.entry(format!("{}: {key}", r.status())).or_insert(0) += 1;
         }
     }
     let mut reasons: Vec<(String, u64)> = reasons.into_iter().collect();
@@ -107,7 +107,7 @@ pub fn summarise(
         feasible,
         infeasible: count("infeasible") + (count("ok") - feasible),
         failed: count("failed"),
-        cached: records.iter().filter(|r| r.cached_from.is_some()).count() as u64,
+        cached: records.iter().filter(|r| r.cached()).count() as u64,
         objectives: c.objectives.iter().map(|o| o.metric.clone()).collect(),
         goals: c
             .objectives
@@ -120,23 +120,25 @@ pub fn summarise(
         reference_point: c.reference_point.clone(),
         hypervolume: hv_trace.last().copied().unwrap_or(0.0),
         front_feasible: front.feasible,
-        front: front.indices.iter().map(|&i| records[i].id).collect(),
+        front: front.indices.iter().map(|&i| records[i].id()).collect(),
         notes,
         reasons,
         stopped,
     })
 }
 
-/// Write `summary.json`, `front.csv`, `hypervolume.csv` and the SVG plots.
-pub fn write_all(
+/// Write `summary.json`, `front.csv`, `hypervolume.csv` and the SVG plots. `front` holds
+/// the full records of the summary's front, in its order.
+pub fn write_all<R: Scored + Sync>(
     dir: &Path,
     cfg: &LoadedConfig,
     s: &RunSummary,
-    records: &[Record],
+    records: &[R],
+    front: &[Record],
     hv_trace: &[f64],
 ) -> Result<(), StudyError> {
     write_json(&dir.join("summary.json"), s)?;
-    let front: Vec<&Record> = s.front.iter().map(|&id| &records[id as usize]).collect();
+    let front: Vec<&Record> = front.iter().collect();
     let path = dir.join("front.csv");
     std::fs::write(&path, front_csv(cfg, &front)).map_err(|e| StudyError::io(&path, e))?;
     let mut hv = String::from("evaluations,hypervolume\n");

@@ -61,6 +61,106 @@ pub struct Record {
     pub cached_from: Option<u64>,
 }
 
+/// What the strategy, the summary and the plots need of a record: implemented by
+/// [`Record`] and by the lean form a run keeps in memory ([`Kept`]).
+pub trait Scored {
+    fn id(&self) -> u64;
+    /// `ok`, `infeasible` or `failed`.
+    fn status(&self) -> &str;
+    /// The objectives in their own units and direction (empty unless `ok`).
+    fn objectives(&self) -> &[f64];
+    fn violation(&self) -> Option<f64>;
+    fn feasible(&self) -> bool;
+    fn reason(&self) -> Option<&str>;
+    fn cached(&self) -> bool;
+}
+
+impl Scored for Record {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn status(&self) -> &str {
+        &self.status
+    }
+    fn objectives(&self) -> &[f64] {
+        &self.objectives
+    }
+    fn violation(&self) -> Option<f64> {
+        self.violation
+    }
+    fn feasible(&self) -> bool {
+        self.feasible
+    }
+    fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+    fn cached(&self) -> bool {
+        self.cached_from.is_some()
+    }
+}
+
+/// A record as a run keeps it in memory: the fields of [`Scored`] and where its line is
+/// in `results.jsonl`. The design and the metrics are not kept (building and freeing
+/// their string maps cost a 200,000-design run a fifth of its time); the front's records
+/// are read back from the file at the end.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    id: u64,
+    status: std::borrow::Cow<'static, str>,
+    objectives: Vec<f64>,
+    violation: Option<f64>,
+    feasible: bool,
+    reason: Option<String>,
+    cached: bool,
+    /// Byte offset and length of its line in `results.jsonl` (`None`: a record replayed
+    /// on resume, which the run holds in full).
+    line: Option<(u64, usize)>,
+}
+
+impl Kept {
+    fn of(r: Record) -> Kept {
+        Kept {
+            id: r.id,
+            status: match r.status.as_str() {
+                "ok" => "ok".into(),
+                "infeasible" => "infeasible".into(),
+                "failed" => "failed".into(),
+                _ => r.status.into(),
+            },
+            objectives: r.objectives,
+            violation: r.violation,
+            feasible: r.feasible,
+            reason: r.reason,
+            cached: r.cached_from.is_some(),
+            line: None,
+        }
+    }
+}
+
+impl Scored for Kept {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn status(&self) -> &str {
+        &self.status
+    }
+    fn objectives(&self) -> &[f64] {
+        &self.objectives
+    }
+    fn violation(&self) -> Option<f64> {
+        self.violation
+    }
+    fn feasible(&self) -> bool {
+        self.feasible
+    }
+    fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+    fn cached(&self) -> bool {
+        self.cached
+    }
+}
+
 /// What a run folder says about the run (`manifest.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
@@ -222,14 +322,16 @@ pub fn run(
     // Buffered, and flushed after every batch: a kill loses at most the batch being
     // recorded, whose designs a resume evaluates again (one write call per line made the
     // accelerator-only runs spend a quarter of their time in the kernel).
-    let mut results = std::io::BufWriter::with_capacity(
-        1 << 20,
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&results_path)
-            .map_err(|e| StudyError::io(&results_path, e))?,
-    );
+    let results_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&results_path)
+        .map_err(|e| StudyError::io(&results_path, e))?;
+    let offset = results_file
+        .metadata()
+        .map_err(|e| StudyError::io(&results_path, e))?
+        .len();
+    let mut results = std::io::BufWriter::with_capacity(1 << 20, results_file);
     let timings_path = dir.join("timings.jsonl");
     let mut timings = std::io::BufWriter::with_capacity(
         1 << 16,
@@ -255,7 +357,8 @@ pub fn run(
     let mut st = Recorder {
         cfg,
         results_path: &results_path,
-        previous_len: previous.len(),
+        previous: &previous,
+        offset,
         results: &mut results,
         timings: &mut timings,
         records: Vec::new(),
@@ -269,62 +372,95 @@ pub fn run(
         progress,
     };
     // Genes already asked -> the first id that had them (the cache).
-    let mut by_genes: HashMap<Vec<u64>, u64> = HashMap::new();
+    // (Fx hashing: the keys are a few integers, made by the strategy, not by an
+    // adversary; SipHash took 3 % of a 200,000-design run.)
+    let mut by_genes: GenesCache = GenesCache::default();
     let mut asked = 0u64;
-    // Strategies whose asks do not depend on tells (random, grid) evaluate the next batch
-    // while the last one is recorded; the others ask, evaluate and record in turn. Both
-    // give the same records: the candidates and the cache do not depend on the overlap.
-    let ahead = strategy.asks_ahead();
-    let mut evaluated: Option<Evaluated> = None;
-    let stopped;
-    loop {
-        let left = budget.map_or(u64::MAX, |b| b.saturating_sub(asked));
+    // The next batch, planned: none when the budget, the wall time or Ctrl-C says stop.
+    let ask_next = |strategy: &mut dyn tessera_search::Strategy,
+                    asked: &mut u64,
+                    by_genes: &mut GenesCache|
+     -> Result<Option<Planned>, StudyError> {
+        let left = budget.map_or(u64::MAX, |b| b.saturating_sub(*asked));
         let out_of_time = c
             .budget
             .wall_time_s
             .is_some_and(|w| t0.elapsed().as_secs_f64() >= w);
-        let halt = left == 0 || out_of_time || stop.load(Ordering::Relaxed);
-        let next = if halt || (evaluated.is_some() && !ahead) {
-            None
-        } else {
-            let batch = strategy.ask(BATCH.min(left.min(usize::MAX as u64) as usize));
-            asked += batch.len() as u64;
-            let planned = plan(batch, &previous, &mut by_genes, &results_path)?;
-            Some(planned).filter(|p| !p.batch.is_empty())
-        };
-        if next.is_none() && evaluated.is_none() {
+        if left == 0 || out_of_time || stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let batch = strategy.ask(BATCH.min(left.min(usize::MAX as u64) as usize));
+        *asked += batch.len() as u64;
+        let planned = plan(batch, &previous, by_genes, &results_path)?;
+        Ok(Some(planned).filter(|p| !p.batch.is_empty()))
+    };
+    // Strategies whose asks do not depend on tells (random, grid) evaluate a batch while
+    // one thread records the batch before it and asks the batch after it; the others ask,
+    // evaluate and record in turn. Both give the same records: the candidates and the
+    // cache do not depend on the overlap (an ask still comes after the tells of every
+    // batch but the one before it).
+    let ahead = strategy.asks_ahead();
+    let mut pending = ask_next(strategy.as_mut(), &mut asked, &mut by_genes)?;
+    let mut evaluated: Option<Evaluated> = None;
+    let stopped;
+    loop {
+        if pending.is_none() && evaluated.is_none() {
             stopped = stop.load(Ordering::Relaxed);
             break;
         }
-        let (fresh, told) = pool.install(|| {
+        if !ahead {
+            let p = pending.take().expect("in turn: nothing is left evaluated");
+            let e = pool.install(|| evaluate_batch(cfg, evaluator.as_ref(), p, stop));
+            // Recorded before asking again: the strategy needs its outcomes.
+            if st.record(e, strategy.as_mut())? {
+                stopped = true;
+                break;
+            }
+            pending = ask_next(strategy.as_mut(), &mut asked, &mut by_genes)?;
+            continue;
+        }
+        let to_evaluate = pending.take();
+        let (fresh, recorded) = pool.install(|| {
             rayon::join(
-                || next.map(|p| evaluate_batch(cfg, evaluator.as_ref(), p, stop)),
-                || evaluated.take().map(|e| st.record(e, strategy.as_mut())),
+                || to_evaluate.map(|p| evaluate_batch(cfg, evaluator.as_ref(), p, stop)),
+                || -> Result<(bool, Option<Planned>), StudyError> {
+                    let cut = match evaluated.take() {
+                        Some(e) => st.record(e, strategy.as_mut())?,
+                        None => false,
+                    };
+                    let next = if cut {
+                        None
+                    } else {
+                        ask_next(strategy.as_mut(), &mut asked, &mut by_genes)?
+                    };
+                    Ok((cut, next))
+                },
             )
         });
-        if let Some(told) = told
-            && told?
-        {
+        let (cut, next) = recorded?;
+        if cut {
             stopped = true;
             break;
         }
         evaluated = fresh;
-        if evaluated.is_some() && !ahead {
-            // Record it before asking again: the strategy needs its outcomes.
-            if st.record(evaluated.take().expect("just set"), strategy.as_mut())? {
-                stopped = true;
-                break;
-            }
-        }
+        pending = next;
     }
     let Recorder {
         records, hv_trace, ..
     } = st;
     let _ = timings.flush();
     let summary = report::summarise(cfg, &manifest, &records, &hv_trace, stopped)?;
-    pool.install(|| report::write_all(dir, cfg, &summary, &records, &hv_trace))?;
+    let front = summary
+        .front
+        .iter()
+        .map(|&id| full_record(&results_path, &previous, &records, id))
+        .collect::<Result<Vec<_>, _>>()?;
+    pool.install(|| report::write_all(dir, cfg, &summary, &records, &front, &hv_trace))?;
     Ok(summary)
 }
+
+/// Genes already asked -> the first id that had them.
+type GenesCache = rustc_hash::FxHashMap<Vec<u64>, u64>;
 
 /// A batch of candidates with where each one's result comes from.
 struct Planned {
@@ -334,7 +470,7 @@ struct Planned {
 
 /// Replayed from `results.jsonl`, the cached result of an earlier id, or to evaluate.
 enum Source {
-    Replay(Record),
+    Replay(Kept),
     Cached(u64),
     Evaluate,
 }
@@ -349,7 +485,7 @@ struct Evaluated {
 fn plan(
     batch: Vec<Candidate>,
     previous: &[Record],
-    by_genes: &mut HashMap<Vec<u64>, u64>,
+    by_genes: &mut GenesCache,
     results_path: &Path,
 ) -> Result<Planned, StudyError> {
     let mut sources = Vec::with_capacity(batch.len());
@@ -365,7 +501,15 @@ fn plan(
                 )));
             }
             by_genes.entry(key).or_insert(cand.id);
-            sources.push(Source::Replay(r.clone()));
+            sources.push(Source::Replay(Kept::of(Record {
+                design: Map::new(),
+                metrics: BTreeMap::new(),
+                genes: Vec::new(),
+                status: r.status.clone(),
+                objectives: r.objectives.clone(),
+                reason: r.reason.clone(),
+                ..*r
+            })));
         } else if let Some(&first) = by_genes.get(&key) {
             sources.push(Source::Cached(first));
         } else {
@@ -397,32 +541,69 @@ fn evaluate_batch(
         .collect();
     let fresh: Vec<(usize, Fresh)> = to_eval
         .par_iter()
-        .filter_map(|&i| {
-            if stop.load(Ordering::Relaxed) {
-                return None;
-            }
-            let worker = rayon::current_thread_index().unwrap_or(0);
-            let cand = &batch[i];
-            let design = design_map(cfg, cand);
-            let d = DesignRef {
-                id: cand.id,
-                genes: &cand.genes,
-                values: &design,
-            };
-            let t = Instant::now();
-            let e = evaluate_safely(evaluator, &d, worker);
-            let wall_ms = t.elapsed().as_secs_f64() * 1e3;
-            let record = make_record(cfg, cand, design, e);
-            let line = record_line(&record);
-            Some((
-                i,
-                Fresh {
-                    record,
-                    line,
-                    wall_ms,
-                },
-            ))
-        })
+        .map_init(
+            // A design map per rayon job, whose values each design overwrites (its keys
+            // are the same for every design).
+            || None::<Map<String, Value>>,
+            |design, &i| {
+                if stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let worker = rayon::current_thread_index().unwrap_or(0);
+                let cand = &batch[i];
+                let design = match design {
+                    Some(d) => {
+                        for (p, g) in cfg.config.space.iter().zip(&cand.genes) {
+                            if let Some(v) = d.get_mut(&p.name) {
+                                *v = p.kind.decode(g);
+                            }
+                        }
+                        d
+                    }
+                    None => design.insert(design_map(cfg, cand)),
+                };
+                let d = DesignRef {
+                    id: cand.id,
+                    genes: &cand.genes,
+                    values: design,
+                };
+                let t = Instant::now();
+                let e = evaluate_safely(evaluator, &d, worker);
+                let wall_ms = t.elapsed().as_secs_f64() * 1e3;
+                let scored = score(cfg, e);
+                let line = record_line(&RecordRef {
+                    id: cand.id,
+                    global_index: cand.global_index,
+                    genes: &cand.genes,
+                    design,
+                    status: scored.status,
+                    metrics: &scored.metrics,
+                    objectives: &scored.objectives,
+                    violation: scored.violation,
+                    feasible: scored.feasible,
+                    reason: scored.reason.as_deref(),
+                    cached_from: None,
+                });
+                Some((
+                    i,
+                    Fresh {
+                        kept: Kept {
+                            id: cand.id,
+                            status: scored.status.into(),
+                            objectives: scored.objectives,
+                            violation: scored.violation,
+                            feasible: scored.feasible,
+                            reason: scored.reason,
+                            cached: false,
+                            line: None,
+                        },
+                        line,
+                        wall_ms,
+                    },
+                ))
+            },
+        )
+        .flatten()
         .collect();
     Evaluated {
         planned,
@@ -434,10 +615,13 @@ fn evaluate_batch(
 struct Recorder<'a, W: Write> {
     cfg: &'a LoadedConfig,
     results_path: &'a Path,
-    previous_len: usize,
+    /// Records replayed from `results.jsonl` on resume.
+    previous: &'a [Record],
+    /// Length of `results.jsonl` (where the next line goes).
+    offset: u64,
     results: &'a mut W,
     timings: &'a mut W,
-    records: Vec<Record>,
+    records: Vec<Kept>,
     trace: HypervolumeTrace,
     hv_trace: Vec<f64>,
     feasible: u64,
@@ -460,23 +644,28 @@ impl<W: Write> Recorder<'_, W> {
         let n = planned.batch.len();
         let mut stopped = false;
         for (i, (cand, source)) in planned.batch.iter().zip(planned.sources).enumerate() {
-            let (record, line) = match source {
+            let (mut record, line) = match source {
                 Source::Replay(r) => (r, None),
                 Source::Cached(first) => {
-                    let Some(base) = self.records.get(first as usize) else {
+                    if self.records.get(first as usize).is_none() {
                         stopped = true;
                         break;
-                    };
+                    }
+                    // The base's line may still be in the buffer.
+                    self.results
+                        .flush()
+                        .map_err(|e| StudyError::io(self.results_path, e))?;
+                    let base = full_record(self.results_path, self.previous, &self.records, first)?;
                     let r = Record {
                         id: cand.id,
                         global_index: cand.global_index,
                         genes: cand.genes.clone(),
                         design: design_map(self.cfg, cand),
                         cached_from: Some(base.cached_from.unwrap_or(base.id)),
-                        ..base.clone()
+                        ..base
                     };
                     let line = record_line(&r);
-                    (r, Some(line))
+                    (Kept::of(r), Some(line))
                 }
                 Source::Evaluate => {
                     let Some(f) = fresh.remove(&i) else {
@@ -488,16 +677,18 @@ impl<W: Write> Recorder<'_, W> {
                         "{{\"id\":{},\"wall_ms\":{}}}",
                         cand.id, f.wall_ms
                     );
-                    (f.record, Some(f.line))
+                    (f.kept, Some(f.line))
                 }
             };
             if let Some(line) = line
-                && record.id as usize >= self.previous_len
+                && record.id as usize >= self.previous.len()
             {
                 let line = line.map_err(|e| StudyError::io(self.results_path, e))?;
                 self.results
                     .write_all(&line)
                     .map_err(|e| StudyError::io(self.results_path, e))?;
+                record.line = Some((self.offset, line.len()));
+                self.offset += line.len() as u64;
             }
             strategy.tell(cand.id, outcome_of(self.cfg, &record))?;
             let (objs, cv) = minimised_point(self.cfg, &record);
@@ -533,13 +724,30 @@ impl<W: Write> Recorder<'_, W> {
 
 /// A design evaluated by a worker, with its line of `results.jsonl`.
 struct Fresh {
-    record: Record,
+    kept: Kept,
     line: Result<Vec<u8>, serde_json::Error>,
     wall_ms: f64,
 }
 
-/// A record as its line of `results.jsonl`, newline included.
-fn record_line(r: &Record) -> Result<Vec<u8>, serde_json::Error> {
+/// A [`Record`] made of borrowed parts: serializes to the same JSON (same fields, same
+/// order; tested), so a worker writes a line without building a record.
+#[derive(Serialize)]
+struct RecordRef<'a> {
+    id: u64,
+    global_index: u64,
+    genes: &'a [Gene],
+    design: &'a Map<String, Value>,
+    status: &'a str,
+    metrics: &'a BTreeMap<String, f64>,
+    objectives: &'a [f64],
+    violation: Option<f64>,
+    feasible: bool,
+    reason: Option<&'a str>,
+    cached_from: Option<u64>,
+}
+
+/// A record (or its borrowed form) as its line of `results.jsonl`, newline included.
+fn record_line<R: Serialize>(r: &R) -> Result<Vec<u8>, serde_json::Error> {
     let mut line = Vec::with_capacity(768);
     serde_json::to_writer(&mut line, r)?;
     line.push(b'\n');
@@ -584,38 +792,38 @@ pub fn design_map(cfg: &LoadedConfig, c: &Candidate) -> Map<String, Value> {
         .collect()
 }
 
-/// Turn an evaluation into a record: objectives picked from the metrics, constraints
-/// checked.
-pub fn make_record(
-    cfg: &LoadedConfig,
-    cand: &Candidate,
-    design: Map<String, Value>,
-    e: Evaluation,
-) -> Record {
-    let mut r = Record {
-        id: cand.id,
-        global_index: cand.global_index,
-        genes: cand.genes.clone(),
-        design,
-        status: String::new(),
+/// An evaluation judged against the config: status, objectives picked from the metrics,
+/// constraints checked.
+struct Scoring {
+    status: &'static str,
+    metrics: BTreeMap<String, f64>,
+    objectives: Vec<f64>,
+    violation: Option<f64>,
+    feasible: bool,
+    reason: Option<String>,
+}
+
+fn score(cfg: &LoadedConfig, e: Evaluation) -> Scoring {
+    let mut r = Scoring {
+        status: "",
         metrics: BTreeMap::new(),
         objectives: Vec::new(),
         violation: None,
         feasible: false,
         reason: None,
-        cached_from: None,
     };
     match e {
         Evaluation::Infeasible(why) => {
-            r.status = "infeasible".into();
+            r.status = "infeasible";
             r.reason = Some(why);
         }
         Evaluation::Failed(why) => {
-            r.status = "failed".into();
+            r.status = "failed";
             r.reason = Some(why);
         }
         Evaluation::Metrics(m) => {
             let mut missing = Vec::new();
+            r.objectives.reserve_exact(cfg.config.objectives.len());
             for o in &cfg.config.objectives {
                 match m.get(&o.metric) {
                     Some(v) if v.is_finite() => r.objectives.push(*v),
@@ -644,7 +852,7 @@ pub fn make_record(
             }
             r.metrics = m;
             if !missing.is_empty() {
-                r.status = "failed".into();
+                r.status = "failed";
                 r.objectives.clear();
                 r.reason = Some(format!(
                     "the evaluator's metrics lack what the config needs: {} (it reported: {})",
@@ -652,7 +860,7 @@ pub fn make_record(
                     r.metrics.keys().cloned().collect::<Vec<_>>().join(", ")
                 ));
             } else {
-                r.status = "ok".into();
+                r.status = "ok";
                 r.violation = Some(violation);
                 r.feasible = violation == 0.0;
                 if !broken.is_empty() {
@@ -664,11 +872,35 @@ pub fn make_record(
     r
 }
 
+/// Turn an evaluation into a record: objectives picked from the metrics, constraints
+/// checked.
+pub fn make_record(
+    cfg: &LoadedConfig,
+    cand: &Candidate,
+    design: Map<String, Value>,
+    e: Evaluation,
+) -> Record {
+    let s = score(cfg, e);
+    Record {
+        id: cand.id,
+        global_index: cand.global_index,
+        genes: cand.genes.clone(),
+        design,
+        status: s.status.to_string(),
+        metrics: s.metrics,
+        objectives: s.objectives,
+        violation: s.violation,
+        feasible: s.feasible,
+        reason: s.reason,
+        cached_from: None,
+    }
+}
+
 /// The strategy's view of a record.
-pub fn outcome_of(cfg: &LoadedConfig, r: &Record) -> Outcome {
-    match (r.status.as_str(), r.violation) {
+pub fn outcome_of<R: Scored + ?Sized>(cfg: &LoadedConfig, r: &R) -> Outcome {
+    match (r.status(), r.violation()) {
         ("ok", Some(v)) => Outcome::Scored {
-            objectives: cfg.minimised(&r.objectives),
+            objectives: cfg.minimised(r.objectives()),
             violation: v,
         },
         _ => Outcome::Failed,
@@ -676,13 +908,50 @@ pub fn outcome_of(cfg: &LoadedConfig, r: &Record) -> Outcome {
 }
 
 /// Minimised objectives and violation of a record (+inf violation when not scored).
-pub fn minimised_point(cfg: &LoadedConfig, r: &Record) -> (Vec<f64>, f64) {
-    match (r.status.as_str(), r.violation) {
-        ("ok", Some(v)) => (cfg.minimised(&r.objectives), v),
+pub fn minimised_point<R: Scored + ?Sized>(cfg: &LoadedConfig, r: &R) -> (Vec<f64>, f64) {
+    match (r.status(), r.violation()) {
+        ("ok", Some(v)) => (cfg.minimised(r.objectives()), v),
         _ => (
             vec![f64::INFINITY; cfg.config.objectives.len()],
             f64::INFINITY,
         ),
+    }
+}
+
+/// The full record of `id`: replayed ones from memory, the others read back from their
+/// line of `results.jsonl`.
+fn full_record(
+    path: &Path,
+    previous: &[Record],
+    kept: &[Kept],
+    id: u64,
+) -> Result<Record, StudyError> {
+    if let Some(r) = previous.get(id as usize) {
+        return Ok(r.clone());
+    }
+    let Some((at, len)) = kept.get(id as usize).and_then(|k| k.line) else {
+        return Err(StudyError::Resume(format!(
+            "{}: record {id} is neither replayed nor written",
+            path.display()
+        )));
+    };
+    use std::io::{Read, Seek, SeekFrom};
+    let mut buf = vec![0u8; len];
+    let mut f = std::fs::File::open(path).map_err(|e| StudyError::io(path, e))?;
+    f.seek(SeekFrom::Start(at))
+        .and_then(|_| f.read_exact(&mut buf))
+        .map_err(|e| StudyError::io(path, e))?;
+    match serde_json::from_slice::<Record>(&buf) {
+        Ok(r) if r.id == id => Ok(r),
+        Ok(r) => Err(StudyError::Resume(format!(
+            "{}: byte {at} holds record {} where record {id} was written; was the file changed during the run?",
+            path.display(),
+            r.id
+        ))),
+        Err(e) => Err(StudyError::Resume(format!(
+            "{}: the line of record {id} at byte {at} does not read back ({e}); was the file changed during the run?",
+            path.display()
+        ))),
     }
 }
 
@@ -781,4 +1050,81 @@ fn host_name() -> String {
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A worker writes lines from borrowed parts; they must read back as the record.
+    #[test]
+    fn borrowed_record_serializes_as_the_record() {
+        let mut design = Map::new();
+        design.insert("rows".into(), Value::from(16));
+        design.insert("dataflow".into(), Value::from("OutputStationary"));
+        design.insert("bw".into(), Value::from(0.12323295020636417));
+        let metrics: BTreeMap<String, f64> =
+            [("a".to_string(), 1.5), ("b \"q\"".to_string(), -0.0)].into();
+        for (reason, cached_from, violation) in [
+            (None, None, Some(0.0)),
+            (Some("layer 3: \"too\" small\n"), Some(7), None),
+        ] {
+            let r = Record {
+                id: 3,
+                global_index: 9,
+                genes: vec![Gene::Int(16), Gene::Cat(0), Gene::Real(0.12323295020636417)],
+                design: design.clone(),
+                status: "ok".into(),
+                metrics: metrics.clone(),
+                objectives: vec![1.5, 2.0],
+                violation,
+                feasible: violation == Some(0.0),
+                reason: reason.map(str::to_string),
+                cached_from,
+            };
+            let borrowed = RecordRef {
+                id: r.id,
+                global_index: r.global_index,
+                genes: &r.genes,
+                design: &r.design,
+                status: &r.status,
+                metrics: &r.metrics,
+                objectives: &r.objectives,
+                violation: r.violation,
+                feasible: r.feasible,
+                reason: r.reason.as_deref(),
+                cached_from: r.cached_from,
+            };
+            let a = record_line(&r).unwrap();
+            assert_eq!(a, record_line(&borrowed).unwrap());
+            let back: Record = serde_json::from_slice(&a).unwrap();
+            assert_eq!(back, r);
+        }
+    }
+
+    #[test]
+    fn kept_records_keep_what_the_summary_needs() {
+        let r = Record {
+            id: 4,
+            global_index: 4,
+            genes: vec![Gene::Int(1)],
+            design: Map::new(),
+            status: "infeasible".into(),
+            metrics: BTreeMap::new(),
+            objectives: vec![],
+            violation: None,
+            feasible: false,
+            reason: Some("does not fit".into()),
+            cached_from: Some(2),
+        };
+        let k = Kept::of(r.clone());
+        assert_eq!(
+            (k.id(), k.status(), k.objectives(), k.violation()),
+            (r.id(), r.status(), r.objectives(), r.violation())
+        );
+        assert_eq!(
+            (k.feasible(), k.reason(), k.cached()),
+            (false, Some("does not fit"), true)
+        );
+    }
 }
