@@ -2,12 +2,15 @@
 //! 20,000 evaluations) and NSGA-III on DTLZ2 (population 92, 18,400 evaluations), with the
 //! wall time of each run (ask/tell loop with the evaluation inline, one thread).
 //!
-//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS [PROBLEMS [PM [CROWDING]]]]`,
+//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS [PROBLEMS [PM [CROWDING [ETA_C [TOURNAMENT]]]]]]`,
 //! e.g. `-- 1,2,3,4,5 zdt1,dtlz2` (defaults: seeds 1 to 5, every problem). `PM` sets the
 //! per-gene mutation probability to `PM / n_vars` instead of the default `1 / n_vars`
 //! (`0.9` reproduces pymoo's effective rate, see docs/PERFORMANCE.md; `-` keeps the
 //! default). `CROWDING` is NSGA-II's cut of the last front: `pruning` (the default) or
-//! `standard` (Deb et al. 2002).
+//! `standard` (Deb et al. 2002). `ETA_C` is NSGA-II's SBX distribution index (`-` keeps the
+//! default 15; Deb et al. 2002 used 20). `TOURNAMENT` is NSGA-II's mating tournament:
+//! `crowded` (the default, Deb et al. 2002's crowded comparison) or `dominance` (Deb's
+//! reference C code and pymoo's default). Any argument may be `-` for its default.
 //! Two hypervolumes are printed per run, both at the reference point 1.1 per objective:
 //! `final` = the first front of the final population (what pymoo's `res.F` holds for
 //! NSGA-II), `archive` = the front of every evaluation made. Besides wall time, the CPU
@@ -17,13 +20,14 @@
 use std::time::Instant;
 
 use tessera_search::{
-    Crowding, Nsga2Options, Nsga3Options, Outcome, StrategySpec, TestProblem, hypervolume,
-    make_strategy, pareto_front,
+    Crowding, Nsga2Options, Nsga3Options, Outcome, StrategySpec, TestProblem, Tournament,
+    hypervolume, make_strategy, pareto_front,
 };
 
 fn main() {
     let seeds: Vec<u64> = std::env::args()
         .nth(1)
+        .filter(|s| s != "-")
         .map(|s| {
             s.split(',')
                 .map(|t| t.trim().parse().expect("seed list like 1,2,3"))
@@ -32,6 +36,7 @@ fn main() {
         .unwrap_or_else(|| vec![1, 2, 3, 4, 5]);
     let problems: Vec<TestProblem> = std::env::args()
         .nth(2)
+        .filter(|s| s != "-")
         .map(|s| {
             s.split(',')
                 .map(|t| TestProblem::from_name(t.trim()).expect("zdt1, zdt2, zdt3 or dtlz2"))
@@ -43,9 +48,19 @@ fn main() {
         .filter(|s| s != "-")
         .map(|s| s.parse().expect("PM is a number"));
     let crowding = match std::env::args().nth(4).as_deref() {
-        None | Some("pruning") => Crowding::Pruning,
+        None | Some("pruning") | Some("-") => Crowding::Pruning,
         Some("standard") => Crowding::Standard,
         Some(other) => panic!("CROWDING is `standard` or `pruning`, not `{other}`"),
+    };
+    let eta_c: f64 = std::env::args()
+        .nth(5)
+        .filter(|s| s != "-")
+        .map(|s| s.parse().expect("ETA_C is a number"))
+        .unwrap_or(Nsga2Options::default().eta_c);
+    let tournament = match std::env::args().nth(6).as_deref() {
+        None | Some("crowded") | Some("-") => Tournament::CrowdedComparison,
+        Some("dominance") => Tournament::Dominance,
+        Some(other) => panic!("TOURNAMENT is `crowded` or `dominance`, not `{other}`"),
     };
     println!("problem strategy seed evals hv_final hv_archive wall_ms cpu_ms");
     for problem in problems {
@@ -62,6 +77,8 @@ fn main() {
                 StrategySpec::Nsga2(Nsga2Options {
                     mutation_prob,
                     crowding,
+                    eta_c,
+                    tournament,
                     ..Default::default()
                 }),
                 20_000,
