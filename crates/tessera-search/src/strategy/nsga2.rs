@@ -19,7 +19,9 @@
 //! `min(0.5, 1/n)` over the numeric genes (likewise over the categorical genes), duplicate
 //! elimination on. One difference from pymoo: pymoo applies its polynomial mutation to an
 //! individual with probability 0.9 (its `PM(prob=0.9)`), Deb's rule used here considers
-//! every individual.
+//! every individual. eta_c = 15 is pymoo's; Deb et al. 2002 ran with eta_c = 20, which
+//! moved the ZDT1-3 medians by no more than the spread between seeds, here and in pymoo
+//! (docs/PERFORMANCE.md, "Session 8"), so the default was left alone.
 
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
