@@ -8,8 +8,8 @@
 //!   constraint-domination: if either entrant is infeasible, the smaller violation wins;
 //!   otherwise the lower front, then the larger crowding distance; a full tie is a coin flip.
 //!   [`Tournament::Dominance`] instead compares two feasible entrants by Pareto dominance
-//!   before crowding (Deb's reference C code and pymoo); it converged less on ZDT1–2 in
-//!   this crate and in pymoo alike (docs/PERFORMANCE.md, "Session 8"), so it is not the
+//!   before crowding (Deb's reference C code and pymoo); it scored lower on ZDT1 and ZDT2
+//!   here and on ZDT2 in pymoo (docs/PERFORMANCE.md, "Session 8"), so it is not the
 //!   default.
 //! - Variation: SBX + polynomial mutation on numeric genes, uniform crossover + resampling
 //!   mutation on categorical genes (see `operators.rs`).
