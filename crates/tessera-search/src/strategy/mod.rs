@@ -24,7 +24,7 @@ use crate::error::SearchError;
 use crate::space::{Genotype, Space};
 
 pub use grid::{GridOptions, GridSearch, grid_count};
-pub use nsga2::{Crowding, Nsga2, Nsga2Options};
+pub use nsga2::{Crowding, Nsga2, Nsga2Options, Tournament};
 pub use nsga3::{Nsga3, Nsga3Options, das_dennis, default_partitions, reference_directions};
 pub use random::RandomSearch;
 
