@@ -27,11 +27,15 @@ pub struct DesignRef<'a> {
     pub values: &'a Map<String, Value>,
 }
 
+/// Metric name -> value. Names are mostly the evaluators' own constants, so they are
+/// borrowed, not allocated per design.
+pub type Metrics = BTreeMap<std::borrow::Cow<'static, str>, f64>;
+
 /// What an evaluation gave.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Evaluation {
     /// Every metric the evaluator reports, by name.
-    Metrics(BTreeMap<String, f64>),
+    Metrics(Metrics),
     /// The design cannot be built or run (does not fit, does not map, invalid spec).
     Infeasible(String),
     /// The evaluation went wrong (crash, timeout, malformed answer, simulation mismatch).
@@ -470,7 +474,7 @@ impl Evaluator for ProblemEvaluator {
         Evaluation::Metrics(
             out.iter()
                 .enumerate()
-                .map(|(i, v)| (format!("f{}", i + 1), *v))
+                .map(|(i, v)| (format!("f{}", i + 1).into(), *v))
                 .collect(),
         )
     }
@@ -485,8 +489,8 @@ pub struct AccelEvaluator {
 }
 
 /// The metrics of a network's totals on an accelerator, in the units the configs use.
-pub fn accel_metrics(t: &tessera_accel::NetworkTotals) -> BTreeMap<String, f64> {
-    let mut m = BTreeMap::new();
+pub fn accel_metrics(t: &tessera_accel::NetworkTotals) -> Metrics {
+    let mut m = Metrics::new();
     m.insert("latency_ms".into(), t.latency_ns / 1e6);
     m.insert("energy_mj".into(), t.energy.total_pj / 1e9);
     m.insert("area_mm2".into(), t.area.total_mm2);
@@ -586,7 +590,7 @@ impl Evaluator for CgraEvaluator {
             }
         }
         let n = self.kernels.len().max(1) as f64;
-        let mut m = BTreeMap::new();
+        let mut m = Metrics::new();
         m.insert("cycles".into(), cycles as f64);
         m.insert("energy_nj".into(), energy_pj / 1e3);
         m.insert("time_us".into(), time_ns / 1e3);

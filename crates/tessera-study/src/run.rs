@@ -738,7 +738,7 @@ struct RecordRef<'a> {
     genes: &'a [Gene],
     design: &'a Map<String, Value>,
     status: &'a str,
-    metrics: &'a BTreeMap<String, f64>,
+    metrics: &'a crate::evaluate::Metrics,
     objectives: &'a [f64],
     violation: Option<f64>,
     feasible: bool,
@@ -796,7 +796,7 @@ pub fn design_map(cfg: &LoadedConfig, c: &Candidate) -> Map<String, Value> {
 /// constraints checked.
 struct Scoring {
     status: &'static str,
-    metrics: BTreeMap<String, f64>,
+    metrics: crate::evaluate::Metrics,
     objectives: Vec<f64>,
     violation: Option<f64>,
     feasible: bool,
@@ -806,7 +806,7 @@ struct Scoring {
 fn score(cfg: &LoadedConfig, e: Evaluation) -> Scoring {
     let mut r = Scoring {
         status: "",
-        metrics: BTreeMap::new(),
+        metrics: crate::evaluate::Metrics::new(),
         objectives: Vec::new(),
         violation: None,
         feasible: false,
@@ -825,7 +825,7 @@ fn score(cfg: &LoadedConfig, e: Evaluation) -> Scoring {
             let mut missing = Vec::new();
             r.objectives.reserve_exact(cfg.config.objectives.len());
             for o in &cfg.config.objectives {
-                match m.get(&o.metric) {
+                match m.get(o.metric.as_str()) {
                     Some(v) if v.is_finite() => r.objectives.push(*v),
                     Some(v) => missing.push(format!("objective `{}` is {v}", o.metric)),
                     None => missing.push(format!("no metric `{}`", o.metric)),
@@ -834,7 +834,7 @@ fn score(cfg: &LoadedConfig, e: Evaluation) -> Scoring {
             let mut violation = 0.0;
             let mut broken = Vec::new();
             for c in &cfg.constraints {
-                match m.get(&c.metric) {
+                match m.get(c.metric.as_str()) {
                     Some(v) => {
                         let x = c.violation(*v);
                         if x > 0.0 {
@@ -887,7 +887,11 @@ pub fn make_record(
         genes: cand.genes.clone(),
         design,
         status: s.status.to_string(),
-        metrics: s.metrics,
+        metrics: s
+            .metrics
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v))
+            .collect(),
         objectives: s.objectives,
         violation: s.violation,
         feasible: s.feasible,
@@ -1082,13 +1086,18 @@ mod tests {
                 reason: reason.map(str::to_string),
                 cached_from,
             };
+            let m: crate::evaluate::Metrics = r
+                .metrics
+                .iter()
+                .map(|(k, v)| (k.clone().into(), *v))
+                .collect();
             let borrowed = RecordRef {
                 id: r.id,
                 global_index: r.global_index,
                 genes: &r.genes,
                 design: &r.design,
                 status: &r.status,
-                metrics: &r.metrics,
+                metrics: &m,
                 objectives: &r.objectives,
                 violation: r.violation,
                 feasible: r.feasible,

@@ -143,12 +143,12 @@ impl ExternalEvaluator {
                 text(why)
             )));
         }
-        let mut metrics = std::collections::BTreeMap::new();
+        let mut metrics = super::Metrics::new();
         for (k, v) in map {
             let x = v.as_f64().ok_or_else(|| {
                 format!("malformed answer: metric `{k}` is not a number: `{line}`")
             })?;
-            metrics.insert(k, x);
+            metrics.insert(k.into(), x);
         }
         Ok(Evaluation::Metrics(metrics))
     }
