@@ -406,8 +406,8 @@ fn hand_built_empty_shapes_are_refused_not_panics() {
 }
 
 #[test]
-fn round_u64_equals_round_then_cast() {
-    use tessera_accel::model::round_u64;
+fn round_u64_and_ceil_u64_equal_libm_then_cast() {
+    use tessera_accel::model::{ceil_u64, round_u64};
     let edges = [
         0.0,
         -0.0,
@@ -428,10 +428,13 @@ fn round_u64_equals_round_then_cast() {
     ];
     for x in edges {
         assert_eq!(round_u64(x), x.round() as u64, "{x:e}");
+        assert_eq!(ceil_u64(x), x.ceil() as u64, "{x:e}");
     }
     proptest!(|(bits in any::<u64>(), small in 0.0f64..1e7)| {
         let x = f64::from_bits(bits);
         prop_assert_eq!(round_u64(x), x.round() as u64, "{:e}", x);
         prop_assert_eq!(round_u64(small), small.round() as u64, "{}", small);
+        prop_assert_eq!(ceil_u64(x), x.ceil() as u64, "{:e}", x);
+        prop_assert_eq!(ceil_u64(small), small.ceil() as u64, "{}", small);
     });
 }
