@@ -160,7 +160,40 @@ pub(crate) fn transfer(op: Op, x: &[Interval]) -> Interval {
             }
             None => Interval::FULL,
         },
-        Eq | Ne | Lt | Le | Gt | Ge | Ltu | Geu => bool01,
+        Eq | Ne | Lt | Le | Gt | Ge | Ltu | Geu => {
+            // Decided where the intervals decide it (unsigned: both non-negative).
+            let (p, q) = (a(0), a(1));
+            let yes = |b: bool| Interval::point(b as i32);
+            let lt = |p: Interval, q: Interval| {
+                if p.hi < q.lo {
+                    Some(true)
+                } else if p.lo >= q.hi {
+                    Some(false)
+                } else {
+                    None
+                }
+            };
+            let eq = if p.lo == p.hi && q.lo == q.hi && p.lo == q.lo {
+                Some(true)
+            } else if p.hi < q.lo || q.hi < p.lo {
+                Some(false)
+            } else {
+                None
+            };
+            let unsigned = p.non_negative() && q.non_negative();
+            let r = match op {
+                Eq => eq,
+                Ne => eq.map(|b| !b),
+                Lt => lt(p, q),
+                Ge => lt(p, q).map(|b| !b),
+                Gt => lt(q, p),
+                Le => lt(q, p).map(|b| !b),
+                Ltu if unsigned => lt(p, q),
+                Geu if unsigned => lt(p, q).map(|b| !b),
+                _ => None,
+            };
+            r.map_or(bool01, yes)
+        }
         Min => Interval {
             lo: a(0).lo.min(a(1).lo),
             hi: a(0).hi.min(a(1).hi),
