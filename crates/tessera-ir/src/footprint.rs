@@ -129,6 +129,12 @@ pub(crate) fn transfer(op: Op, x: &[Interval]) -> Interval {
                 let s = (s & 31) as u32;
                 Interval::fit(a(0).lo << s, a(0).hi << s)
             }
+            // A varying shift in 0..=31: the value times 2^s is monotone in s.
+            None if a(1).lo >= 0 && a(1).hi <= 31 => {
+                let (p, s) = (a(0), a(1));
+                let c = [p.lo << s.lo, p.lo << s.hi, p.hi << s.lo, p.hi << s.hi];
+                Interval::fit(*c.iter().min().unwrap(), *c.iter().max().unwrap())
+            }
             None => Interval::FULL,
         },
         Lshr => match a(1).constant() {
@@ -148,6 +154,10 @@ pub(crate) fn transfer(op: Op, x: &[Interval]) -> Interval {
                     }
                 }
             }
+            None if a(0).non_negative() && a(1).lo >= 0 && a(1).hi <= 31 => Interval {
+                lo: a(0).lo >> a(1).hi,
+                hi: a(0).hi >> a(1).lo,
+            },
             None => Interval::FULL,
         },
         Ashr => match a(1).constant() {
@@ -156,6 +166,13 @@ pub(crate) fn transfer(op: Op, x: &[Interval]) -> Interval {
                 Interval {
                     lo: a(0).lo >> s,
                     hi: a(0).hi >> s,
+                }
+            }
+            None if a(1).lo >= 0 && a(1).hi <= 31 => {
+                let (p, s) = (a(0), a(1));
+                Interval {
+                    lo: (p.lo >> s.lo).min(p.lo >> s.hi),
+                    hi: (p.hi >> s.lo).max(p.hi >> s.hi),
                 }
             }
             None => Interval::FULL,

@@ -683,10 +683,22 @@ fn alignment(k: &Kernel, g: &Graph, points: Option<&[Interval]>) -> Vec<u32> {
                     }
                 }
                 Op::Mul => (ops.iter().sum::<u32>() + imm.unwrap_or(0)).min(4),
-                Op::Shl => match (ops.first(), node.imm, g.data[i].len()) {
-                    (Some(&a), Some(c), 1) => (a + (c as u32 & 31)).min(4),
-                    _ => 0,
-                },
+                Op::Shl => {
+                    // The shift: the immediate, or a constant node (the DOT importer's
+                    // `x4` shifts read a `Const` 2).
+                    let amount = match g.data[i].as_slice() {
+                        [_] => node.imm,
+                        [_, (src, 0, _)] => {
+                            let s = &k.graph[petgraph::graph::NodeIndex::new(*src)];
+                            (s.op == Op::Const).then(|| s.imm.unwrap_or(0))
+                        }
+                        _ => None,
+                    };
+                    match (ops.first(), amount) {
+                        (Some(&a), Some(c)) => (a + (c as u32 & 31)).min(4),
+                        _ => 0,
+                    }
+                }
                 Op::And => ops.iter().copied().chain(imm).max().unwrap_or(0),
                 _ => 0,
             };
@@ -1011,6 +1023,12 @@ impl Backward<'_> {
                 }
                 for arr in arrays {
                     let d = &self.k.arrays[arr];
+                    if d.elem.is_float() {
+                        return cannot(&format!(
+                            "array `{}` holds floats, whose bits are no index",
+                            d.name
+                        ));
+                    }
                     let e = if self.f.unaligned[v] && d.width != Width::Byte {
                         let hi = div_floor(t.hi, byte_factor(width)).min(255);
                         (t.lo <= 0 && hi >= 0).then(|| iv(0, hi))
@@ -1272,6 +1290,23 @@ impl Backward<'_> {
                     }
                 }
             }
+            Op::Shl if ops.len() == 2 && range(&ops[1]).lo != range(&ops[1]).hi => {
+                // A varying shift of a non-negative value: the value first, then the shift
+                // kept small enough for its largest value (`x << s` grows with `s`).
+                let fx = range(&ops[0]);
+                let room = iv(t.lo.max(0), t.hi);
+                if room.lo > room.hi {
+                    return cannot("a shifted non-negative value cannot be negative");
+                }
+                if !within(fx, room) {
+                    return need(&ops[0], room, acc);
+                }
+                let mut m = 0i64;
+                while m < 30 && fx.hi << (m + 1) <= t.hi {
+                    m += 1;
+                }
+                need(&ops[1], iv(0, m), acc)
+            }
             Op::Shl if ops.len() == 2 && range(&ops[1]).lo == range(&ops[1]).hi => {
                 let s = (range(&ops[1]).lo & 31) as u32;
                 let f = 1i64 << s;
@@ -1283,6 +1318,17 @@ impl Backward<'_> {
                 let r =
                     meet(iv(t.lo * f, t.hi * f + f - 1), Interval::FULL).unwrap_or(Interval::FULL);
                 need(&ops[0], r, acc)
+            }
+            Op::Lshr | Op::Ashr
+                if ops.len() == 2
+                    && range(&ops[1]).lo != range(&ops[1]).hi
+                    && range(&ops[1]).lo >= 0
+                    && range(&ops[1]).hi <= 31
+                    && t.lo <= 0
+                    && t.hi >= 0 =>
+            {
+                // A varying shift right of a non-negative value is at most the value.
+                need(&ops[0], iv(0, t.hi), acc)
             }
             Op::Lshr if ops.len() == 2 && range(&ops[1]).lo == range(&ops[1]).hi => {
                 let s = (range(&ops[1]).lo & 31) as u32;
@@ -1371,7 +1417,47 @@ pub fn infer(k: &Kernel) -> Result<InputRanges, Impossible> {
         .or(loose)
         .or_else(|_| infer_with(k, false, true))
         .or_else(|_| placed(k))
+        .or_else(|_| zeroed(k))
         .map_err(|_| first)
+}
+
+/// The very last attempt: integer arrays hold 0 (scalar inputs are narrowed as before). An
+/// accumulator that becomes part of an index (susan's `total`, through two multiplies of
+/// loaded values) stays bounded over the loop only when the values it multiplies are 0;
+/// interval narrowing, which shrinks ranges step by step, does not get there.
+fn zeroed(k: &Kernel) -> Result<InputRanges, Impossible> {
+    let mut k2 = k.clone();
+    let mut any = false;
+    for a in &mut k2.arrays {
+        if !a.elem.is_float() && a.init_range != Some((0, 0)) && a.size_bytes() > 0 {
+            a.init_range = Some((0, 0));
+            any = true;
+        }
+    }
+    if !any {
+        return Err(Impossible {
+            access: 0,
+            node: 0,
+            reason: "no array to hold at 0".to_string(),
+        });
+    }
+    let r = infer_with(&k2, true, false)?;
+    relative_to(k, r)
+}
+
+/// `r`, found for a changed copy of `k`, with `narrowed_*` relative to `k` as declared.
+fn relative_to(k: &Kernel, r: InputRanges) -> Result<InputRanges, Impossible> {
+    let narrowed_arrays = (0..k.arrays.len())
+        .filter(|&a| r.arrays[a] != k.arrays[a].init_range)
+        .collect();
+    let narrowed_scalars = (0..k.scalars.len())
+        .filter(|&s| r.scalars[s] != k.scalars[s].random_range)
+        .collect();
+    Ok(InputRanges {
+        narrowed_arrays,
+        narrowed_scalars,
+        ..r
+    })
 }
 
 /// The last attempt: pointer regions hold one address each. A region is an array read only
@@ -1484,18 +1570,7 @@ fn placed(k: &Kernel) -> Result<InputRanges, Impossible> {
         });
     }
     let r = infer_with(&k2, true, false).or_else(|_| infer_with(&k2, true, true))?;
-    // Narrowed relative to the kernel as declared.
-    let narrowed_arrays = (0..k.arrays.len())
-        .filter(|&a| r.arrays[a] != k.arrays[a].init_range)
-        .collect();
-    let narrowed_scalars = (0..k.scalars.len())
-        .filter(|&s| r.scalars[s] != k.scalars[s].random_range)
-        .collect();
-    Ok(InputRanges {
-        narrowed_arrays,
-        narrowed_scalars,
-        ..r
-    })
+    relative_to(k, r)
 }
 
 /// [`infer`] with every access held to its named array (`strict`) or to the memory image.
@@ -1510,6 +1585,8 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
             .arrays
             .iter()
             .map(|a| match a.init_range {
+                // Floats: `init_range` is a float range; the bits may be anything.
+                _ if a.elem.is_float() => Interval::FULL,
                 // A fixed value (a flag, a pointer to a region) stays fixed.
                 Some((lo, hi)) if !free || lo == hi => iv(lo as i64, hi as i64),
                 _ => element_range(a.width, a.signed),
