@@ -267,6 +267,26 @@ fn cli_exit_2_for_malformed_dot_and_a_dialect_warning_otherwise() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("binary32"), "{}", stderr(&o));
+    // Its accumulator is a phi fed by an `fadd`: `kernel run` shows that live-out as a
+    // float (with its word), the integer induction variable's phi as an integer.
+    let o = tessera(&[
+        "kernel",
+        "run",
+        "workloads/corpus/cgra/dot-cgra-bench/fir_pro.dot",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {out}"))
+            .to_string()
+    };
+    let acc = line("Node1phi.out = ");
+    let value: f32 = acc.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(acc.contains("(f32 0x") && value.fract() != 0.0, "{acc}");
+    let iv = line("Node0phi.out = ");
+    assert!(!iv.contains("f32"), "{iv}");
     let o = tessera(&[
         "kernel",
         "check",

@@ -536,9 +536,11 @@ fn run_kernel(
     for (name, v) in &scalars {
         println!("  scalar {name} = {v}");
     }
+    let floats = k.float_values();
     for ((name, v), lo) in out.live_outs.iter().zip(&k.live_outs) {
-        // A live-out produced by a float op is shown as a float (its word in hex).
-        if k.graph[lo.node].op.yields_float() {
+        // A float live-out (a float op's result, or a phi that carries one) is shown as a
+        // float (its word in hex).
+        if floats[lo.node.index()] {
             println!(
                 "  {name} = {} (f32 {:#010X})",
                 tessera_ir::ElemType::F32.show(*v),

@@ -739,3 +739,21 @@ fn opencgra_fcmp_is_a_float_compare_and_an_exit_test_order_edge() {
     let s = (0..k.trip_count).fold(0f32, |s, _| s + cv);
     assert_eq!(out.live_outs[0].1, s.to_bits() as i32);
 }
+
+/// A phi that carries a float (fir's accumulator `Node1phi`, fed by `Node7fadd`) is a float
+/// value; the induction variable's phi (`Node0phi`) and bf's phis are not.
+#[test]
+fn float_values_follow_phis() {
+    let (f, t) = bench("fir_pro.dot");
+    let k = dot::import_str(&t, &f).unwrap();
+    let floats = k.float_values();
+    let is_float = |label: &str| {
+        let (id, _) = k.nodes().find(|(_, n)| n.label == label).unwrap();
+        floats[id.index()]
+    };
+    assert!(is_float("Node7fadd") && is_float("Node1phi"));
+    assert!(!is_float("Node0phi") && !is_float("Node8add"));
+    let (f, t) = bench("bf_pro.dot");
+    let k = dot::import_str(&t, &f).unwrap();
+    assert!(k.float_values().iter().all(|&x| !x));
+}
