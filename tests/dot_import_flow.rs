@@ -330,3 +330,43 @@ fn kernel_language_f32_kernel_maps_on_the_fp_preset_and_is_refused_without_fp_un
         "{why}"
     );
 }
+
+/// A kernel-language kernel with f32 scalar inputs maps on hycube-4x4-fp and verifies
+/// bit-exactly on 3 seeds (the scalars are drawn as floats in their ranges).
+#[test]
+fn f32_scalar_inputs_map_and_verify() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tessera-dot-import-flow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("gain.tk");
+    std::fs::write(
+        &p,
+        "kernel gain(n = 16) {\n    in f32 x[n];\n    in f32 gain = 0.5 range -2..2;\n    in f32 bias = -0.25 range -1..1;\n    out f32 y[n];\n    for i in 0..n {\n        y[i] = gain * x[i] + bias;\n    }\n}\n",
+    )
+    .unwrap();
+    let k = tessera_ir::load_kernel(&p, &[]).unwrap();
+    assert!(k.scalars.iter().all(|s| s.elem.is_float()));
+    let loaded = LoadedKernel {
+        file: p.display().to_string(),
+        kernel: Ok(k),
+    };
+    let fp = load_cgra("hycube-4x4-fp", "hycube-4x4-fp").unwrap();
+    let row = suite_row(&loaded, &fp, &opts());
+    assert_eq!(row.status, "mapped", "{:?}", row.reason);
+    let sim = row.sim.unwrap();
+    assert_eq!(
+        (sim.verdict.as_str(), sim.seeds_matched),
+        ("ok", 3),
+        "{sim:?}"
+    );
+    // `kernel run` shows the drawn scalars as floats.
+    let o = tessera(&["kernel", "run", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let g = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("scalar gain = "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let v: f32 = g.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((-2.0..=2.0).contains(&v), "{g}");
+}

@@ -28,7 +28,8 @@
 //! When narrowing alone finds nothing, a last attempt holds every pointer region (an array
 //! read only at constant addresses whose value, plus a constant, is the address of other
 //! accesses) to one aligned address near the top of what those accesses may reach, and
-//! narrows from there ([`infer`]).
+//! narrows from there ([`infer`]); when that fails too, integer arrays are held at 0 (an
+//! accumulator that becomes part of an index stays bounded only when what it adds is 0).
 //!
 //! Steps 1-3 repeat until every address is proved in range (then the ranges are sound for
 //! every seed, not only the ones tried) or a requirement reaches something no input
@@ -999,6 +1000,15 @@ impl Backward<'_> {
         };
         match node.op {
             Op::Const => cannot("is a constant"),
+            Op::Input(s)
+                if self
+                    .k
+                    .scalars
+                    .get(s as usize)
+                    .is_some_and(|d| d.elem.is_float()) =>
+            {
+                cannot("the live-in is an f32, whose bits are no index")
+            }
             Op::Input(s) => {
                 let s = s as usize;
                 let cur = acc.scalars[s].unwrap_or(self.r.scalars[s]);
@@ -1596,6 +1606,8 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
             .scalars
             .iter()
             .map(|s| match s.random_range {
+                // An f32 scalar's range is a real interval; its bits may be anything.
+                Some(_) if s.elem.is_float() => Interval::FULL,
                 Some((lo, hi)) if !free || lo == hi => iv(lo as i64, hi as i64),
                 Some(_) => Interval::FULL,
                 None => Interval::point(s.default),

@@ -180,8 +180,12 @@ impl ArrayDecl {
 pub struct ScalarDecl {
     pub name: String,
     pub default: i32,
-    /// Inclusive range for seeded random values; `None` keeps the default.
+    /// Inclusive range for seeded random values; `None` keeps the default. For an `F32`
+    /// scalar, the real interval its random values are drawn from (as for `f32` arrays).
     pub random_range: Option<(i32, i32)>,
+    /// What the value word holds (`F32`: a binary32 value; `default` is its bits).
+    #[serde(default)]
+    pub elem: ElemType,
 }
 
 /// A live-out: the value `node` produced in the last iteration (`init` when the loop runs

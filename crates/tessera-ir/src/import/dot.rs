@@ -957,6 +957,7 @@ fn build(
                         name: d.name.clone(),
                         default: 0,
                         random_range: Some((i16::MIN as i32, i16::MAX as i32)),
+                        elem: Default::default(),
                     });
                     k.graph[id].op = Op::Input(s);
                     valueless.push(d.name.clone());
@@ -972,6 +973,7 @@ fn build(
                     name: d.name.clone(),
                     default,
                     random_range: Some((i16::MIN as i32, i16::MAX as i32)),
+                    elem: Default::default(),
                 });
                 k.graph[id].op = Op::Input(s);
             }
