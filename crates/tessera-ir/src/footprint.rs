@@ -695,4 +695,64 @@ mod tests {
             }
         }
     }
+
+    /// Comparisons give 0 or 1 where the intervals decide them, else 0..=1; varying shifts
+    /// in 0..=31 give the hull of their corners. Checked against every value pair.
+    #[test]
+    fn comparisons_and_varying_shifts_against_every_pair() {
+        let ivs = [
+            Interval { lo: -3, hi: -1 },
+            Interval { lo: 0, hi: 0 },
+            Interval { lo: 0, hi: 4 },
+            Interval { lo: 2, hi: 2 },
+            Interval { lo: 5, hi: 9 },
+        ];
+        let shifts = [Interval { lo: 0, hi: 3 }, Interval { lo: 2, hi: 2 }];
+        for op in [
+            Op::Eq,
+            Op::Ne,
+            Op::Lt,
+            Op::Le,
+            Op::Gt,
+            Op::Ge,
+            Op::Ltu,
+            Op::Geu,
+        ] {
+            for &p in &ivs {
+                for &q in &ivs {
+                    let r = transfer(op, &[p, q]);
+                    let mut seen = Vec::new();
+                    for a in p.lo..=p.hi {
+                        for b in q.lo..=q.hi {
+                            let v = op.eval(&[a as i32, b as i32]).unwrap() as i64;
+                            assert!(r.lo <= v && v <= r.hi, "{op} {p:?} {q:?}: {v} not in {r:?}");
+                            seen.push(v);
+                        }
+                    }
+                    // Decided when every pair agrees.
+                    if seen.iter().all(|&v| v == seen[0])
+                        && (op != Op::Ltu && op != Op::Geu || p.lo >= 0 && q.lo >= 0)
+                    {
+                        assert_eq!((r.lo, r.hi), (seen[0], seen[0]), "{op} {p:?} {q:?}");
+                    }
+                }
+            }
+        }
+        for op in [Op::Shl, Op::Ashr, Op::Lshr] {
+            for &p in &ivs {
+                for &s in &shifts {
+                    let r = transfer(op, &[p, s]);
+                    for a in p.lo..=p.hi {
+                        for b in s.lo..=s.hi {
+                            let v = op.eval(&[a as i32, b as i32]).unwrap() as i64;
+                            assert!(r.lo <= v && v <= r.hi, "{op} {p:?} {s:?}: {v} not in {r:?}");
+                        }
+                    }
+                    if op != Op::Lshr || p.lo >= 0 {
+                        assert!(!r.is_full(), "{op} {p:?} {s:?}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -757,3 +757,37 @@ fn float_values_follow_phis() {
     let k = dot::import_str(&t, &f).unwrap();
     assert!(k.float_values().iter().all(|&x| !x));
 }
+
+/// When no input ranges keep a DOT kernel's addresses inside `mem`, the import says so and
+/// names the node (the constant ORed into the index puts it past `mem`); the kernel keeps
+/// the importer's own ranges.
+#[test]
+fn dot_import_names_the_node_when_no_input_ranges_exist() {
+    let text = "digraph G {
+i[opcode=add];
+one[opcode=const, constVal=1];
+l0[opcode=load];
+big[opcode=const, constVal=65536];
+o[opcode=or];
+l1[opcode=load];
+out[opcode=output];
+i->i[operand=0];
+one->i[operand=1];
+i->l0[operand=0];
+l0->o[operand=0];
+big->o[operand=1];
+o->l1[operand=0];
+l1->out[operand=0];
+}";
+    let r = dot::import_report(text, "or.dot").unwrap();
+    let notes = r.notes.join("\n");
+    assert!(
+        notes.contains("no input ranges found that keep every address inside `mem`")
+            && notes.contains("is `big`")
+            && notes.contains("65536"),
+        "{notes}"
+    );
+    assert_eq!(r.kernel.arrays[0].init_range, Some((0, 15)), "{notes}");
+    let e = run(&r.kernel, &random_inputs(&r.kernel, 1)).unwrap_err();
+    assert!(e.to_string().contains("out-of-range load"), "{e}");
+}

@@ -1316,7 +1316,7 @@ fn build(
         Err(e) => {
             let label = &k.graph[NodeId::new(e.node)].label;
             notes.push(format!(
-                "no random inputs keep every address inside `mem`: {e} (node {} is `{label}`)",
+                "no input ranges found that keep every address inside `mem` (random inputs may leave it): {e} (node {} is `{label}`)",
                 e.node
             ))
         }
