@@ -298,12 +298,17 @@ fn show(args: &CommonArgs) -> anyhow::Result<Outcome> {
     if !k.scalars.is_empty() {
         println!("scalars:");
         for (i, s) in k.scalars.iter().enumerate() {
+            let float = if s.elem.is_float() { " f32" } else { "" };
             println!(
-                "  [{i}] {:<12} default {}{}",
+                "  [{i}] {:<12}{float} default {}{}",
                 s.name,
-                s.default,
+                s.elem.show(s.default),
                 s.random_range
-                    .map(|(lo, hi)| format!(", random {lo}..={hi}"))
+                    .map(|(lo, hi)| if s.elem.is_float() {
+                        format!(", random floats in [{lo}, {hi}]")
+                    } else {
+                        format!(", random {lo}..={hi}")
+                    })
                     .unwrap_or_default()
             );
         }
@@ -533,12 +538,14 @@ fn run_kernel(
         "kernel `{}`: {} iterations, input seed {seed}",
         k.name, k.trip_count
     );
-    for (name, v) in &scalars {
-        println!("  scalar {name} = {v}");
+    for ((name, v), s) in scalars.iter().zip(&k.scalars) {
+        println!("  scalar {name} = {}", s.elem.show(*v));
     }
+    let floats = k.float_values();
     for ((name, v), lo) in out.live_outs.iter().zip(&k.live_outs) {
-        // A live-out produced by a float op is shown as a float (its word in hex).
-        if k.graph[lo.node].op.yields_float() {
+        // A float live-out (a float op's result, or a phi that carries one) is shown as a
+        // float (its word in hex).
+        if floats[lo.node.index()] {
             println!(
                 "  {name} = {} (f32 {:#010X})",
                 tessera_ir::ElemType::F32.show(*v),

@@ -129,6 +129,12 @@ pub(crate) fn transfer(op: Op, x: &[Interval]) -> Interval {
                 let s = (s & 31) as u32;
                 Interval::fit(a(0).lo << s, a(0).hi << s)
             }
+            // A varying shift in 0..=31: the value times 2^s is monotone in s.
+            None if a(1).lo >= 0 && a(1).hi <= 31 => {
+                let (p, s) = (a(0), a(1));
+                let c = [p.lo << s.lo, p.lo << s.hi, p.hi << s.lo, p.hi << s.hi];
+                Interval::fit(*c.iter().min().unwrap(), *c.iter().max().unwrap())
+            }
             None => Interval::FULL,
         },
         Lshr => match a(1).constant() {
@@ -148,6 +154,10 @@ pub(crate) fn transfer(op: Op, x: &[Interval]) -> Interval {
                     }
                 }
             }
+            None if a(0).non_negative() && a(1).lo >= 0 && a(1).hi <= 31 => Interval {
+                lo: a(0).lo >> a(1).hi,
+                hi: a(0).hi >> a(1).lo,
+            },
             None => Interval::FULL,
         },
         Ashr => match a(1).constant() {
@@ -158,9 +168,49 @@ pub(crate) fn transfer(op: Op, x: &[Interval]) -> Interval {
                     hi: a(0).hi >> s,
                 }
             }
+            None if a(1).lo >= 0 && a(1).hi <= 31 => {
+                let (p, s) = (a(0), a(1));
+                Interval {
+                    lo: (p.lo >> s.lo).min(p.lo >> s.hi),
+                    hi: (p.hi >> s.lo).max(p.hi >> s.hi),
+                }
+            }
             None => Interval::FULL,
         },
-        Eq | Ne | Lt | Le | Gt | Ge | Ltu | Geu => bool01,
+        Eq | Ne | Lt | Le | Gt | Ge | Ltu | Geu => {
+            // Decided where the intervals decide it (unsigned: both non-negative).
+            let (p, q) = (a(0), a(1));
+            let yes = |b: bool| Interval::point(b as i32);
+            let lt = |p: Interval, q: Interval| {
+                if p.hi < q.lo {
+                    Some(true)
+                } else if p.lo >= q.hi {
+                    Some(false)
+                } else {
+                    None
+                }
+            };
+            let eq = if p.lo == p.hi && q.lo == q.hi && p.lo == q.lo {
+                Some(true)
+            } else if p.hi < q.lo || q.hi < p.lo {
+                Some(false)
+            } else {
+                None
+            };
+            let unsigned = p.non_negative() && q.non_negative();
+            let r = match op {
+                Eq => eq,
+                Ne => eq.map(|b| !b),
+                Lt => lt(p, q),
+                Ge => lt(p, q).map(|b| !b),
+                Gt => lt(q, p),
+                Le => lt(q, p).map(|b| !b),
+                Ltu if unsigned => lt(p, q),
+                Geu if unsigned => lt(p, q).map(|b| !b),
+                _ => None,
+            };
+            r.map_or(bool01, yes)
+        }
         Min => Interval {
             lo: a(0).lo.min(a(1).lo),
             hi: a(0).hi.min(a(1).hi),
@@ -641,6 +691,66 @@ mod tests {
                         "{} n{i}",
                         k.name
                     );
+                }
+            }
+        }
+    }
+
+    /// Comparisons give 0 or 1 where the intervals decide them, else 0..=1; varying shifts
+    /// in 0..=31 give the hull of their corners. Checked against every value pair.
+    #[test]
+    fn comparisons_and_varying_shifts_against_every_pair() {
+        let ivs = [
+            Interval { lo: -3, hi: -1 },
+            Interval { lo: 0, hi: 0 },
+            Interval { lo: 0, hi: 4 },
+            Interval { lo: 2, hi: 2 },
+            Interval { lo: 5, hi: 9 },
+        ];
+        let shifts = [Interval { lo: 0, hi: 3 }, Interval { lo: 2, hi: 2 }];
+        for op in [
+            Op::Eq,
+            Op::Ne,
+            Op::Lt,
+            Op::Le,
+            Op::Gt,
+            Op::Ge,
+            Op::Ltu,
+            Op::Geu,
+        ] {
+            for &p in &ivs {
+                for &q in &ivs {
+                    let r = transfer(op, &[p, q]);
+                    let mut seen = Vec::new();
+                    for a in p.lo..=p.hi {
+                        for b in q.lo..=q.hi {
+                            let v = op.eval(&[a as i32, b as i32]).unwrap() as i64;
+                            assert!(r.lo <= v && v <= r.hi, "{op} {p:?} {q:?}: {v} not in {r:?}");
+                            seen.push(v);
+                        }
+                    }
+                    // Decided when every pair agrees.
+                    if seen.iter().all(|&v| v == seen[0])
+                        && (op != Op::Ltu && op != Op::Geu || p.lo >= 0 && q.lo >= 0)
+                    {
+                        assert_eq!((r.lo, r.hi), (seen[0], seen[0]), "{op} {p:?} {q:?}");
+                    }
+                }
+            }
+        }
+        for op in [Op::Shl, Op::Ashr, Op::Lshr] {
+            for &p in &ivs {
+                for &s in &shifts {
+                    let r = transfer(op, &[p, s]);
+                    for a in p.lo..=p.hi {
+                        for b in s.lo..=s.hi {
+                            let v = op.eval(&[a as i32, b as i32]).unwrap() as i64;
+                            assert!(r.lo <= v && v <= r.hi, "{op} {p:?} {s:?}: {v} not in {r:?}");
+                        }
+                    }
+                    if op != Op::Lshr || p.lo >= 0 {
+                        assert!(!r.is_full(), "{op} {p:?} {s:?}");
+                    }
                 }
             }
         }

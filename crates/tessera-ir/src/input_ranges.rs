@@ -8,9 +8,14 @@
 //! infers, from the graph alone, ranges for those inputs:
 //!
 //! 1. **Forward**: an interval analysis over the loop's iterations in which every array has
-//!    a content interval (its `init_range` joined with every value a store may write into
-//!    it) and a load reads the contents of the arrays it may touch. It gives each memory op
-//!    the interval of its address.
+//!    a content interval (its `init_range`), every store the bytes it may write and the
+//!    values it may leave there, and a load reads the contents of the arrays it may touch
+//!    joined with what the stores whose bytes overlap its own may have written. An array of
+//!    one element (a loop-start flag, a pointer cell) is followed iteration by iteration (a
+//!    store that surely writes it replaces its value). Comparisons that the intervals decide
+//!    give 0 or 1, and a value known to be one aligned address (a pointer read from a region
+//!    that holds one) keeps its alignment. It gives each memory op the interval of its
+//!    address.
 //! 2. **Check**: an op that names an array must access inside it (`[base, end - width]`),
 //!    as the simulator's bank model requires; an op that names none must stay inside the
 //!    memory image.
@@ -19,6 +24,12 @@
 //!    min/max, sign and zero extension, loop-carried edges) to the inputs it depends on: a
 //!    load narrows the `init_range` of the arrays it reads (and requires the values stored
 //!    into them to satisfy the same bound), a scalar live-in its `random_range`.
+//!
+//! When narrowing alone finds nothing, a last attempt holds every pointer region (an array
+//! read only at constant addresses whose value, plus a constant, is the address of other
+//! accesses) to one aligned address near the top of what those accesses may reach, and
+//! narrows from there ([`infer`]); when that fails too, integer arrays are held at 0 (an
+//! accumulator that becomes part of an index stays bounded only when what it adds is 0).
 //!
 //! Steps 1-3 repeat until every address is proved in range (then the ranges are sound for
 //! every seed, not only the ones tried) or a requirement reaches something no input
@@ -143,7 +154,7 @@ fn graph(k: &Kernel) -> Option<Graph> {
         align: Vec::new(),
         stores,
     };
-    g.align = alignment(k, &g);
+    g.align = alignment(k, &g, None);
     Some(g)
 }
 
@@ -329,7 +340,20 @@ fn forward(k: &Kernel, g: &Graph, r: &Ranges, targets: &[Option<Interval>]) -> F
     let mut rows = vec![Interval::point(0); n * depth];
     let mut valid: Vec<Option<bool>> = vec![Some(true); n * depth];
     let mut all: Vec<Option<Interval>> = vec![None; n];
-    let mut content = r.arrays.clone();
+    // Contents: what the inputs hold (`content`), and per store, per array it may write,
+    // the bytes it may write and the element values it leaves there. A load reads the
+    // inputs and what the stores whose bytes overlap its own bytes wrote.
+    let content = r.arrays.clone();
+    let mut written: Vec<Vec<Written>> = vec![Vec::new(); n];
+    // Arrays of one element (a flag, a pointer cell) are followed iteration by iteration: a
+    // store that surely writes the whole element replaces its value (a loop-start flag
+    // cleared in the first iteration reads 0 in the others).
+    let mut cell: Vec<Option<Interval>> = k
+        .arrays
+        .iter()
+        .zip(&content)
+        .map(|(a, &c)| (a.len == 1).then_some(c))
+        .collect();
     let mut addr: Vec<Option<Interval>> = vec![None; n];
     let mut unaligned = vec![false; n];
     let align = &g.align;
@@ -448,18 +472,27 @@ fn forward(k: &Kernel, g: &Graph, r: &Ranges, targets: &[Option<Interval>]) -> F
                         Some(t) => meet(a, t).unwrap_or(t),
                         None => a,
                     };
+                    let bytes = iv(
+                        within_target.lo,
+                        within_target.hi + width.bytes() as i64 - 1,
+                    );
                     for arr in arrays_touched(k, i, within_target) {
                         let d = &k.arrays[arr];
+                        let held = match cell[arr] {
+                            Some(c) => c,
+                            None => stored_over(&written, arr, bytes)
+                                .map_or(content[arr], |w| content[arr].join(w)),
+                        };
                         // An access off the element grid reads bytes of two elements.
                         let aligned = d.width == Width::Byte
                             || address_alignment(align, g, node.imm, i, with_addr)
                                 .min(d.base.trailing_zeros().min(31))
                                 >= d.width.bytes().trailing_zeros();
                         let c = if aligned {
-                            load_value(d.width, d.signed, content[arr], width, signed)
+                            load_value(d.width, d.signed, held, width, signed)
                         } else {
                             unaligned[i] = true;
-                            unaligned_value(content[arr], width, signed)
+                            unaligned_value(held, width, signed)
                         }
                         .unwrap_or_else(|| transfer(node.op, &[]));
                         out = Some(out.map_or(c, |o| o.join(c)));
@@ -485,10 +518,33 @@ fn forward(k: &Kernel, g: &Graph, r: &Ranges, targets: &[Option<Interval>]) -> F
                                 >= d.width.bytes().max(width.bytes()).trailing_zeros();
                         let stored = stored_elements(d.width, d.signed, width, value, aligned)
                             .unwrap_or(element_range(d.width, d.signed));
-                        let c = content[arr].join(stored);
-                        if c != content[arr] {
-                            content[arr] = c;
-                            changed = true;
+                        let bytes = iv(
+                            within_target.lo.max(d.base as i64),
+                            (within_target.hi + width.bytes() as i64 - 1).min(d.end() as i64 - 1),
+                        );
+                        if let Some(c) = cell[arr] {
+                            let whole = !joined_mode
+                                && enabled == Some(true)
+                                && within_target == Interval::point(d.base as i32)
+                                && width == d.width;
+                            cell[arr] = Some(if whole { stored } else { c.join(stored) });
+                        }
+                        match written[i].iter_mut().find(|w| w.array == arr) {
+                            Some(w) => {
+                                let (b, v) = (w.bytes.join(bytes), w.value.join(stored));
+                                if (b, v) != (w.bytes, w.value) {
+                                    (w.bytes, w.value) = (b, v);
+                                    changed = true;
+                                }
+                            }
+                            None => {
+                                written[i].push(Written {
+                                    array: arr,
+                                    bytes,
+                                    value: stored,
+                                });
+                                changed = true;
+                            }
                         }
                     }
                     value
@@ -545,9 +601,61 @@ fn forward(k: &Kernel, g: &Graph, r: &Ranges, targets: &[Option<Interval>]) -> F
     }
 }
 
+/// What a store may leave in one array: the bytes it may write and the element values.
+#[derive(Clone, Copy)]
+struct Written {
+    array: usize,
+    bytes: Interval,
+    value: Interval,
+}
+
+/// The element values that stores may have left in `bytes` of array `arr`.
+fn stored_over(written: &[Vec<Written>], arr: usize, bytes: Interval) -> Option<Interval> {
+    written
+        .iter()
+        .flatten()
+        .filter(|w| w.array == arr && w.bytes.lo <= bytes.hi && bytes.lo <= w.bytes.hi)
+        .map(|w| w.value)
+        .reduce(|a, b| a.join(b))
+}
+
+/// [`forward`] with the alignment that its own values give: a pointer loaded from a region
+/// that holds one aligned address reads its target on the element grid. The alignment and
+/// the values are refined together until they agree (then every value and every alignment
+/// holds for every execution, by induction over the execution's steps); when they do not
+/// agree within a few rounds, the static alignment is used.
+fn forward_aligned(
+    k: &Kernel,
+    g: &mut Graph,
+    static_align: &[u32],
+    r: &Ranges,
+    targets: &[Option<Interval>],
+) -> Forward {
+    g.align = static_align.to_vec();
+    let mut f = forward(k, g, r, targets);
+    for _ in 0..4 {
+        if !f.unaligned.iter().any(|&u| u) {
+            return f;
+        }
+        let al = alignment(k, g, Some(&f.val));
+        if al == g.align {
+            return f;
+        }
+        g.align = al;
+        f = forward(k, g, r, targets);
+    }
+    if alignment(k, g, Some(&f.val)) != g.align {
+        g.align = static_align.to_vec();
+        f = forward(k, g, r, targets);
+    }
+    f
+}
+
 /// Per node, `log2` of a power of two that divides every value it may take (capped at 4):
-/// enough to tell whether an address stays on the element grid of its array.
-fn alignment(k: &Kernel, g: &Graph) -> Vec<u32> {
+/// enough to tell whether an address stays on the element grid of its array. `points`: the
+/// values of a forward pass; a node that takes one value only is as aligned as that value
+/// (a pointer read from a region that holds one address).
+fn alignment(k: &Kernel, g: &Graph, points: Option<&[Interval]>) -> Vec<u32> {
     let n = k.node_count();
     let tz = |v: i64| if v == 0 { 4 } else { v.trailing_zeros().min(4) };
     let mut al = vec![4u32; n];
@@ -576,12 +684,28 @@ fn alignment(k: &Kernel, g: &Graph) -> Vec<u32> {
                     }
                 }
                 Op::Mul => (ops.iter().sum::<u32>() + imm.unwrap_or(0)).min(4),
-                Op::Shl => match (ops.first(), node.imm, g.data[i].len()) {
-                    (Some(&a), Some(c), 1) => (a + (c as u32 & 31)).min(4),
-                    _ => 0,
-                },
+                Op::Shl => {
+                    // The shift: the immediate, or a constant node (the DOT importer's
+                    // `x4` shifts read a `Const` 2).
+                    let amount = match g.data[i].as_slice() {
+                        [_] => node.imm,
+                        [_, (src, 0, _)] => {
+                            let s = &k.graph[petgraph::graph::NodeIndex::new(*src)];
+                            (s.op == Op::Const).then(|| s.imm.unwrap_or(0))
+                        }
+                        _ => None,
+                    };
+                    match (ops.first(), amount) {
+                        (Some(&a), Some(c)) => (a + (c as u32 & 31)).min(4),
+                        _ => 0,
+                    }
+                }
                 Op::And => ops.iter().copied().chain(imm).max().unwrap_or(0),
                 _ => 0,
+            };
+            let v = match points.map(|p| p[i]) {
+                Some(p) if p.lo == p.hi => v.max(tz(p.lo)),
+                _ => v,
             };
             if v < al[i] {
                 al[i] = v;
@@ -876,6 +1000,15 @@ impl Backward<'_> {
         };
         match node.op {
             Op::Const => cannot("is a constant"),
+            Op::Input(s)
+                if self
+                    .k
+                    .scalars
+                    .get(s as usize)
+                    .is_some_and(|d| d.elem.is_float()) =>
+            {
+                cannot("the live-in is an f32, whose bits are no index")
+            }
             Op::Input(s) => {
                 let s = s as usize;
                 let cur = acc.scalars[s].unwrap_or(self.r.scalars[s]);
@@ -900,6 +1033,12 @@ impl Backward<'_> {
                 }
                 for arr in arrays {
                     let d = &self.k.arrays[arr];
+                    if d.elem.is_float() {
+                        return cannot(&format!(
+                            "array `{}` holds floats, whose bits are no index",
+                            d.name
+                        ));
+                    }
                     let e = if self.f.unaligned[v] && d.width != Width::Byte {
                         let hi = div_floor(t.hi, byte_factor(width)).min(255);
                         (t.lo <= 0 && hi >= 0).then(|| iv(0, hi))
@@ -928,13 +1067,17 @@ impl Backward<'_> {
                             Some(t) => meet(sa, t).unwrap_or(t),
                             None => sa,
                         };
-                        if arrays_touched(self.k, st, sa).any(|x| x == arr)
+                        let sw = match self.k.graph[petgraph::graph::NodeIndex::new(st)].op {
+                            Op::Store { width } => width,
+                            _ => continue,
+                        };
+                        // Only stores whose bytes may meet the bytes this load reads.
+                        let overlaps =
+                            sa.lo < a.hi + width.bytes() as i64 && a.lo < sa.hi + sw.bytes() as i64;
+                        if overlaps
+                            && arrays_touched(self.k, st, sa).any(|x| x == arr)
                             && let Some(&(src, dist, init)) = self.g.data[st].last()
                         {
-                            let sw = match self.k.graph[petgraph::graph::NodeIndex::new(st)].op {
-                                Op::Store { width } => width,
-                                _ => continue,
-                            };
                             let m = if sw == d.width {
                                 m
                             } else {
@@ -1108,8 +1251,27 @@ impl Backward<'_> {
                 match (fx.lo == fx.hi, fy.lo == fy.hi) {
                     (_, true) => by_const(&x, fy.lo, acc),
                     (true, false) => by_const(&y, fx.lo, acc),
+                    _ if t.lo > 0 => {
+                        // A positive product: both factors at least 1, the wider one at
+                        // least `t.lo` and small enough for the other's largest value.
+                        let (p, q, fq) =
+                            if fx.is_full() || (!fy.is_full() && fx.hi - fx.lo >= fy.hi - fy.lo) {
+                                (x, y, fy)
+                            } else {
+                                (y, x, fx)
+                            };
+                        let squashed = |o: &Operand| matches!(*o, Operand::Node(src, _, _) if zero_ops && self.g.squashable[src]);
+                        if squashed(&x) || squashed(&y) {
+                            return cannot("a factor may be squashed to 0");
+                        }
+                        let Some(qn) = meet(fq, iv(1, isqrt(t.hi).max(1))) else {
+                            return cannot("its factors cannot both be positive");
+                        };
+                        need(&q, qn, acc)?;
+                        need(&p, iv(t.lo, t.hi / qn.hi), acc)
+                    }
                     _ => {
-                        if t.lo > 0 || t.hi < 0 {
+                        if t.hi < 0 {
                             return cannot("a product of two varying values cannot be kept off 0");
                         }
                         let m = (-t.lo).min(t.hi);
@@ -1138,6 +1300,23 @@ impl Backward<'_> {
                     }
                 }
             }
+            Op::Shl if ops.len() == 2 && range(&ops[1]).lo != range(&ops[1]).hi => {
+                // A varying shift of a non-negative value: the value first, then the shift
+                // kept small enough for its largest value (`x << s` grows with `s`).
+                let fx = range(&ops[0]);
+                let room = iv(t.lo.max(0), t.hi);
+                if room.lo > room.hi {
+                    return cannot("a shifted non-negative value cannot be negative");
+                }
+                if !within(fx, room) {
+                    return need(&ops[0], room, acc);
+                }
+                let mut m = 0i64;
+                while m < 30 && fx.hi << (m + 1) <= t.hi {
+                    m += 1;
+                }
+                need(&ops[1], iv(0, m), acc)
+            }
             Op::Shl if ops.len() == 2 && range(&ops[1]).lo == range(&ops[1]).hi => {
                 let s = (range(&ops[1]).lo & 31) as u32;
                 let f = 1i64 << s;
@@ -1149,6 +1328,17 @@ impl Backward<'_> {
                 let r =
                     meet(iv(t.lo * f, t.hi * f + f - 1), Interval::FULL).unwrap_or(Interval::FULL);
                 need(&ops[0], r, acc)
+            }
+            Op::Lshr | Op::Ashr
+                if ops.len() == 2
+                    && range(&ops[1]).lo != range(&ops[1]).hi
+                    && range(&ops[1]).lo >= 0
+                    && range(&ops[1]).hi <= 31
+                    && t.lo <= 0
+                    && t.hi >= 0 =>
+            {
+                // A varying shift right of a non-negative value is at most the value.
+                need(&ops[0], iv(0, t.hi), acc)
             }
             Op::Lshr if ops.len() == 2 && range(&ops[1]).lo == range(&ops[1]).hi => {
                 let s = (range(&ops[1]).lo & 31) as u32;
@@ -1236,12 +1426,166 @@ pub fn infer(k: &Kernel) -> Result<InputRanges, Impossible> {
     infer_with(k, true, true)
         .or(loose)
         .or_else(|_| infer_with(k, false, true))
+        .or_else(|_| placed(k))
+        .or_else(|_| zeroed(k))
         .map_err(|_| first)
+}
+
+/// The very last attempt: integer arrays hold 0 (scalar inputs are narrowed as before). An
+/// accumulator that becomes part of an index (susan's `total`, through two multiplies of
+/// loaded values) stays bounded over the loop only when the values it multiplies are 0;
+/// interval narrowing, which shrinks ranges step by step, does not get there.
+fn zeroed(k: &Kernel) -> Result<InputRanges, Impossible> {
+    let mut k2 = k.clone();
+    let mut any = false;
+    for a in &mut k2.arrays {
+        if !a.elem.is_float() && a.init_range != Some((0, 0)) && a.size_bytes() > 0 {
+            a.init_range = Some((0, 0));
+            any = true;
+        }
+    }
+    if !any {
+        return Err(Impossible {
+            access: 0,
+            node: 0,
+            reason: "no array to hold at 0".to_string(),
+        });
+    }
+    let r = infer_with(&k2, true, false)?;
+    relative_to(k, r)
+}
+
+/// `r`, found for a changed copy of `k`, with `narrowed_*` relative to `k` as declared.
+fn relative_to(k: &Kernel, r: InputRanges) -> Result<InputRanges, Impossible> {
+    let narrowed_arrays = (0..k.arrays.len())
+        .filter(|&a| r.arrays[a] != k.arrays[a].init_range)
+        .collect();
+    let narrowed_scalars = (0..k.scalars.len())
+        .filter(|&s| r.scalars[s] != k.scalars[s].random_range)
+        .collect();
+    Ok(InputRanges {
+        narrowed_arrays,
+        narrowed_scalars,
+        ..r
+    })
+}
+
+/// The last attempt: pointer regions hold one address each. A region is an array read only
+/// at constant addresses (a pointer variable that the loop reads, never writes) whose value
+/// is, unchanged or plus a constant, the address of other accesses. Interval narrowing keeps
+/// such a region near its declared values, where the pointer may land off the element grid
+/// or on bytes the loop stores to; here each one holds a single address on the grid of the
+/// accesses it serves, from the top of their common range down (away from where loops
+/// usually store: their arrays' starts), one element apart. The analysis then runs as in
+/// the other attempts and the forward check decides.
+fn placed(k: &Kernel) -> Result<InputRanges, Impossible> {
+    let g = graph(k).ok_or(Impossible {
+        access: 0,
+        node: 0,
+        reason: "the kernel has a cycle without a loop-carried edge".to_string(),
+    })?;
+    let id = petgraph::graph::NodeIndex::new;
+    let pointers = pointer_accesses(k, &g);
+    // Arrays that some store names or some load reads at a varying address.
+    let mut varying = vec![false; k.arrays.len()];
+    for (nid, n) in k.nodes() {
+        let i = nid.index();
+        if let Some(a) = n.array.map(|a| a as usize).filter(|&a| a < k.arrays.len())
+            && (n.op.is_store() || has_address(n.op, g.data[i].len()))
+        {
+            varying[a] = true;
+        }
+    }
+    // Per region: the ranges (minus the constant added) and the grids of the accesses.
+    let mut serves: Vec<Option<(Interval, u32)>> = vec![None; k.arrays.len()];
+    let mut bad_region = vec![false; k.arrays.len()];
+    for (m, &pointer) in pointers.iter().enumerate() {
+        let op = k.graph[id(m)].op;
+        if !has_address(op, g.data[m].len()) {
+            continue;
+        }
+        let Some(t) = target(k, m, true, pointer) else {
+            continue;
+        };
+        let mut off = k.graph[id(m)].imm.unwrap_or(0) as i64;
+        let mut v = g.data[m][0].0;
+        let region = loop {
+            let n = &k.graph[id(v)];
+            match (n.op, g.data[v].as_slice()) {
+                (Op::Move, [(x, 0, _)]) => v = *x,
+                (Op::Add, [(x, 0, _)]) => {
+                    off += n.imm.unwrap_or(0) as i64;
+                    v = *x;
+                }
+                (
+                    Op::Load {
+                        width: Width::Word, ..
+                    },
+                    [],
+                ) => break n.array.map(|a| a as usize),
+                _ => break None,
+            }
+        };
+        let Some(a) = region.filter(|&a| a < k.arrays.len() && !varying[a]) else {
+            continue;
+        };
+        if k.arrays[a].width != Width::Word || k.arrays[a].elem.is_float() {
+            continue;
+        }
+        let w = match op {
+            Op::Load { width, .. } | Op::Store { width } => width.bytes(),
+            _ => continue,
+        };
+        let grid = arrays_touched(k, m, t)
+            .map(|x| k.arrays[x].width.bytes())
+            .chain([w])
+            .max()
+            .unwrap_or(w);
+        let room = iv(t.lo - off, t.hi - off);
+        serves[a] = match serves[a] {
+            None => Some((room, grid)),
+            Some((r, gr)) => match meet(r, room) {
+                Some(x) => Some((x, gr.max(grid))),
+                None => {
+                    bad_region[a] = true;
+                    None
+                }
+            },
+        };
+    }
+    let mut k2 = k.clone();
+    let mut taken: Vec<Interval> = Vec::new();
+    let mut any = false;
+    for a in 0..k.arrays.len() {
+        let Some((room, grid)) = serves[a].filter(|_| !bad_region[a]) else {
+            continue;
+        };
+        let grid = grid as i64;
+        let mut v = div_floor(room.hi, grid) * grid;
+        while v >= room.lo && taken.iter().any(|t| t.lo < v + grid && v <= t.hi) {
+            v -= grid;
+        }
+        if v < room.lo || v < i32::MIN as i64 || v > i32::MAX as i64 {
+            continue;
+        }
+        taken.push(iv(v, v + grid - 1));
+        k2.arrays[a].init_range = Some((v as i32, v as i32));
+        any = true;
+    }
+    if !any {
+        return Err(Impossible {
+            access: 0,
+            node: 0,
+            reason: "no pointer region to place".to_string(),
+        });
+    }
+    let r = infer_with(&k2, true, false).or_else(|_| infer_with(&k2, true, true))?;
+    relative_to(k, r)
 }
 
 /// [`infer`] with every access held to its named array (`strict`) or to the memory image.
 fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impossible> {
-    let g = graph(k).ok_or(Impossible {
+    let mut g = graph(k).ok_or(Impossible {
         access: 0,
         node: 0,
         reason: "the kernel has a cycle without a loop-carried edge".to_string(),
@@ -1251,6 +1595,8 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
             .arrays
             .iter()
             .map(|a| match a.init_range {
+                // Floats: `init_range` is a float range; the bits may be anything.
+                _ if a.elem.is_float() => Interval::FULL,
                 // A fixed value (a flag, a pointer to a region) stays fixed.
                 Some((lo, hi)) if !free || lo == hi => iv(lo as i64, hi as i64),
                 _ => element_range(a.width, a.signed),
@@ -1260,6 +1606,8 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
             .scalars
             .iter()
             .map(|s| match s.random_range {
+                // An f32 scalar's range is a real interval; its bits may be anything.
+                Some(_) if s.elem.is_float() => Interval::FULL,
                 Some((lo, hi)) if !free || lo == hi => iv(lo as i64, hi as i64),
                 Some(_) => Interval::FULL,
                 None => Interval::point(s.default),
@@ -1276,8 +1624,9 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
     // (its target, tightened by the drift the loop adds; see below).
     let mut tight: Vec<Option<Interval>> = vec![None; k.node_count()];
     let mut tightened = vec![0u32; k.node_count()];
+    let static_align = g.align.clone();
     for _ in 0..MAX_PASSES {
-        let f = forward(k, &g, &r, &targets);
+        let f = forward_aligned(k, &mut g, &static_align, &r, &targets);
         let bad: Vec<(usize, Interval)> = g
             .order
             .iter()
@@ -1403,7 +1752,7 @@ fn infer_with(k: &Kernel, strict: bool, free: bool) -> Result<InputRanges, Impos
         }
     }
     // Out of passes: name the first access still out of range.
-    let f = forward(k, &g, &r, &targets);
+    let f = forward_aligned(k, &mut g, &static_align, &r, &targets);
     let (i, t, a) = g
         .order
         .iter()
@@ -1559,5 +1908,121 @@ mod tests {
         assert_eq!(e.access, la2.index());
         assert_eq!(e.node, or.index(), "{e}");
         assert!(e.to_string().contains("-1"), "{e}");
+    }
+
+    /// `w = mem[*p]; y = mem[w + i - 1]` over 8 iterations, `p` a pointer region (read only
+    /// at a constant address) declared with small values: `*p` lands off the word grid, so
+    /// `w` combines bytes of two words and cannot be kept at 1 or more by narrowing `mem`.
+    /// Holding `p` to one aligned address makes `w` one element of `mem`.
+    fn pointer_region() -> Kernel {
+        let mut k = Kernel::new("pointer_region", KernelSource::Built);
+        k.arrays.push(word("mem", 0, 64, Some((0, 15))));
+        k.arrays.push(word("p", 1024, 4, Some((0, 15))));
+        k.trip_count = 8;
+        let load = |imm: Option<i32>, array: u16| {
+            let n = Node::new(Op::Load {
+                width: Width::Word,
+                signed: true,
+            })
+            .with_array(array);
+            match imm {
+                Some(c) => n.with_imm(c),
+                None => n,
+            }
+        };
+        let i = k.add_node(Node::new(Op::Add).with_imm(1));
+        k.add_edge(i, i, Operand::carried(0, 1, -1));
+        let p = k.add_node(load(Some(1024), 1));
+        let w = k.add_node(load(None, 0));
+        k.add_edge(p, w, Operand::data(0));
+        let sum = k.add_node(Node::new(Op::Add));
+        k.add_edge(w, sum, Operand::data(0));
+        k.add_edge(i, sum, Operand::data(1));
+        let y = k.add_node(load(Some(-1), 0));
+        k.add_edge(sum, y, Operand::data(0));
+        k
+    }
+
+    #[test]
+    fn a_pointer_region_is_held_to_one_aligned_address() {
+        let mut k = pointer_region();
+        let r = apply(&mut k).unwrap_or_else(|e| panic!("{e}"));
+        let (lo, hi) = k.arrays[1].init_range.unwrap();
+        assert_eq!(lo, hi, "one address");
+        assert_eq!(lo % 4, 0, "on the word grid");
+        assert!((0..=252).contains(&lo), "{lo}");
+        assert!(r.narrowed_arrays.contains(&1), "{r:?}");
+        let (mlo, _) = k.arrays[0].init_range.unwrap();
+        assert!(mlo >= 1, "mem keeps w + i - 1 >= 0: {mlo}");
+        for seed in 0..20 {
+            let inputs = crate::interp::random_inputs(&k, seed);
+            crate::interp::run(&k, &inputs).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        }
+    }
+
+    /// A one-element flag that the first iteration clears: the forward pass follows it, so
+    /// the op it enables runs in the first iteration only, and the address that op would
+    /// push out of range in later iterations is proved in range.
+    #[test]
+    fn a_flag_cleared_in_the_first_iteration_is_followed() {
+        let mut k = Kernel::new("flag", KernelSource::Built);
+        k.arrays.push(ArrayDecl {
+            width: Width::Byte,
+            signed: false,
+            ..word("flag", 0, 1, Some((1, 1)))
+        });
+        k.arrays.push(word("a", 64, 4, Some((0, 15))));
+        k.trip_count = 8;
+        let f = k.add_node(
+            Node::new(Op::Load {
+                width: Width::Byte,
+                signed: false,
+            })
+            .with_imm(0)
+            .with_array(0),
+        );
+        let zero = k.add_node(Node::new(Op::Const).with_imm(0));
+        let clear = k.add_node(
+            Node::new(Op::Store { width: Width::Byte })
+                .with_imm(0)
+                .with_array(0),
+        );
+        k.add_edge(zero, clear, Operand::data(0));
+        k.add_edge(
+            f,
+            clear,
+            Operand {
+                slot: crate::kernel::Slot::Pred { negated: false },
+                distance: 0,
+                init: 0,
+            },
+        );
+        // i counts 0, 1, ...; `a[i]` is loaded only while the flag is set.
+        let i = k.add_node(Node::new(Op::Add).with_imm(4));
+        k.add_edge(i, i, Operand::carried(0, 1, -4));
+        let la = k.add_node(
+            Node::new(Op::Load {
+                width: Width::Word,
+                signed: true,
+            })
+            .with_imm(64)
+            .with_array(1),
+        );
+        k.add_edge(i, la, Operand::data(0));
+        k.add_edge(
+            f,
+            la,
+            Operand {
+                slot: crate::kernel::Slot::Pred { negated: false },
+                distance: 0,
+                init: 0,
+            },
+        );
+        let r = infer(&k).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.narrowed_arrays.is_empty() && r.narrowed_scalars.is_empty());
+        for seed in 0..5 {
+            let inputs = crate::interp::random_inputs(&k, seed);
+            crate::interp::run(&k, &inputs).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        }
     }
 }

@@ -145,6 +145,9 @@ pub fn random_inputs(kernel: &Kernel, seed: u64) -> Inputs {
         .scalars
         .iter()
         .map(|s| match s.random_range {
+            // An f32 scalar: a float in its real interval (multiples of 2^-16, as f32
+            // arrays' elements).
+            Some((lo, hi)) if s.elem.is_float() => random_f32(lo, hi, &mut rng),
             Some((lo, hi)) => rng.random_range(lo..=hi),
             None => s.default,
         })
@@ -188,15 +191,17 @@ const F32_INPUT_STEPS: i64 = 1 << 16;
 /// beyond 2^8 in magnitude is rounded to nearest even). Drawn on a grid of integers so the
 /// same seed gives the same bits on every host and `rand` version.
 fn random_f32_elements(a: &ArrayDecl, rng: &mut rand_chacha::ChaCha8Rng) -> Vec<i32> {
-    use rand::RngExt;
     let (lo, hi) = a.init_range.unwrap_or((-1, 1));
+    (0..a.len).map(|_| random_f32(lo, hi, rng)).collect()
+}
+
+/// A binary32 value (its bits) drawn among the multiples of 1/`F32_INPUT_STEPS` in
+/// `lo..=hi` (real numbers).
+fn random_f32(lo: i32, hi: i32, rng: &mut rand_chacha::ChaCha8Rng) -> i32 {
+    use rand::RngExt;
     let (lo, hi) = (lo as i64 * F32_INPUT_STEPS, hi as i64 * F32_INPUT_STEPS);
-    (0..a.len)
-        .map(|_| {
-            let k = rng.random_range(lo..=hi);
-            ((k as f64 / F32_INPUT_STEPS as f64) as f32).to_bits() as i32
-        })
-        .collect()
+    let k = rng.random_range(lo..=hi);
+    ((k as f64 / F32_INPUT_STEPS as f64) as f32).to_bits() as i32
 }
 
 fn element_range(a: &ArrayDecl) -> (i32, i32) {
@@ -509,6 +514,7 @@ mod tests {
             name: "a".into(),
             default: 3,
             random_range: None,
+            elem: Default::default(),
         });
         let i = k.add_node(Node::new(Op::Add).with_imm(1).with_label("i"));
         k.add_edge(i, i, Operand::carried(0, 1, -1));

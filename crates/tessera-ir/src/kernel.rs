@@ -180,8 +180,12 @@ impl ArrayDecl {
 pub struct ScalarDecl {
     pub name: String,
     pub default: i32,
-    /// Inclusive range for seeded random values; `None` keeps the default.
+    /// Inclusive range for seeded random values; `None` keeps the default. For an `F32`
+    /// scalar, the real interval its random values are drawn from (as for `f32` arrays).
     pub random_range: Option<(i32, i32)>,
+    /// What the value word holds (`F32`: a binary32 value; `default` is its bits).
+    #[serde(default)]
+    pub elem: ElemType,
 }
 
 /// A live-out: the value `node` produced in the last iteration (`init` when the loop runs
@@ -262,6 +266,58 @@ impl Kernel {
             .collect();
         v.sort_by_key(|(src, o)| (o.slot, src.index()));
         v
+    }
+
+    /// Per node, whether its value is a binary32 float: the result of a float op, a word
+    /// loaded from an `f32` array, or a move, merge (a phi) or select whose every value
+    /// operand is one (loop-carried operands included, so a float accumulator's phi is a
+    /// float). Used to show values; the IR itself does not type them.
+    pub fn float_values(&self) -> Vec<bool> {
+        let n = self.node_count();
+        let values = |id: NodeId| -> Vec<NodeId> {
+            let ops = self.operands(id);
+            let data = ops
+                .iter()
+                .filter(|(_, o)| matches!(o.slot, Slot::Data(_)))
+                .map(|(s, _)| *s);
+            match self.graph[id].op {
+                Op::Select => data.skip(1).collect(),
+                _ => data.collect(),
+            }
+        };
+        let mut f: Vec<bool> = (0..n)
+            .map(|i| {
+                let node = &self.graph[NodeId::new(i)];
+                match node.op {
+                    Op::Move | Op::Merge | Op::Select => true,
+                    Op::Load {
+                        width: Width::Word, ..
+                    } => node
+                        .array
+                        .and_then(|a| self.arrays.get(a as usize))
+                        .is_some_and(|a| a.elem.is_float()),
+                    op => op.yields_float(),
+                }
+            })
+            .collect();
+        // Greatest fixed point: a move, merge or select stays a float while all its value
+        // operands are.
+        loop {
+            let mut changed = false;
+            for i in 0..n {
+                let id = NodeId::new(i);
+                if f[i] && matches!(self.graph[id].op, Op::Move | Op::Merge | Op::Select) {
+                    let v = values(id);
+                    if v.is_empty() || v.iter().any(|s| !f[s.index()]) {
+                        f[i] = false;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return f;
+            }
+        }
     }
 
     /// Largest loop-carried distance (0 when nothing is carried).

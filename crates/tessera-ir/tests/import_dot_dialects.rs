@@ -228,16 +228,24 @@ fn opencgra_integer_files_import_and_run() {
         assert_eq!(k.live_outs.len(), phis, "{name}");
         assert!(k.max_distance() == 1, "{name}");
         for seed in [1u64, 2, 3] {
-            let r = run(&k, &random_inputs(&k, seed));
-            if name == "bf_pro.dot" {
-                r.unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
-            } else {
-                // susan: an accumulated value (a phi's back edge through two multiplies)
-                // becomes an index; random inputs send it out of the memory image. Input
-                // ranges for such kernels are issue 17 item 8, not the importer.
-                let e = r.expect_err("susan's data-dependent index leaves the image");
-                assert!(e.to_string().contains("out-of-range load"), "{e}");
-            }
+            run(&k, &random_inputs(&k, seed)).unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
+        }
+        let notes = r.notes.join("\n");
+        if name == "susan_pro.dot" {
+            // susan's accumulator (Node0phi, `total` in CGRA-Bench's C, which adds it to
+            // the brightness) is part of Node15load's index through Node8add; any nonzero
+            // product Node19mul makes it grow past `mem` within a few iterations. The only
+            // inputs input_ranges finds hold `mem` at 0 (the note says so).
+            assert_eq!(k.arrays[0].init_range, Some((0, 0)), "{notes}");
+            assert!(notes.contains("`mem` in 0..=0"), "{notes}");
+            let mut k0 = k.clone();
+            k0.arrays[0].init_range = Some((0, 15));
+            let e = run(&k0, &random_inputs(&k0, 1)).expect_err("mem in 0..=15 leaves the image");
+            assert!(e.to_string().contains("Node15load"), "{e}");
+        } else {
+            // bf's indices are proved in range with the importer's own ranges.
+            assert_eq!(k.arrays[0].init_range, Some((0, 15)), "{notes}");
+            assert!(!notes.contains("random inputs keep"), "{notes}");
         }
     }
 }
@@ -287,16 +295,25 @@ fn opencgra_float_files_import_as_binary32_and_run() {
                 let x = f32::from_bits(w as u32);
                 x.is_finite() && x.abs() <= 1.0
             }));
-            let r = run(&k, &inputs);
-            if name == "latnrm_pro.dot" && seed == 1 {
-                // latnrm indexes with `i << s`, `s` an operand the file leaves out (a
-                // scalar input drawn in 0..=15): seed 1 draws a shift that sends the index
-                // out of the memory image. Input ranges are issue 17 item 8.
-                let e = r.expect_err("latnrm seed 1 leaves the image");
-                assert!(e.to_string().contains("out-of-range load"), "{e}");
-            } else {
-                r.unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
-            }
+            run(&k, &inputs).unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
+        }
+        if name == "latnrm_pro.dot" {
+            // latnrm indexes with `i << s` (`2 * i` in the C source), `s` an operand the file
+            // leaves out: input_ranges draws it in 0..=4, which keeps the index inside
+            // `mem` for the 32 iterations; in 0..=15, seed 1 left the image.
+            let s = k.scalars.iter().find(|s| s.name == "Node4shl.in1").unwrap();
+            assert_eq!(s.random_range, Some((0, 4)), "{notes}");
+            assert!(notes.contains("`Node4shl.in1` in 0..=4"), "{notes}");
+            let mut k0 = k.clone();
+            let si = k0
+                .scalars
+                .iter()
+                .position(|s| s.name == "Node4shl.in1")
+                .unwrap();
+            k0.scalars[si].random_range = Some((0, 15));
+            let e =
+                run(&k0, &random_inputs(&k0, 1)).expect_err("a shift up to 15 leaves the image");
+            assert!(e.to_string().contains("out-of-range load"), "{e}");
         }
     }
     // fir: x[i] * c[j] accumulated: Node6fmul reads the two loads, Node7fadd adds it to the
@@ -721,4 +738,56 @@ fn opencgra_fcmp_is_a_float_compare_and_an_exit_test_order_edge() {
     let out = run(&k, &inputs).unwrap();
     let s = (0..k.trip_count).fold(0f32, |s, _| s + cv);
     assert_eq!(out.live_outs[0].1, s.to_bits() as i32);
+}
+
+/// A phi that carries a float (fir's accumulator `Node1phi`, fed by `Node7fadd`) is a float
+/// value; the induction variable's phi (`Node0phi`) and bf's phis are not.
+#[test]
+fn float_values_follow_phis() {
+    let (f, t) = bench("fir_pro.dot");
+    let k = dot::import_str(&t, &f).unwrap();
+    let floats = k.float_values();
+    let is_float = |label: &str| {
+        let (id, _) = k.nodes().find(|(_, n)| n.label == label).unwrap();
+        floats[id.index()]
+    };
+    assert!(is_float("Node7fadd") && is_float("Node1phi"));
+    assert!(!is_float("Node0phi") && !is_float("Node8add"));
+    let (f, t) = bench("bf_pro.dot");
+    let k = dot::import_str(&t, &f).unwrap();
+    assert!(k.float_values().iter().all(|&x| !x));
+}
+
+/// When no input ranges keep a DOT kernel's addresses inside `mem`, the import says so and
+/// names the node (the constant ORed into the index puts it past `mem`); the kernel keeps
+/// the importer's own ranges.
+#[test]
+fn dot_import_names_the_node_when_no_input_ranges_exist() {
+    let text = "digraph G {
+i[opcode=add];
+one[opcode=const, constVal=1];
+l0[opcode=load];
+big[opcode=const, constVal=65536];
+o[opcode=or];
+l1[opcode=load];
+out[opcode=output];
+i->i[operand=0];
+one->i[operand=1];
+i->l0[operand=0];
+l0->o[operand=0];
+big->o[operand=1];
+o->l1[operand=0];
+l1->out[operand=0];
+}";
+    let r = dot::import_report(text, "or.dot").unwrap();
+    let notes = r.notes.join("\n");
+    assert!(
+        notes.contains("no input ranges found that keep every address inside `mem`")
+            && notes.contains("is `big`")
+            && notes.contains("65536"),
+        "{notes}"
+    );
+    assert_eq!(r.kernel.arrays[0].init_range, Some((0, 15)), "{notes}");
+    let e = run(&r.kernel, &random_inputs(&r.kernel, 1)).unwrap_err();
+    assert!(e.to_string().contains("out-of-range load"), "{e}");
 }

@@ -137,3 +137,74 @@ fn mixing_i32_and_f32_is_a_located_error() {
     .to_string();
     assert!(e.contains("float literal in a constant expression"), "{e}");
 }
+
+/// An f32 scalar input: `in f32 gain = 0.5 range -2..2;` is drawn as a float in [-2, 2]
+/// (its default's bits kept), reads as f32 in expressions, and mixing it with an i32 is a
+/// located error; a default that is not a float literal is refused.
+#[test]
+fn f32_scalar_inputs() {
+    let src = "kernel gain(n = 16) {
+    in f32 x[n];
+    in f32 gain = 0.5 range -2..2;
+    in f32 bias = -0.25;
+    out f32 y[n];
+    for i in 0..n {
+        y[i] = gain * x[i] + bias;
+    }
+}";
+    let k = parse_str(src, "gain.tk", &[]).unwrap();
+    assert_eq!(k.scalars.len(), 2);
+    assert!(k.scalars.iter().all(|s| s.elem == ElemType::F32));
+    assert_eq!(k.scalars[0].default, 0.5f32.to_bits() as i32);
+    assert_eq!(k.scalars[0].random_range, Some((-2, 2)));
+    assert_eq!(k.scalars[1].default, (-0.25f32).to_bits() as i32);
+    let ops: Vec<Op> = k.nodes().map(|(_, n)| n.op).collect();
+    assert!(
+        ops.contains(&Op::FMul) && ops.contains(&Op::FAdd),
+        "{ops:?}"
+    );
+    // No integer arithmetic on the float values (the `Add` is the loop counter's).
+    assert!(!ops.contains(&Op::Mul), "{ops:?}");
+    assert_eq!(ops.iter().filter(|o| **o == Op::Add).count(), 1, "{ops:?}");
+    let mut gains = Vec::new();
+    for seed in [1u64, 2, 3, 4] {
+        let inputs = random_inputs(&k, seed);
+        let (g, b) = (f(inputs.scalars[0]), f(inputs.scalars[1]));
+        assert!((-2.0..=2.0).contains(&g), "{g}");
+        assert_eq!(b, -0.25, "no range: the default");
+        gains.push(g);
+        let out = run(&k, &inputs).unwrap();
+        for i in 0..16 {
+            let x = f(inputs.arrays[0][i]);
+            assert_eq!(
+                out.arrays[0].values[i],
+                (g * x + b).to_bits() as i32,
+                "y[{i}]"
+            );
+        }
+    }
+    // Floats, not integers: some gain is not a whole number, some is beyond [-1, 1].
+    assert!(gains.iter().any(|g| g.fract() != 0.0), "{gains:?}");
+    assert!(gains.iter().any(|g| g.abs() > 1.0), "{gains:?}");
+    // Mixing an f32 scalar with an i32 is located.
+    let bad = src.replace("gain * x[i] + bias", "gain + 1");
+    let e = parse_str(&bad, "gain.tk", &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("gain.tk:7:") && e.contains("between f32 and i32"),
+        "{e}"
+    );
+    // An f32 scalar's default is a float literal.
+    let bad = src.replace("in f32 gain = 0.5", "in f32 gain = 1");
+    let e = parse_str(&bad, "gain.tk", &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("gain.tk:3:") && e.contains("expected a float literal"),
+        "{e}"
+    );
+    // Other scalar types are still refused, naming both that are allowed.
+    let bad = src.replace("in f32 bias = -0.25;", "in u8 bias = 1;");
+    let e = parse_str(&bad, "gain.tk", &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("gain.tk:4:") && e.contains("`i32` or `f32`"),
+        "{e}"
+    );
+}

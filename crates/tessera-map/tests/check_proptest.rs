@@ -58,6 +58,7 @@ fn random_kernel(rng: &mut ChaCha8Rng) -> Kernel {
         name: "s".into(),
         default: 3,
         random_range: None,
+        elem: Default::default(),
     });
     k.trip_count = 8;
     let n = rng.random_range(2..=12usize);

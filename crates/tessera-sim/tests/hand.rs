@@ -68,6 +68,7 @@ fn scale_acc() -> ScaleAcc {
         name: "k".into(),
         default: 3,
         random_range: Some((-50, 50)),
+        elem: Default::default(),
     });
     k.trip_count = 8;
     let n0 = k.add_node(Node::new(Op::Add).with_imm(4).with_label("i"));

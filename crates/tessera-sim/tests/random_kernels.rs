@@ -37,6 +37,7 @@ fn random_kernel(seed: u64) -> Kernel {
         name: "s".into(),
         default: 5,
         random_range: Some((-20, 20)),
+        elem: Default::default(),
     });
     k.trip_count = trip;
     let i = k.add_node(Node::new(Op::Add).with_imm(1).with_label("i"));

@@ -957,6 +957,7 @@ fn build(
                         name: d.name.clone(),
                         default: 0,
                         random_range: Some((i16::MIN as i32, i16::MAX as i32)),
+                        elem: Default::default(),
                     });
                     k.graph[id].op = Op::Input(s);
                     valueless.push(d.name.clone());
@@ -972,6 +973,7 @@ fn build(
                     name: d.name.clone(),
                     default,
                     random_range: Some((i16::MIN as i32, i16::MAX as i32)),
+                    elem: Default::default(),
                 });
                 k.graph[id].op = Op::Input(s);
             }
@@ -1287,6 +1289,38 @@ fn build(
         }
     }
     draw_float_scalars_as_floats(&mut k);
+    // Indices and pointers: the ranges of `mem` and of the scalar inputs that keep every
+    // address inside `mem` (`crate::input_ranges`); when none exist, the kernel keeps the
+    // ranges above and the note names the node that makes it impossible.
+    match crate::input_ranges::apply(&mut k) {
+        Ok(r) => {
+            let names: Vec<String> = r
+                .narrowed_arrays
+                .iter()
+                .map(|&a| {
+                    let (lo, hi) = k.arrays[a].init_range.unwrap_or((0, 0));
+                    format!("`{}` in {lo}..={hi}", k.arrays[a].name)
+                })
+                .chain(r.narrowed_scalars.iter().map(|&s| {
+                    let (lo, hi) = k.scalars[s].random_range.unwrap_or((0, 0));
+                    format!("`{}` in {lo}..={hi}", k.scalars[s].name)
+                }))
+                .collect();
+            if !names.is_empty() {
+                notes.push(format!(
+                    "random inputs keep every address inside `mem`: {}",
+                    names.join(", ")
+                ));
+            }
+        }
+        Err(e) => {
+            let label = &k.graph[NodeId::new(e.node)].label;
+            notes.push(format!(
+                "no input ranges found that keep every address inside `mem` (random inputs may leave it): {e} (node {} is `{label}`)",
+                e.node
+            ))
+        }
+    }
     k.validate()?;
     Ok(k)
 }

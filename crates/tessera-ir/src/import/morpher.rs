@@ -450,6 +450,7 @@ impl Builder<'_> {
             name: name.clone(),
             default: 0,
             random_range: None,
+            elem: Default::default(),
         });
         if pointer {
             self.pointer_scalars.push(s);

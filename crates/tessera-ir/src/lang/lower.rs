@@ -487,20 +487,41 @@ impl<'a> Lowerer<'a> {
                     self.epoch.push(0);
                 }
                 Decl::Scalar {
+                    ty,
                     name,
                     pos,
                     default,
                     range,
                 } => {
-                    let default = self.ceval_i32(default, "scalar default")?;
+                    let float = *ty == ElemType::F32;
+                    let default = if float {
+                        // An f32 scalar: its default is a float literal (the bits kept).
+                        self.float_literal(default).ok_or_else(|| {
+                            self.err(
+                                default.pos,
+                                format!(
+                                    "default of f32 scalar `{name}`: expected a float literal such as `1.0` or `-0.5`"
+                                ),
+                            )
+                        })?
+                    } else {
+                        self.ceval_i32(default, "scalar default")?
+                    };
+                    // An f32 scalar's range is the real interval of its random values, as
+                    // for f32 arrays.
+                    let (tlo, thi) = if float {
+                        elem_range(ElemType::F32)
+                    } else {
+                        (i32::MIN as i64, i32::MAX as i64)
+                    };
                     let random_range = match range {
                         Some((lo, hi)) => {
                             let (l, h) = (self.ceval(lo)?, self.ceval(hi)?);
-                            if l > h || l < i32::MIN as i64 || h > i32::MAX as i64 {
+                            if l > h || l < tlo || h > thi {
                                 return Err(self.err(
                                     lo.pos,
                                     format!(
-                                        "range {l}..{h} of `{name}`: expected LO <= HI within i32"
+                                        "range {l}..{h} of `{name}`: expected LO <= HI within {tlo}..{thi}"
                                     ),
                                 ));
                             }
@@ -510,10 +531,18 @@ impl<'a> Lowerer<'a> {
                     };
                     let idx = self.scalars.len() as u16;
                     self.define(name, *pos, Sym::Scalar(idx))?;
+                    if float {
+                        self.float_names.insert(name.clone());
+                    }
                     self.scalars.push(ScalarDecl {
                         name: name.clone(),
                         default,
                         random_range,
+                        elem: if float {
+                            crate::kernel::ElemType::F32
+                        } else {
+                            crate::kernel::ElemType::Int
+                        },
                     });
                 }
                 Decl::Var { name, pos, init } => {

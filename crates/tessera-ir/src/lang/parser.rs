@@ -135,6 +135,8 @@ pub enum Decl {
         range: Option<(Expr, Expr)>,
     },
     Scalar {
+        /// `I32` or `F32`.
+        ty: ElemType,
         name: String,
         pos: Pos,
         default: Expr,
@@ -413,10 +415,10 @@ impl<'a> Parser<'a> {
                 self.expected("`[` (only `in` declares scalars; `out`/`inout` declare arrays)")
             );
         }
-        if ty != ElemType::I32 {
+        if ty != ElemType::I32 && ty != ElemType::F32 {
             return Err(self.error_at(
                 ty_pos,
-                "scalar inputs are `i32`; expected `i32` or an array `NAME[SIZE]`",
+                "scalar inputs are `i32` or `f32`; expected one of them or an array `NAME[SIZE]`",
             ));
         }
         self.expect_punct(
@@ -427,6 +429,7 @@ impl<'a> Parser<'a> {
         let range = self.opt_range()?;
         self.expect_punct(";", "after the scalar declaration")?;
         Ok(Decl::Scalar {
+            ty,
             name,
             pos,
             default,
