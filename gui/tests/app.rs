@@ -159,6 +159,49 @@ fn mapping_views_and_linked_selection() {
         "PE {pe}: {desc} (iteration {}) = {}",
         op.iteration, op.result
     ));
+
+    // Scrub to a cycle where a value crosses a link and read it; it is the value its
+    // producer computed for that iteration (as the PE records of the replay show it).
+    let (c, link, produced) = {
+        let DocKind::Mapping(m) = &h.state().doc(doc).unwrap().kind else {
+            unreachable!()
+        };
+        let (c, link) = m
+            .cycles
+            .iter()
+            .enumerate()
+            .skip(c + 1)
+            .find_map(|(c, row)| row.links.first().map(|l| (c, *l)))
+            .expect("fir on hycube-4x4 routes values over links");
+        let produced = m
+            .cycles
+            .iter()
+            .flat_map(|row| row.ops.iter().flatten())
+            .find(|o| o.node == link.node && o.iteration == link.iteration)
+            .map(|o| o.result)
+            .expect("the producer issued before its value moved");
+        (c, link, produced)
+    };
+    assert_eq!(link.value, produced);
+    // Scrub there with the keyboard: Home, then Right arrow steps.
+    h.key_press(egui::Key::Home);
+    h.run();
+    assert_eq!(h.state().views.sim.cycle, 0);
+    for _ in 0..c {
+        h.key_press(egui::Key::ArrowRight);
+        h.run();
+    }
+    assert_eq!(h.state().views.sim.cycle, c);
+    let desc = {
+        let DocKind::Mapping(m) = &h.state().doc(doc).unwrap().kind else {
+            unreachable!()
+        };
+        tessera_gui::docs::node_desc(&m.mapping.kernel, link.node)
+    };
+    h.get_by_label_contains(&format!(
+        "Link PE {} -> PE {}: {desc} (iteration {}) = {produced}",
+        link.from, link.to, link.iteration
+    ));
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -192,6 +192,20 @@ fn replay(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SimState, doc: DocId, m
                         ctx.select(Selection::Node { doc, node: op.node });
                     }
                 }
+                for l in &row.links {
+                    let text = format!(
+                        "Link PE {} -> PE {}: {} (iteration {}) = {}{}",
+                        l.from,
+                        l.to,
+                        crate::docs::node_desc(&m.mapping.kernel, l.node),
+                        l.iteration,
+                        l.value,
+                        if l.valid { "" } else { " (not valid)" }
+                    );
+                    if ui.selectable_label(hl.node == Some(l.node), text).clicked() {
+                        ctx.select(Selection::Node { doc, node: l.node });
+                    }
+                }
             });
         });
     egui::CentralPanel::default().show(ui, |ui| {
@@ -218,6 +232,32 @@ fn replay(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SimState, doc: DocId, m
                     text,
                     FontId::monospace((10.0 * z).clamp(6.0, 30.0)),
                     colors::SELECTED,
+                );
+            }
+        }
+        // Values on the links of this cycle, beside each hop's arrow.
+        if 84.0 * z > 28.0 {
+            for l in &row.links {
+                let pe_center = |pe| crate::views::schedule::pe_center(Vec2::ZERO, arch, pe);
+                let (a, b) = (pe_center(l.from), pe_center(l.to));
+                let d = (b - a).normalized();
+                let side = Vec2::new(-d.y, d.x) * 14.0;
+                let at = if (b - a).length() > CELL * 1.5 {
+                    // A wrap-around link: beside its stub.
+                    a + d * crate::views::schedule::BOX * 0.55 + side
+                } else {
+                    a + (b - a) * 0.5 + side
+                };
+                frame.painter.text(
+                    frame.to_screen(at),
+                    Align2::CENTER_CENTER,
+                    l.value.to_string(),
+                    FontId::monospace((9.0 * z).clamp(6.0, 26.0)),
+                    if l.valid {
+                        colors::ROUTE
+                    } else {
+                        egui::Color32::GRAY
+                    },
                 );
             }
         }
