@@ -145,6 +145,8 @@ pub fn execute(req: &RunRequest, ctx: &JobCtx) -> Result<Box<RunOutput>, String>
     let opts = MapOptions {
         seed: f.map_seed,
         time_limit_s: f.time_limit_s,
+        // Cancel in the window stops the mapper between IIs and placement rounds.
+        cancel: ctx.cancel_flag(),
         ..MapOptions::default()
     };
     let seed = f.input_seed;
