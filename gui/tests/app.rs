@@ -632,6 +632,92 @@ fn accel_search_design_details() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A joint digits search (network genes x accelerator fields): a design's details are its
+/// trained network's layers at the precisions its genes chose, on its accelerator, scored
+/// as the search scored them.
+#[test]
+fn digits_search_design_details() {
+    let dir = common::scratch("digits-search");
+    let run = common::digits_run(&dir, 8);
+    let mut h = harness(App::default());
+    open(&mut h, &run);
+    no_errors(&h);
+    let doc = h.state().active.unwrap();
+    let (id, metrics, design) = {
+        let DocKind::Search(s) = &h.state().doc(doc).unwrap().kind else {
+            panic!("not a search")
+        };
+        // A front design the accelerator scored (infeasible ones have no metrics).
+        let id = *s
+            .front
+            .iter()
+            .find(|&&id| s.record(id).unwrap().metrics.contains_key("energy_mj"))
+            .expect("a scored design on the front");
+        let r = s.record(id).unwrap();
+        (id, r.metrics.clone(), r.design.clone())
+    };
+    h.get_by_label_contains(&format!("design {id}: ")).click();
+    h.run();
+    // A digits design's network is retrained on request only.
+    assert!(h.state().views.search.details.is_empty());
+    h.get_by_label(&format!(
+        "Compute design {id}'s layers and roofline (retrains its network, deterministically)"
+    ))
+    .click();
+    h.step();
+    h.state_mut().wait_for_jobs(WAIT);
+    h.run();
+    no_errors(&h);
+    h.get_by_label(&format!("Design {id}: decoded fields"));
+    let (layer0, layers) = {
+        let app = h.state();
+        let Some(Ok(d)) = app.views.search.details.get(&(doc, id)) else {
+            panic!("no details: {:?}", app.messages)
+        };
+        // The accelerator fields of the design.
+        assert_eq!(design["rows"].as_f64().unwrap(), d.spec.rows as f64);
+        assert_eq!(design["cols"].as_f64().unwrap(), d.spec.cols as f64);
+        // The network at the precisions its genes chose.
+        for l in &d.network.layers {
+            let p = l
+                .precision
+                .expect("a digits network sets per-layer precisions");
+            assert_eq!(
+                format!("{:?}", p.weight),
+                design["weight_bits"].as_str().unwrap(),
+                "layer {}",
+                l.name
+            );
+        }
+        let fc = d
+            .network
+            .layers
+            .iter()
+            .filter(|l| matches!(l.op, tessera_accel::layer::Op::Fc { .. }))
+            .count();
+        let hidden = design["hidden"].as_f64().unwrap();
+        assert_eq!(
+            fc,
+            if hidden > 0.0 { 2 } else { 1 },
+            "{:?}",
+            d.network.layers
+        );
+        // Scored as the search scored it.
+        let t = d.report.totals.unwrap();
+        assert_eq!(t.total_cycles as f64, metrics["cycles"]);
+        assert_eq!(t.energy.total_pj / 1e9, metrics["energy_mj"]);
+        assert!(
+            d.files.iter().any(|f| f == "network-metrics.json"),
+            "{:?}",
+            d.files
+        );
+        (d.network.layers[0].name.clone(), d.network.layers.len())
+    };
+    h.get_by_label_contains(&format!("): {layers} layers"));
+    h.get_by_label_contains(&format!("{layer0}: "));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// A file dropped on the window (what eframe hands egui on a native drop).
 #[derive(Debug)]
 struct Dropped(std::path::PathBuf);
