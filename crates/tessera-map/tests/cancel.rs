@@ -8,9 +8,11 @@ use tessera_map::driver::{CancelFlag, MapOptions, map_kernel};
 use tessera_map::error::MapError;
 use tessera_map::heuristic::map_at_ii;
 
-/// One load fanned out to 100 multiplies summed by 99 adds: 201 ops, a 4x4 array nearly
-/// full at its MII of 13, far more than it maps in the second this test waits before
-/// cancelling.
+/// One load fanned out to 100 multiplies summed by 99 adds: 201 ops on a 4x4 array. The
+/// heuristic fails at every II from the MII of 13 up to 32 (output registers and links stay
+/// oversubscribed), which took 39 s in a release build (`tessera map --arch mesh-4x4
+/// --time-limit 120`, 2026-12-07): without cancel this test's mapping never ends within
+/// the second it waits.
 fn big_kernel() -> tessera_ir::Kernel {
     let sum: Vec<String> = (0..100).map(|t| format!("v * {}", 2 * t + 3)).collect();
     let text = format!(
