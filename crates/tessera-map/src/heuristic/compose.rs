@@ -1029,11 +1029,14 @@ mod tests {
         assert!(critical > 0);
         let mut m = Mapper::new(&p, &bounds, &fabric, &arch, ii as usize, 1, 0);
         m.latest_start = Some(critical - 1);
-        let err = m.run(40, None, &crate::heuristic::CancelFlag::default()).unwrap_err();
+        let err = m
+            .run(40, None, &crate::heuristic::CancelFlag::default())
+            .unwrap_err();
         assert!(err.contains("placement drifted"), "{err}");
         let mut m = Mapper::new(&p, &bounds, &fabric, &arch, ii as usize, 1, 0);
         m.latest_start = Some(critical + CHAINED_DRIFT_IIS * ii);
-        m.run(40, None, &crate::heuristic::CancelFlag::default()).unwrap();
+        m.run(40, None, &crate::heuristic::CancelFlag::default())
+            .unwrap();
     }
 
     /// The chained-middle lookahead: with `0 -> 1 -> 2` chained in one cycle and op 0 on
