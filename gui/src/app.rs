@@ -97,6 +97,8 @@ pub enum Command {
         doc: DocId,
         id: u64,
     },
+    /// Run a comparison (kernels x architectures) from the Compare view.
+    Compare(views::compare::CompareForm),
     Cancel(JobId),
     DismissMessage(usize),
     ShowOpenDialog,
@@ -122,6 +124,7 @@ pub struct Persisted {
     pub view: View,
     pub recent: Vec<PathBuf>,
     pub run: views::run::RunForm,
+    pub compare: views::compare::CompareForm,
 }
 
 /// Per-view state (what each view remembers, besides the shared selection).
@@ -337,6 +340,7 @@ impl App {
             Command::Run(req) => self.start_run(req),
             Command::Simulate { doc, seed } => self.start_sim(doc, seed),
             Command::DesignDetails { doc, id } => self.start_design_details(doc, id),
+            Command::Compare(form) => self.start_compare(form),
             Command::Cancel(id) => {
                 self.jobs.cancel(id);
                 self.info(format!("job {id} cancelled"));
@@ -433,6 +437,14 @@ impl App {
         });
     }
 
+    fn start_compare(&mut self, form: views::compare::CompareForm) {
+        self.persisted.compare = form.clone();
+        let label = format!("compare {} configuration(s)", form.archs().len());
+        self.jobs.spawn(label, move |ctx| {
+            JobResult::Compared(views::compare::execute(&form, ctx))
+        });
+    }
+
     fn start_sim(&mut self, doc: DocId, seed: u64) {
         let Some(DocKind::Mapping(m)) = self.doc(doc).map(|d| &d.kind) else {
             self.error("simulate: the document is not a mapping");
@@ -489,6 +501,30 @@ impl App {
                     self.add_doc(path, loaded);
                 }
                 Err(e) => self.error(e.to_string()),
+            },
+            JobResult::Compared(result) => match result {
+                Ok(report) => {
+                    let title = format!(
+                        "compare: {} kernel(s) x {} configuration(s)",
+                        report.kernels.len(),
+                        report.archs.len()
+                    );
+                    if report.failures > 0 {
+                        self.error(format!(
+                            "{title}: {} simulation(s) did not match the interpreter or faulted",
+                            report.failures
+                        ));
+                    }
+                    let path = PathBuf::from(format!("<compared in the GUI: {title}>"));
+                    self.add_doc(
+                        path,
+                        docs::Loaded {
+                            title,
+                            kind: DocKind::Compare(report),
+                        },
+                    );
+                }
+                Err(e) => self.error(e),
             },
             JobResult::Ran(result) => match result {
                 Ok(out) => {
@@ -739,15 +775,21 @@ impl App {
             if self.jobs.running.is_empty() {
                 ui.label(format!("{} document(s) open", self.docs.len()));
             }
+            let stopping = self.jobs.stopping();
+            if stopping > 0 {
+                ui.spinner();
+                ui.label(format!("{stopping} cancelled job(s) stopping"));
+            }
+            // Cancel first: a long label must not push it out of the window.
             for j in &self.jobs.running {
                 ui.spinner();
-                ui.label(format!("{}: {}", j.label, j.text));
-                if let Some(f) = j.fraction {
-                    ui.add(egui::ProgressBar::new(f).desired_width(120.0));
-                }
                 if ui.small_button("Cancel").clicked() {
                     commands.push(Command::Cancel(j.id));
                 }
+                if let Some(f) = j.fraction {
+                    ui.add(egui::ProgressBar::new(f).desired_width(120.0));
+                }
+                ui.label(format!("{}: {}", j.label, j.text));
             }
         });
     }

@@ -3,7 +3,6 @@
 
 use crate::layout::DfgLayout;
 use petgraph::graph::EdgeIndex;
-use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use tessera_accel::model::{NetworkReport, REPORT_FORMAT_VERSION as ACCEL_REPORT_VERSION};
@@ -583,21 +582,6 @@ impl ScheduleIndex {
         let mut hops = vec![Vec::new(); ii as usize];
         let mut reg_writes = vec![Vec::new(); ii as usize];
         let mut node_routes = vec![Vec::new(); n];
-        // Union-find over COMPOSE-chained nodes.
-        let mut parent: Vec<usize> = (0..n).collect();
-        fn find(p: &mut [usize], x: usize) -> usize {
-            let mut r = x;
-            while p[r] != r {
-                r = p[r];
-            }
-            let mut y = x;
-            while p[y] != r {
-                let next = p[y];
-                p[y] = r;
-                y = next;
-            }
-            r
-        }
         for (ri, r) in m.routes.iter().enumerate() {
             let Some((src, dst)) = m
                 .kernel
@@ -617,10 +601,6 @@ impl ScheduleIndex {
                 let slot = (s.cycle % ii) as usize;
                 let mut at = s.from.pe();
                 let comb = matches!(s.from, Loc::Comb { .. });
-                if comb && src < n && dst < n {
-                    let (a, b) = (find(&mut parent, src), find(&mut parent, dst));
-                    parent[a] = b;
-                }
                 for &next in &s.path {
                     hops[slot].push(Hop {
                         from: at,
@@ -641,16 +621,11 @@ impl ScheduleIndex {
                 }
             }
         }
-        // Chains: groups of two or more nodes joined by combinational segments.
-        let mut groups: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
-        for v in 0..n {
-            let r = find(&mut parent, v);
-            groups.entry(r).or_default().push(v as u32);
-        }
+        // Chains: the checker's groups of chained nodes (one definition in tessera-map).
         let mut chains = Vec::new();
         let mut chain_of = vec![None; n];
         let period = m.arch.timing.clock_period_ps;
-        for (_, nodes) in groups.into_iter().filter(|(_, g)| g.len() > 1) {
+        for nodes in tessera_map::check::compose_chains(m) {
             let mut pes_of: Vec<PeId> = nodes
                 .iter()
                 .filter_map(|&v| m.placements.get(v as usize).and_then(|p| p.pe))

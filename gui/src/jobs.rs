@@ -1,11 +1,13 @@
 //! Background work: opening files, mapping and simulating run on their own threads and
 //! report progress and results over a channel, so the window stays responsive. Cancelling
-//! a job drops its result; a flow that can stop early (it polls [`JobCtx::cancelled`]) stops.
+//! a job drops its result; a flow that can stop early stops: it polls [`JobCtx::cancelled`],
+//! or hands the job's flag to the library ([`JobCtx::cancel_flag`], the mapper's
+//! `MapOptions::cancel`, which `tessera_flow::compare::compare_cancellable` takes too).
 
 use crate::docs::{Loaded, OpenError};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 use tessera_map::Mapping;
@@ -26,6 +28,8 @@ pub enum JobResult {
         doc: u64,
         result: Result<Box<(SimReport, Vec<CycleRecord>)>, String>,
     },
+    /// A comparison run from the Compare view.
+    Compared(Result<Box<tessera_flow::compare::CompareReport>, String>),
     /// A co-search design's spec, network and per-layer report.
     DesignDetails {
         doc: u64,
@@ -79,6 +83,11 @@ impl JobCtx {
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
+
+    /// The job's cancel flag as the mapper's stop flag (`MapOptions::cancel`).
+    pub fn cancel_flag(&self) -> tessera_map::driver::CancelFlag {
+        self.cancel.clone().into()
+    }
 }
 
 /// A job still running, as the window shows it.
@@ -96,6 +105,9 @@ pub struct Jobs {
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
     repaint: Option<eframe::egui::Context>,
+    /// Job threads still running, cancelled ones included (they stop at the library's next
+    /// cancel check).
+    alive: Arc<AtomicUsize>,
 }
 
 impl Default for Jobs {
@@ -107,11 +119,22 @@ impl Default for Jobs {
             tx,
             rx,
             repaint: None,
+            alive: Arc::new(AtomicUsize::new(0)),
         }
     }
 }
 
 impl Jobs {
+    /// Job threads still running, cancelled jobs that have not stopped yet included.
+    pub fn threads_alive(&self) -> usize {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    /// Cancelled jobs whose threads have not stopped yet.
+    pub fn stopping(&self) -> usize {
+        self.threads_alive().saturating_sub(self.running.len())
+    }
+
     /// Wake the window when a job reports (set once the egui context is known).
     pub fn set_repaint(&mut self, ctx: &eframe::egui::Context) {
         if self.repaint.is_none() {
@@ -141,9 +164,19 @@ impl Jobs {
             fraction: None,
             cancel,
         });
+        let alive = self.alive.clone();
+        alive.fetch_add(1, Ordering::SeqCst);
         let spawned = std::thread::Builder::new()
             .name(format!("tessera-gui job {id}"))
             .spawn(move || {
+                // Counted until the job has its result (a panic included).
+                struct Alive(Arc<AtomicUsize>);
+                impl Drop for Alive {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                let alive = Alive(alive);
                 // A panic in a library call must not take the window down: report it.
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&ctx)))
                     .unwrap_or_else(|p| {
@@ -154,6 +187,9 @@ impl Jobs {
                             .unwrap_or_else(|| "unknown panic".into());
                         JobResult::Ran(Err(format!("internal error in {label}: {what}")))
                     });
+                // No longer alive once its result is on the way: a finished job is never
+                // counted as "stopping".
+                drop(alive);
                 let _ = ctx.tx.send(Msg::Done {
                     id,
                     result: Box::new(result),
@@ -163,6 +199,7 @@ impl Jobs {
                 }
             });
         if let Err(e) = spawned {
+            self.alive.fetch_sub(1, Ordering::SeqCst);
             self.running.retain(|r| r.id != id);
             let _ = self.tx.send(Msg::Done {
                 id,

@@ -159,6 +159,49 @@ fn mapping_views_and_linked_selection() {
         "PE {pe}: {desc} (iteration {}) = {}",
         op.iteration, op.result
     ));
+
+    // Scrub to a cycle where a value crosses a link and read it; it is the value its
+    // producer computed for that iteration (as the PE records of the replay show it).
+    let (c, link, produced) = {
+        let DocKind::Mapping(m) = &h.state().doc(doc).unwrap().kind else {
+            unreachable!()
+        };
+        let (c, link) = m
+            .cycles
+            .iter()
+            .enumerate()
+            .skip(c + 1)
+            .find_map(|(c, row)| row.links.first().map(|l| (c, *l)))
+            .expect("fir on hycube-4x4 routes values over links");
+        let produced = m
+            .cycles
+            .iter()
+            .flat_map(|row| row.ops.iter().flatten())
+            .find(|o| o.node == link.node && o.iteration == link.iteration)
+            .map(|o| o.result)
+            .expect("the producer issued before its value moved");
+        (c, link, produced)
+    };
+    assert_eq!(link.value, produced);
+    // Scrub there with the keyboard: Home, then Right arrow steps.
+    h.key_press(egui::Key::Home);
+    h.run();
+    assert_eq!(h.state().views.sim.cycle, 0);
+    for _ in 0..c {
+        h.key_press(egui::Key::ArrowRight);
+        h.run();
+    }
+    assert_eq!(h.state().views.sim.cycle, c);
+    let desc = {
+        let DocKind::Mapping(m) = &h.state().doc(doc).unwrap().kind else {
+            unreachable!()
+        };
+        tessera_gui::docs::node_desc(&m.mapping.kernel, link.node)
+    };
+    h.get_by_label_contains(&format!(
+        "Link PE {} -> PE {}: {desc} (iteration {}) = {produced}",
+        link.from, link.to, link.iteration
+    ));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -589,6 +632,92 @@ fn accel_search_design_details() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A joint digits search (network genes x accelerator fields): a design's details are its
+/// trained network's layers at the precisions its genes chose, on its accelerator, scored
+/// as the search scored them.
+#[test]
+fn digits_search_design_details() {
+    let dir = common::scratch("digits-search");
+    let run = common::digits_run(&dir, 8);
+    let mut h = harness(App::default());
+    open(&mut h, &run);
+    no_errors(&h);
+    let doc = h.state().active.unwrap();
+    let (id, metrics, design) = {
+        let DocKind::Search(s) = &h.state().doc(doc).unwrap().kind else {
+            panic!("not a search")
+        };
+        // A front design the accelerator scored (infeasible ones have no metrics).
+        let id = *s
+            .front
+            .iter()
+            .find(|&&id| s.record(id).unwrap().metrics.contains_key("energy_mj"))
+            .expect("a scored design on the front");
+        let r = s.record(id).unwrap();
+        (id, r.metrics.clone(), r.design.clone())
+    };
+    h.get_by_label_contains(&format!("design {id}: ")).click();
+    h.run();
+    // A digits design's network is retrained on request only.
+    assert!(h.state().views.search.details.is_empty());
+    h.get_by_label(&format!(
+        "Compute design {id}'s layers and roofline (retrains its network, deterministically)"
+    ))
+    .click();
+    h.step();
+    h.state_mut().wait_for_jobs(WAIT);
+    h.run();
+    no_errors(&h);
+    h.get_by_label(&format!("Design {id}: decoded fields"));
+    let (layer0, layers) = {
+        let app = h.state();
+        let Some(Ok(d)) = app.views.search.details.get(&(doc, id)) else {
+            panic!("no details: {:?}", app.messages)
+        };
+        // The accelerator fields of the design.
+        assert_eq!(design["rows"].as_f64().unwrap(), d.spec.rows as f64);
+        assert_eq!(design["cols"].as_f64().unwrap(), d.spec.cols as f64);
+        // The network at the precisions its genes chose.
+        for l in &d.network.layers {
+            let p = l
+                .precision
+                .expect("a digits network sets per-layer precisions");
+            assert_eq!(
+                format!("{:?}", p.weight),
+                design["weight_bits"].as_str().unwrap(),
+                "layer {}",
+                l.name
+            );
+        }
+        let fc = d
+            .network
+            .layers
+            .iter()
+            .filter(|l| matches!(l.op, tessera_accel::layer::Op::Fc { .. }))
+            .count();
+        let hidden = design["hidden"].as_f64().unwrap();
+        assert_eq!(
+            fc,
+            if hidden > 0.0 { 2 } else { 1 },
+            "{:?}",
+            d.network.layers
+        );
+        // Scored as the search scored it.
+        let t = d.report.totals.unwrap();
+        assert_eq!(t.total_cycles as f64, metrics["cycles"]);
+        assert_eq!(t.energy.total_pj / 1e9, metrics["energy_mj"]);
+        assert!(
+            d.files.iter().any(|f| f == "network-metrics.json"),
+            "{:?}",
+            d.files
+        );
+        (d.network.layers[0].name.clone(), d.network.layers.len())
+    };
+    h.get_by_label_contains(&format!("): {layers} layers"));
+    h.get_by_label_contains(&format!("{layer0}: "));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// A file dropped on the window (what eframe hands egui on a native drop).
 #[derive(Debug)]
 struct Dropped(std::path::PathBuf);
@@ -711,4 +840,158 @@ fn dram_hammer_comparison_and_nist_file() {
     };
     h.get_by_label_contains(&format!("alpha 0.01: {word} ({passed} pass"));
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Cancel in the status bar stops a running mapping: the job's thread ends within a
+/// placement round, not at the end of its 600 s budget.
+#[test]
+fn cancel_stops_a_running_mapping() {
+    let dir = common::scratch("cancel");
+    let tk = common::fanout_kernel(&dir);
+    let mut h = harness(App::default());
+    {
+        let run = &mut h.state_mut().persisted.run;
+        run.kernel = tk.display().to_string();
+        run.arch = "mesh-4x4".into();
+        run.time_limit_s = 600.0;
+        run.simulate = false;
+    }
+    h.state_mut().command(Command::SetView(View::Run));
+    h.run();
+    h.get_by_label("Map and simulate").click();
+    h.step();
+    std::thread::sleep(Duration::from_millis(1000));
+    h.step();
+    assert_eq!(h.state().jobs.running.len(), 1, "{:?}", h.state().messages);
+    assert_eq!(h.state().jobs.threads_alive(), 1);
+    h.get_by_label("Cancel").click();
+    h.step();
+    h.step();
+    assert!(
+        h.state().jobs.running.is_empty(),
+        "{:?}",
+        h.state().messages
+    );
+    let t0 = std::time::Instant::now();
+    while h.state().jobs.threads_alive() > 0 && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        h.state().jobs.threads_alive(),
+        0,
+        "the mapping thread still runs {:?} after cancel",
+        t0.elapsed()
+    );
+    h.run();
+    assert!(
+        h.state()
+            .messages
+            .iter()
+            .any(|m| !m.error && m.text.contains("cancelled")),
+        "{:?}",
+        h.state().messages
+    );
+    assert!(h.state().docs.is_empty(), "a cancelled run opens nothing");
+
+    // The same for a comparison run from the Compare view, whose progress names the cell.
+    {
+        let form = &mut h.state_mut().persisted.compare;
+        form.kernels = tk.display().to_string();
+        form.presets = vec!["mesh-4x4".into(), "hycube-4x4".into()];
+        form.extra.clear();
+        form.time_limit_s = 600.0;
+    }
+    h.state_mut().command(Command::SetView(View::Compare));
+    h.run();
+    h.get_by_label("Run comparison").click();
+    h.step();
+    std::thread::sleep(Duration::from_millis(1000));
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().jobs.running.len(),
+        1,
+        "{:?} {:?} {}",
+        h.state().messages,
+        h.state().docs.iter().map(|d| &d.title).collect::<Vec<_>>(),
+        h.state().jobs.threads_alive()
+    );
+    h.get_by_label_contains("fanout100 on hycube-4x4 (0 of 2 done)");
+    h.get_by_label("Cancel").click();
+    h.step();
+    let t0 = std::time::Instant::now();
+    while h.state().jobs.threads_alive() > 0 && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        h.state().jobs.threads_alive(),
+        0,
+        "compare still runs after cancel"
+    );
+    h.run();
+    assert!(
+        h.state().docs.is_empty(),
+        "a cancelled comparison opens nothing"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Compare from the GUI: two kernels on two presets through tessera-flow's compare, shown
+/// as a report document with its table.
+#[test]
+fn compare_runs_from_the_gui() {
+    let mut h = harness(App::default());
+    {
+        let form = &mut h.state_mut().persisted.compare;
+        form.kernels = ["fir.tk", "dot.tk"]
+            .map(|k| {
+                common::repo()
+                    .join("workloads/kernels")
+                    .join(k)
+                    .display()
+                    .to_string()
+            })
+            .join("\n");
+        form.presets = vec!["hycube-4x4".into(), "mesh-4x4".into()];
+        form.extra = "(preset: \"mesh-4x4\", set: {\"interconnect.max_hops_per_cycle\": 2})".into();
+    }
+    h.state_mut().command(Command::SetView(View::Compare));
+    h.run();
+    // Presets in preset order, then the extra line: the baseline is the first preset.
+    let archs = h.state().persisted.compare.archs();
+    assert_eq!(archs.len(), 3, "{archs:?}");
+    h.get_by_label_contains("3 configuration(s): ");
+    h.get_by_label("Run comparison").click();
+    h.step();
+    h.state_mut().wait_for_jobs(WAIT);
+    h.run();
+    let text = {
+        let app = h.state();
+        assert!(app.messages.iter().all(|m| !m.error), "{:?}", app.messages);
+        let DocKind::Compare(r) = &app.active_doc().unwrap().kind else {
+            panic!("no compare report")
+        };
+        assert_eq!(app.view, View::Compare);
+        assert_eq!(r.archs.len(), 3);
+        assert_eq!(r.archs[0].label, archs[0]);
+        assert_eq!(r.kernels.len(), 2);
+        assert_eq!(r.failures, 0);
+        let names: Vec<&str> = r.kernels.iter().map(|k| k.kernel.as_str()).collect();
+        assert_eq!(names, ["fir", "dot"]);
+        for k in &r.kernels {
+            assert!(k.compared, "{}: {:?}", k.kernel, k.results);
+            // The baseline's ratios are 1.
+            assert_eq!(k.results[0].speedup, Some(1.0));
+        }
+        // A cell as the table shows it.
+        let c = &r.kernels[0].results[1];
+        format!(
+            "II {} | {} cyc | {:.0} pJ",
+            c.ii.unwrap(),
+            c.cycles.unwrap(),
+            c.energy_pj.unwrap()
+        )
+    };
+    h.get_by_label_contains(&text);
+    h.get_by_label("Geometric means against the baseline");
 }

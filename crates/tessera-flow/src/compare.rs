@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tessera_arch::cgra::CgraSpec;
 use tessera_ir::Kernel;
-use tessera_map::driver::{Judge, MapOptions, map_kernel_judged};
+use tessera_map::driver::{CancelFlag, Judge, MapOptions, map_kernel_judged};
 use tessera_sim::{SimError, Simulator};
 
 /// Version of the JSON written by `tessera compare --json`.
@@ -356,6 +356,19 @@ pub fn compare(
     o: &CompareOptions,
     progress: Progress<'_>,
 ) -> Result<CompareReport, FlowError> {
+    compare_cancellable(loaded, archs, o, progress, &CancelFlag::default())
+}
+
+/// [`compare`] that stops early when `cancel` is set (the GUI's cancel): the mapper stops at
+/// its next check and the cells not started yet are not run; the result is
+/// `FlowError::Cancelled`.
+pub fn compare_cancellable(
+    loaded: &[LoadedKernel],
+    archs: &[(ArchInfo, CgraSpec)],
+    o: &CompareOptions,
+    progress: Progress<'_>,
+    cancel: &CancelFlag,
+) -> Result<CompareReport, FlowError> {
     if o.time_limit_s.is_nan() || o.time_limit_s <= 0.0 || !o.time_limit_s.is_finite() {
         return Err(FlowError::Option(format!(
             "--time-limit {} must be a positive number of seconds",
@@ -370,6 +383,7 @@ pub fn compare(
     let opts = MapOptions {
         seed: o.map_seed,
         time_limit_s: o.time_limit_s,
+        cancel: cancel.clone(),
         ..MapOptions::default()
     };
     // Every (kernel, configuration) pair that loaded is one task.
@@ -402,6 +416,9 @@ pub fn compare(
     };
     let jobs = o.jobs.max(1);
     let cells = run_jobs(&tasks, jobs, run)?;
+    if cancel.is_cancelled() {
+        return Err(FlowError::Cancelled);
+    }
 
     let mut cells = cells.into_iter();
     let mut rows = Vec::with_capacity(loaded.len());

@@ -16,11 +16,14 @@ pub enum FlowError {
     /// The worker threads could not be started.
     #[error("cannot start {jobs} threads: {message}")]
     Threads { jobs: usize, message: String },
+    /// The flow was cancelled (its `CancelFlag` was set) before it finished.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl FlowError {
     /// Whether the user's input caused the error (the CLI's exit code 2).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, FlowError::Threads { .. })
+        !matches!(self, FlowError::Threads { .. } | FlowError::Cancelled)
     }
 }

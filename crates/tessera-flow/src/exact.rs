@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tessera_arch::cgra::CgraSpec;
 use tessera_ir::Kernel;
 use tessera_map::Mapping;
-use tessera_map::driver::{self, MapOptions};
+use tessera_map::driver::{self, CancelFlag, MapOptions};
 use tessera_map::error::MapError;
 use tessera_map::exact::{self, ExactOptions, ExactOutcome};
 
@@ -42,6 +42,20 @@ pub fn map_exact_search(
     mii: u32,
     o: &ExactSearch,
 ) -> Result<ExactFound, MapError> {
+    map_exact_search_cancellable(kernel, arch, mii, o, &CancelFlag::default())
+}
+
+/// [`map_exact_search`] that stops when `cancel` is set (the GUI's cancel): the heuristic's
+/// MIP start stops at its next check, and the search before the next II's MILP (one MILP
+/// already running finishes or reaches its time limit); the result is
+/// `MapError::Cancelled`.
+pub fn map_exact_search_cancellable(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    mii: u32,
+    o: &ExactSearch,
+    cancel: &CancelFlag,
+) -> Result<ExactFound, MapError> {
     let t0 = std::time::Instant::now();
     let limit = o.time_limit_s;
     driver::check_ii_options(arch, o.max_ii, o.ii)?;
@@ -60,6 +74,7 @@ pub fn map_exact_search(
             fixed_ii: o.ii,
             time_limit_s: (limit / 4.0).min(10.0),
             replicate: false,
+            cancel: cancel.clone(),
             ..MapOptions::default()
         },
     )
@@ -68,6 +83,9 @@ pub fn map_exact_search(
     let mut failed = Vec::new();
     let mut proved = true;
     for ii in first..=last {
+        if cancel.is_cancelled() {
+            return Err(MapError::Cancelled);
+        }
         let left = limit - t0.elapsed().as_secs_f64();
         if left <= 0.0 {
             failed.push((
@@ -150,5 +168,25 @@ mod tests {
                 .verification
                 .matched
         );
+    }
+
+    #[test]
+    fn a_cancelled_search_stops_before_its_milp() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/kernels/dot.tk");
+        let k = tessera_ir::load::load_kernel(&path, &[]).unwrap();
+        let arch = CgraSpec::preset("hycube-4x4").unwrap();
+        let o = ExactSearch {
+            map_seed: 1,
+            time_limit_s: 60.0,
+            max_ii: None,
+            ii: None,
+        };
+        let cancel = CancelFlag::default();
+        cancel.cancel();
+        let t0 = std::time::Instant::now();
+        let out = map_exact_search_cancellable(&k, &arch, 1, &o, &cancel);
+        assert_eq!(out.unwrap_err(), MapError::Cancelled);
+        assert!(t0.elapsed().as_secs_f64() < 5.0);
     }
 }

@@ -786,8 +786,6 @@ fn check_into(m: &Mapping, out: &mut Vec<CheckViolation>) {
     };
     // Last cycle each producer's output register is read (for its occupancy).
     let mut out_last_read: Vec<Option<i64>> = vec![None; n];
-    // Chained (Comb -> Operand) producer/consumer pairs, for the virtual-PE rule.
-    let mut chained: Vec<(usize, usize)> = Vec::new();
     // Input arrival times (ps) per consumer, for the COMPOSE start rule.
     let mut arrival: Vec<Vec<(u32, i64)>> = vec![Vec::new(); n];
     let compose = arch.compose.enabled;
@@ -1038,9 +1036,7 @@ fn check_into(m: &Mapping, out: &mut Vec<CheckViolation>) {
                 });
             }
             let hops = last.path.len() as i64 * timing.hop_delay_ps as i64;
-            let chained_in = segs.len() == 1 && matches!(first.from, Loc::Comb { .. });
-            let at_ps = if chained_in {
-                chained.push((u, v));
+            let at_ps = if is_chained(segs) {
                 m.placements[u].start_ps as i64 + delay(class_u) + hops
             } else {
                 timing.clk_to_q_ps as i64 + hops
@@ -1116,39 +1112,8 @@ fn check_into(m: &Mapping, out: &mut Vec<CheckViolation>) {
                 });
             }
         }
-        // Chains: union-find over chained pairs.
-        let mut parent: Vec<usize> = (0..n).collect();
-        fn find(p: &mut [usize], x: usize) -> usize {
-            let mut r = x;
-            while p[r] != r {
-                r = p[r];
-            }
-            let mut y = x;
-            while p[y] != r {
-                let nx = p[y];
-                p[y] = r;
-                y = nx;
-            }
-            r
-        }
-        for &(a, b) in &chained {
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            if ra != rb {
-                parent[ra] = rb;
-            }
-        }
-        let mut groups: std::collections::BTreeMap<usize, Vec<u32>> = Default::default();
-        for &(a, b) in &chained {
-            for x in [a, b] {
-                let r = find(&mut parent, x);
-                let g = groups.entry(r).or_default();
-                if !g.contains(&(x as u32)) {
-                    g.push(x as u32);
-                }
-            }
-        }
-        for (_, mut nodes) in groups {
-            nodes.sort();
+        // Chains: the groups `compose_chains` finds (the same pairs as the arrivals above).
+        for nodes in compose_chains(m) {
             let mut pes: Vec<PeId> = nodes.iter().filter_map(|&x| pe_of[x as usize]).collect();
             pes.sort();
             pes.dedup();
@@ -1161,6 +1126,85 @@ fn check_into(m: &Mapping, out: &mut Vec<CheckViolation>) {
             }
         }
     }
+}
+
+/// Is a route a chained (COMPOSE combinational) value? One segment that takes the value
+/// from the producer's combinational output in its own cycle.
+fn is_chained(segs: &[crate::mapping::Segment]) -> bool {
+    segs.len() == 1 && matches!(segs[0].from, Loc::Comb { .. })
+}
+
+/// The COMPOSE chains (virtual PEs) of a mapping: groups of two or more nodes joined by
+/// chained values, each sorted by node id, the groups ordered by their first node.
+///
+/// A producer/consumer pair is chained when the edge carries a value, both nodes are placed
+/// on a PE of the array, and the edge's route (the first one given for it) is a single
+/// segment leaving the producer's combinational output (`Loc::Comb`). These are the pairs
+/// the checker times as chained arrivals and whose groups it holds to
+/// `compose.max_virtual_pe` (rule 8); the GUI draws each group as one merged PE. The
+/// function does not look at `arch.compose.enabled` (the checker refuses chained routes
+/// when COMPOSE is off) and never fails: a malformed mapping gives fewer pairs.
+pub fn compose_chains(m: &Mapping) -> Vec<Vec<u32>> {
+    let k = &m.kernel;
+    let n = k.node_count();
+    let pe_count = m.arch.pe_count();
+    let placed = |i: usize| {
+        m.placements
+            .get(i)
+            .and_then(|p| p.pe)
+            .is_some_and(|pe| (pe as usize) < pe_count)
+    };
+    let edge_count = k.graph.edge_count();
+    let mut route_of: Vec<Option<usize>> = vec![None; edge_count];
+    for (ri, r) in m.routes.iter().enumerate() {
+        if let Some(slot) = route_of.get_mut(r.edge as usize) {
+            slot.get_or_insert(ri);
+        }
+    }
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], x: usize) -> usize {
+        let mut r = x;
+        while p[r] != r {
+            r = p[r];
+        }
+        let mut y = x;
+        while p[y] != r {
+            let nx = p[y];
+            p[y] = r;
+            y = nx;
+        }
+        r
+    }
+    let mut in_chain = vec![false; n];
+    for e in k.graph.edge_references() {
+        if !e.weight().carries_value() {
+            continue;
+        }
+        let (u, v) = (e.source().index(), e.target().index());
+        if u >= n || v >= n || !placed(u) || !placed(v) {
+            continue;
+        }
+        let Some(ri) = route_of[e.id().index()] else {
+            continue;
+        };
+        if !is_chained(&m.routes[ri].segments) {
+            continue;
+        }
+        in_chain[u] = true;
+        in_chain[v] = true;
+        let (ru, rv) = (find(&mut parent, u), find(&mut parent, v));
+        if ru != rv {
+            parent[ru] = rv;
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Vec<u32>> = Default::default();
+    for x in (0..n).filter(|&x| in_chain[x]) {
+        let r = find(&mut parent, x);
+        groups.entry(r).or_default().push(x as u32);
+    }
+    let mut chains: Vec<Vec<u32>> = groups.into_values().filter(|g| g.len() > 1).collect();
+    chains.sort_by_key(|g| g[0]);
+    chains
 }
 
 /// Is there a link from `a` to `b`? Derived from the topology here (not from the

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use tessera_arch::cgra::CgraSpec;
 use tessera_ir::Kernel;
 
-pub use crate::heuristic::MapOptions;
+pub use crate::heuristic::{CancelFlag, MapOptions};
 
 /// COMPOSE: a chained II is tried only when the kernel's FU ops leave at least one FU slot
 /// free (`fu_ops < PEs x II`). A chained op must run in its producer's cycle on a
@@ -138,9 +138,25 @@ pub fn map_kernel_judged(
 ) -> Result<MapOutcome, MapError> {
     check_ii_options(arch, opts.max_ii, opts.fixed_ii)?;
     if !arch.compose.enabled || opts.fixed_ii.is_some() {
-        return map_kernel_any(kernel, arch, opts);
+        return cancellable(opts, || map_kernel_any(kernel, arch, opts));
     }
     map_composed(kernel, arch, opts, judge)
+}
+
+/// Run a mapping under `opts.cancel`: a flag set before or during it gives
+/// `MapError::Cancelled` (whatever the stopped search returned).
+fn cancellable(
+    opts: &MapOptions,
+    f: impl FnOnce() -> Result<MapOutcome, MapError>,
+) -> Result<MapOutcome, MapError> {
+    if opts.cancel.is_cancelled() {
+        return Err(MapError::Cancelled);
+    }
+    let out = f();
+    if opts.cancel.is_cancelled() {
+        return Err(MapError::Cancelled);
+    }
+    out
 }
 
 /// COMPOSE search. Chaining can only lower the II below the baseline MII (at or above the
@@ -174,6 +190,15 @@ pub fn map_kernel_judged(
 /// Every mapping returned passes the checker with composition on. `failed_iis` lists the
 /// IIs tried that failed, and why.
 pub fn map_composed(
+    kernel: &Kernel,
+    arch: &CgraSpec,
+    opts: &MapOptions,
+    judge: Option<Judge>,
+) -> Result<MapOutcome, MapError> {
+    cancellable(opts, || map_composed_inner(kernel, arch, opts, judge))
+}
+
+fn map_composed_inner(
     kernel: &Kernel,
     arch: &CgraSpec,
     opts: &MapOptions,
@@ -309,7 +334,7 @@ pub fn map_composed(
         // that fails too, chaining is given up.
         let mut gated = false;
         for ii in lo + 1..=top {
-            if Instant::now() >= deadline || (gated && ii == top) {
+            if Instant::now() >= deadline || opts.cancel.is_cancelled() || (gated && ii == top) {
                 break;
             }
             if let Some(c) = probe(ii, failed) {
@@ -586,6 +611,9 @@ fn search(
         });
     }
     for ii in first..=last {
+        if opts.cancel.is_cancelled() {
+            return Err(MapError::Cancelled);
+        }
         if Instant::now() >= deadline {
             failed.push((
                 ii,

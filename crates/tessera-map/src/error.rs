@@ -25,6 +25,10 @@ pub enum MapError {
     /// configuration depth); the message says what to change.
     #[error("{0}")]
     BadOption(String),
+    /// The mapping was stopped through its `CancelFlag` (`MapOptions::cancel`) before it
+    /// finished; nothing is returned.
+    #[error("mapping cancelled")]
+    Cancelled,
     /// The solver or a mapper stage failed in a way that is a bug or a tool limit.
     #[error("internal error: {0}")]
     Internal(String),

@@ -6,7 +6,7 @@ use tessera_arch::cgra::CgraSpec;
 use tessera_ir::{
     ArrayDecl, ArrayDir, Kernel, KernelSource, LiveOut, Node, Op, Operand, Slot, Width,
 };
-use tessera_map::check::{CheckViolation, check};
+use tessera_map::check::{CheckViolation, check, compose_chains};
 use tessera_map::mapping::{MAPPING_FORMAT_VERSION, Provenance};
 use tessera_map::{Loc, Mapping, Placement, Route, Segment};
 
@@ -566,6 +566,38 @@ fn rule_unregistered_results_are_not_read_from_the_output_register() {
     let mut m = compose_valid();
     m.placements[2].registered = false; // n2 -> n3 still reads Out{1}
     assert!(violations(&m).contains(&CheckViolation::ReadsUnregistered { edge: 2, node: 2 }));
+}
+
+/// `compose_chains` groups exactly the pairs the checker times as chained: one-segment
+/// routes from a producer's combinational output between placed nodes.
+#[test]
+fn compose_chains_follow_the_checkers_chained_pairs() {
+    assert!(
+        compose_chains(&valid()).is_empty(),
+        "no Comb route, no chain"
+    );
+    let m = compose_valid();
+    assert_eq!(compose_chains(&m), vec![vec![2, 4]]);
+    // Chaining the load joins it to the same group (union over pairs).
+    let mut m3 = compose_valid();
+    route_mut(&mut m3, 0).segments = vec![seg(1, Loc::Comb { pe: 0 }, &[1], opnd(1))];
+    assert_eq!(compose_chains(&m3), vec![vec![0, 2, 4]]);
+    // A Comb start followed by a second segment is not a chained arrival.
+    let mut two = compose_valid();
+    route_mut(&mut two, 3)
+        .segments
+        .push(seg(2, Loc::Operand { pe: 5 }, &[], opnd(5)));
+    assert!(compose_chains(&two).is_empty());
+    // An unplaced consumer breaks the pair.
+    let mut unplaced = compose_valid();
+    unplaced.placements[4].pe = None;
+    assert!(compose_chains(&unplaced).is_empty());
+    // Only the first route given for an edge counts (a later duplicate is a violation).
+    let mut dup = valid();
+    let mut extra = route_mut(&mut compose_valid(), 3).clone();
+    extra.edge = 3;
+    dup.routes.push(extra);
+    assert!(compose_chains(&dup).is_empty());
 }
 
 #[test]

@@ -600,6 +600,31 @@ impl Program {
                     }
                 }
             }
+            // Link values for the replay: registers still hold this cycle's values (commits
+            // come next) and combinational results are those of this cycle.
+            if TRACE
+                && let Some(tr) = trace.as_deref_mut()
+                && tr.keeps_cycle()
+            {
+                for l in &self.links[slot] {
+                    if c < l.t || c >= l.end {
+                        continue;
+                    }
+                    let v = match l.from {
+                        Read::Storage(i) => st.storage[i as usize],
+                        Read::Comb(pe) if st.comb_stamp[pe as usize] == c => st.comb[pe as usize],
+                        Read::Comb(_) => continue,
+                    };
+                    tr.link(crate::vcd::LinkValue {
+                        from: l.link_from,
+                        to: l.link_to,
+                        node: l.producer,
+                        iteration: (c - l.t) / self.ii,
+                        value: v.v,
+                        valid: v.ok,
+                    });
+                }
+            }
             // End of cycle: commit.
             let ring = (c & self.ring_mask) as usize;
             for &(pe, v) in &st.out_ring[ring] {

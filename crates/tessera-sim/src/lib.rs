@@ -43,7 +43,7 @@ pub use engine::RawRun;
 pub use error::{RunFault, SimError};
 pub use report::{Mismatch, ProducerInfo, SIM_REPORT_FORMAT_VERSION, SimReport, Verification};
 pub use stats::{EnergyBreakdown, SimStats, energy};
-pub use vcd::{CycleRecord, IssuedOp};
+pub use vcd::{CycleRecord, IssuedOp, LinkValue};
 
 use tessera_arch::cgra::CgraSpec;
 use tessera_ir::interp::{self, Divergence, Inputs};
@@ -115,7 +115,8 @@ impl Simulator {
     }
 
     /// Run on the given inputs and keep the first `max_cycles` schedule cycles as records
-    /// (what each PE issued, its result, the output registers: the VCD's content), for
+    /// (what each PE issued, its result, the output registers: the VCD's content, and the
+    /// value on every link that carries one), for
     /// stepping through a run cycle by cycle (the GUI's replay). The run itself is the
     /// same as [`Self::run`] and always completes.
     pub fn run_cycles(

@@ -155,6 +155,19 @@ pub(crate) struct CountedSeg {
     pub out_write: bool,
 }
 
+/// One link a configured transfer crosses, for the replay's link values (only traced runs
+/// with kept cycle records read these; untraced runs never touch them).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinkAct {
+    /// First cycle (the producer's iteration 0) and end of the transfer's live range.
+    pub t: u64,
+    pub end: u64,
+    pub from: Read,
+    pub link_from: u16,
+    pub link_to: u16,
+    pub producer: u32,
+}
+
 /// A live-out's source.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum LiveOutSrc {
@@ -178,6 +191,8 @@ pub(crate) struct Program {
     pub acts: Vec<Act>,
     /// `acts[slot_start[s]..slot_start[s + 1]]` run in slot `s`.
     pub slot_start: Vec<u32>,
+    /// Per slot: the links that carry a value in it (one entry per link and slot).
+    pub links: Vec<Vec<LinkAct>>,
     pub slot_has_mem: Vec<bool>,
     pub sched_cycles: u64,
     pub max_latency: u32,
@@ -617,6 +632,7 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
     // Hops, RF reads: one event per (cycle, link) and per (cycle, register read).
     // A link carries one value per slot: (slot, from, to) -> (producer, cycle).
     let mut link_owner: HashMap<(u64, u16, u16), (u32, u32)> = HashMap::new();
+    let mut links: Vec<Vec<LinkAct>> = vec![Vec::new(); ii as usize];
     let mut read_owner: HashMap<(u32, Read), ()> = HashMap::new();
     let mut seg_acts: Vec<(u32, Act)> = Vec::with_capacity(segs.len());
     let mut counted: Vec<CountedSeg> = Vec::with_capacity(segs.len());
@@ -630,6 +646,14 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
                 None => {
                     link_owner.insert(key, (s.producer, s.cycle));
                     hops_new += 1;
+                    links[key.0 as usize].push(LinkAct {
+                        t: s.t,
+                        end: s.end,
+                        from: s.from,
+                        link_from: prev,
+                        link_to: h,
+                        producer: s.producer,
+                    });
                 }
                 Some(&(other, oc)) if (other, oc) != (s.producer, s.cycle) => {
                     p.push(format!(
@@ -908,6 +932,9 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
     // The static footprint: which bytes each array's bank holds, and which accesses the
     // analysis bounded (those must land inside).
     let ranges = tessera_ir::footprint::address_ranges(k);
+    for l in &mut links {
+        l.sort_by_key(|a| (a.link_from, a.link_to));
+    }
     Ok(Program {
         ii,
         trip,
@@ -917,6 +944,7 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         counted,
         acts,
         slot_start,
+        links,
         slot_has_mem,
         sched_cycles,
         max_latency,

@@ -25,6 +25,20 @@ pub struct IssuedOp {
     pub valid: bool,
 }
 
+/// A value crossing a link in one array cycle (for replay: [`crate::Simulator::run_cycles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkValue {
+    /// The link, from PE to PE (one hop of a route; a multi-hop route gives one per hop).
+    pub from: u16,
+    pub to: u16,
+    /// The node whose value it is, and that node's iteration.
+    pub node: u32,
+    pub iteration: u64,
+    pub value: i32,
+    /// False for the `(0, not valid)` result of a squashed op.
+    pub valid: bool,
+}
+
 /// One array cycle of a run, as the VCD records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleRecord {
@@ -36,6 +50,10 @@ pub struct CycleRecord {
     pub ops: Vec<Option<IssuedOp>>,
     /// Per PE: its output register at the start of the cycle.
     pub out_regs: Vec<i32>,
+    /// Values on links this cycle, ordered by (from, to). Recorded only for kept cycles
+    /// (`run_cycles`), never for a VCD-only or untraced run.
+    #[serde(default)]
+    pub links: Vec<LinkValue>,
 }
 
 /// Collects a run cycle by cycle and renders VCD text.
@@ -168,7 +186,19 @@ impl VcdTrace {
                 stall: 0,
                 ops: vec![None; self.pes],
                 out_regs: out_regs.iter().take(self.pes).map(|v| v.v).collect(),
+                links: Vec::new(),
             });
+        }
+    }
+
+    /// Is the current cycle kept as a record (then link values are worth collecting)?
+    pub(crate) fn keeps_cycle(&self) -> bool {
+        self.cycles.last().is_some_and(|r| r.wall == self.wall)
+    }
+
+    pub(crate) fn link(&mut self, v: LinkValue) {
+        if let Some(row) = self.cycles.last_mut().filter(|r| r.wall == self.wall) {
+            row.links.push(v);
         }
     }
 

@@ -51,3 +51,81 @@ fn cycle_records_follow_the_schedule_and_the_run() {
     assert_eq!(first.as_slice(), &rows[..5]);
     assert_eq!(short_run.stats, run.stats);
 }
+
+/// Link values in the records: every hop a route configures carries, in each cycle it runs,
+/// the value its producer computed for that iteration; as many as the run's link events.
+#[test]
+fn cycle_records_carry_link_values() {
+    for (file, preset) in [("fir.tk", "hycube-4x4"), ("dot.tk", "compose-4x4")] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../workloads/kernels")
+            .join(file);
+        let kernel = tessera_ir::load_kernel(&path, &[]).unwrap();
+        let arch = CgraSpec::preset(preset).unwrap();
+        let m = map_kernel(&kernel, &arch, &MapOptions::default())
+            .unwrap()
+            .mapping;
+        let sim = Simulator::new(&m).unwrap();
+        let inputs = random_inputs(&kernel, 5);
+        let (run, rows) = sim.run_cycles(&inputs, usize::MAX).unwrap();
+        assert_eq!(run.stats, sim.run(&inputs).unwrap().stats);
+        // Results by (node, iteration).
+        let mut result = std::collections::HashMap::new();
+        for row in &rows {
+            for op in row.ops.iter().flatten() {
+                result.insert((op.node, op.iteration), (op.result, op.valid));
+            }
+        }
+        // Configured hops: (slot, from, to) -> producer.
+        let ii = m.ii as usize;
+        let mut hops = std::collections::HashMap::new();
+        for r in &m.routes {
+            let (src, _) = m
+                .kernel
+                .graph
+                .edge_endpoints(petgraph::graph::EdgeIndex::new(r.edge as usize))
+                .unwrap();
+            for s in &r.segments {
+                let mut at = s.from.pe();
+                for &next in &s.path {
+                    hops.insert((s.cycle as usize % ii, at, next), src.index() as u32);
+                    at = next;
+                }
+            }
+        }
+        let mut total = 0u64;
+        for (c, row) in rows.iter().enumerate() {
+            assert!(
+                row.links
+                    .windows(2)
+                    .all(|w| (w[0].from, w[0].to) < (w[1].from, w[1].to)),
+                "one value per link and cycle, ordered"
+            );
+            for l in &row.links {
+                total += 1;
+                assert_eq!(
+                    hops.get(&(c % ii, l.from, l.to)),
+                    Some(&l.node),
+                    "{file}: cycle {c}: link {} -> {} is a hop of a route of node {}",
+                    l.from,
+                    l.to,
+                    l.node
+                );
+                let p = m.placements[l.node as usize];
+                let issued = l.iteration * m.ii as u64 + p.cycle as u64;
+                assert!(issued <= c as u64);
+                assert_eq!(
+                    result.get(&(l.node, l.iteration)),
+                    Some(&(l.value, l.valid)),
+                    "{file}: cycle {c}: link {} -> {} carries node {} iteration {}",
+                    l.from,
+                    l.to,
+                    l.node,
+                    l.iteration
+                );
+            }
+        }
+        assert!(total > 0, "{file}: no link carried a value");
+        assert_eq!(total, run.stats.link_hops, "{file}");
+    }
+}

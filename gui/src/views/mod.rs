@@ -64,6 +64,9 @@ pub fn show(
         run::show(ui, ctx, &mut persisted.run);
         return;
     }
+    if view == View::Compare {
+        compare::show_form(ui, ctx, &mut persisted.compare);
+    }
     // The documents outlive the context's mutable parts, so a view borrows one freely.
     let docs = ctx.docs;
     let Some(doc) = ctx.active.and_then(|id| docs.iter().find(|d| d.id == id)) else {

@@ -145,6 +145,8 @@ pub fn execute(req: &RunRequest, ctx: &JobCtx) -> Result<Box<RunOutput>, String>
     let opts = MapOptions {
         seed: f.map_seed,
         time_limit_s: f.time_limit_s,
+        // Cancel in the window stops the mapper between IIs and placement rounds.
+        cancel: ctx.cancel_flag(),
         ..MapOptions::default()
     };
     let seed = f.input_seed;
@@ -153,7 +155,7 @@ pub fn execute(req: &RunRequest, ctx: &JobCtx) -> Result<Box<RunOutput>, String>
         let mii = tessera_map::mii::analyze(&kernel, &arch)
             .map_err(|e| format!("{} on {}: {e}", f.kernel, arch.name))?
             .mii;
-        let found = tessera_flow::exact::map_exact_search(
+        let found = tessera_flow::exact::map_exact_search_cancellable(
             &kernel,
             &arch,
             mii,
@@ -163,6 +165,7 @@ pub fn execute(req: &RunRequest, ctx: &JobCtx) -> Result<Box<RunOutput>, String>
                 max_ii: None,
                 ii: None,
             },
+            &opts.cancel,
         )
         .map_err(|e| format!("{} on {} (exact): {e}", f.kernel, arch.name))?;
         for (ii, why) in &found.failed_iis {

@@ -14,7 +14,7 @@ use tessera_arch::cgra::{PeId, Topology};
 
 /// World size of one PE cell (box plus gap).
 pub const CELL: f32 = 100.0;
-const BOX: f32 = 84.0;
+pub(crate) const BOX: f32 = 84.0;
 /// Gap between small multiples, and room for their title.
 const MULTI_GAP: f32 = 60.0;
 
@@ -196,7 +196,7 @@ pub fn show(
     });
 }
 
-fn pe_center(origin: Vec2, arch: &tessera_arch::cgra::CgraSpec, pe: PeId) -> Pos2 {
+pub(crate) fn pe_center(origin: Vec2, arch: &tessera_arch::cgra::CgraSpec, pe: PeId) -> Pos2 {
     let (r, c) = arch.pe_pos(pe);
     Pos2::new(c as f32 * CELL + CELL / 2.0, r as f32 * CELL + CELL / 2.0) + origin
 }

@@ -192,6 +192,20 @@ fn replay(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SimState, doc: DocId, m
                         ctx.select(Selection::Node { doc, node: op.node });
                     }
                 }
+                for l in &row.links {
+                    let text = format!(
+                        "Link PE {} -> PE {}: {} (iteration {}) = {}{}",
+                        l.from,
+                        l.to,
+                        crate::docs::node_desc(&m.mapping.kernel, l.node),
+                        l.iteration,
+                        l.value,
+                        if l.valid { "" } else { " (not valid)" }
+                    );
+                    if ui.selectable_label(hl.node == Some(l.node), text).clicked() {
+                        ctx.select(Selection::Node { doc, node: l.node });
+                    }
+                }
             });
         });
     egui::CentralPanel::default().show(ui, |ui| {
@@ -218,6 +232,45 @@ fn replay(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SimState, doc: DocId, m
                     text,
                     FontId::monospace((10.0 * z).clamp(6.0, 30.0)),
                     colors::SELECTED,
+                );
+            }
+        }
+        // Values on the links of this cycle, beside each hop's arrow.
+        if 84.0 * z > 28.0 {
+            for l in &row.links {
+                let pe_center = |pe| crate::views::schedule::pe_center(Vec2::ZERO, arch, pe);
+                let (a, b) = (pe_center(l.from), pe_center(l.to));
+                let d = (b - a).normalized();
+                // On the side of its arrow (the two directions of a link are drawn apart),
+                // the text growing away from the link so the two values do not overlap.
+                let side = Vec2::new(-d.y, d.x);
+                let anchor = if side.x.abs() > side.y.abs() {
+                    if side.x < 0.0 {
+                        Align2::RIGHT_CENTER
+                    } else {
+                        Align2::LEFT_CENTER
+                    }
+                } else if side.y < 0.0 {
+                    Align2::CENTER_BOTTOM
+                } else {
+                    Align2::CENTER_TOP
+                };
+                let at = if (b - a).length() > CELL * 1.5 {
+                    // A wrap-around link: beside its stub.
+                    a + d * crate::views::schedule::BOX * 0.55 + side * 9.0
+                } else {
+                    a + (b - a) * 0.5 + side * 9.0
+                };
+                frame.painter.text(
+                    frame.to_screen(at),
+                    anchor,
+                    l.value.to_string(),
+                    FontId::monospace((9.0 * z).clamp(6.0, 26.0)),
+                    if l.valid {
+                        colors::ROUTE
+                    } else {
+                        egui::Color32::GRAY
+                    },
                 );
             }
         }

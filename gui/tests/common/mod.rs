@@ -169,3 +169,39 @@ pub fn nist_json(dir: &Path) -> PathBuf {
     std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
     path
 }
+
+/// A kernel that keeps the heuristic mapper busy for far longer than a test waits: one load
+/// fanned out to 100 multiplies summed by 99 adds (201 ops). On mesh-4x4 and hycube-4x4 it
+/// fails at every II from 13 to 32 (release build: 39 s and 78 s), so only cancel ends it early.
+pub fn fanout_kernel(dir: &Path) -> PathBuf {
+    let sum: Vec<String> = (0..100).map(|t| format!("v * {}", 2 * t + 3)).collect();
+    let text = format!(
+        "kernel fanout100(n = 64) {{\n    in i32 x[n];\n    out i32 y[n];\n    for i in 0..n {{\n        let v = x[i];\n        y[i] = {};\n    }}\n}}\n",
+        sum.join(" + ")
+    );
+    let path = dir.join("fanout100.tk");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A finished joint network x accelerator search on the UCI digits
+/// (workloads/searches/digits-edge.ron) with `evaluations` evaluations in one generation:
+/// each evaluation trains a small network, as `tessera search run` does.
+pub fn digits_run(dir: &Path, evaluations: u64) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("workloads/searches/digits-edge.ron"))
+        .unwrap()
+        .replace("evaluations: 400", &format!("evaluations: {evaluations}"))
+        .replace("pop_size: 40", &format!("pop_size: {evaluations}"));
+    let cfg = tessera_study::config::LoadedConfig::from_str(&text, "digits-edge.ron").unwrap();
+    let run_dir = dir.join("digits-run");
+    let opts = tessera_study::run::RunOptions {
+        dir: run_dir.clone(),
+        threads: 1,
+        resume: false,
+        shard: None,
+        tool_version: "test".into(),
+        sequential: None,
+    };
+    tessera_study::run::run(&cfg, &opts, &AtomicBool::new(false), &|_| {}).unwrap();
+    run_dir
+}

@@ -707,6 +707,9 @@ pub(super) fn map_chained(
     let ctx = Ctx::new(kernel, arch, prob);
     let mut last_reason = String::from("no attempt ran");
     for attempt in 0..opts.attempts_per_ii.clamp(1, CHAINED_ATTEMPTS) {
+        if opts.cancel.is_cancelled() {
+            return Err(super::CANCELLED.into());
+        }
         if attempt > 0 && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
             last_reason = format!("{last_reason} (time budget spent after {attempt} attempts)");
             break;
@@ -754,7 +757,11 @@ pub(super) fn map_chained(
         m.stagnation_rounds = CHAINED_STAGNATION_ROUNDS;
         let critical = bounds.asap.iter().copied().max().unwrap_or(0);
         m.latest_start = Some(critical + CHAINED_DRIFT_IIS * ii as i64);
-        match m.run(opts.negotiation_rounds.min(CHAINED_ROUNDS), deadline) {
+        match m.run(
+            opts.negotiation_rounds.min(CHAINED_ROUNDS),
+            deadline,
+            &opts.cancel,
+        ) {
             Ok(()) => return Ok(m.extract(kernel, arch)),
             Err(why) => last_reason = format!("with chaining: {why}"),
         }
@@ -1022,11 +1029,14 @@ mod tests {
         assert!(critical > 0);
         let mut m = Mapper::new(&p, &bounds, &fabric, &arch, ii as usize, 1, 0);
         m.latest_start = Some(critical - 1);
-        let err = m.run(40, None).unwrap_err();
+        let err = m
+            .run(40, None, &crate::heuristic::CancelFlag::default())
+            .unwrap_err();
         assert!(err.contains("placement drifted"), "{err}");
         let mut m = Mapper::new(&p, &bounds, &fabric, &arch, ii as usize, 1, 0);
         m.latest_start = Some(critical + CHAINED_DRIFT_IIS * ii);
-        m.run(40, None).unwrap();
+        m.run(40, None, &crate::heuristic::CancelFlag::default())
+            .unwrap();
     }
 
     /// The chained-middle lookahead: with `0 -> 1 -> 2` chained in one cycle and op 0 on

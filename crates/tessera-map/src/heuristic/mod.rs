@@ -54,9 +54,45 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rrg::{Backward, Fabric, Forward, INF, Occ, Place, Step, owner};
 use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tessera_arch::cgra::{CgraSpec, PeId};
 use tessera_ir::{Kernel, Op, OpClass, Slot};
+
+/// A cooperative stop flag for a running mapping: another thread calls [`Self::cancel`],
+/// and the driver stops between IIs and the heuristic between placement attempts and
+/// negotiation rounds; the driver then returns [`crate::error::MapError::Cancelled`].
+/// Clones share one flag. Two flags compare equal when they are the same flag.
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    /// Ask the mapping that holds this flag to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl From<Arc<AtomicBool>> for CancelFlag {
+    /// Share an existing flag (e.g. a GUI job's cancel flag).
+    fn from(flag: Arc<AtomicBool>) -> Self {
+        Self(flag)
+    }
+}
+
+impl PartialEq for CancelFlag {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// The reason an II attempt gives when its [`CancelFlag`] was set.
+pub const CANCELLED: &str = "cancelled";
 
 /// Options of the mapper.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +112,8 @@ pub struct MapOptions {
     /// Copy read-only arrays into extra banks when capacity allows, so their loads spread
     /// over more bank ports (see [`crate::mapping`]; `tessera map --no-replicate`).
     pub replicate: bool,
+    /// Stop flag: set, the mapping stops early with `MapError::Cancelled`.
+    pub cancel: CancelFlag,
 }
 
 impl Default for MapOptions {
@@ -88,6 +126,7 @@ impl Default for MapOptions {
             attempts_per_ii: 16,
             negotiation_rounds: 100,
             replicate: true,
+            cancel: CancelFlag::default(),
         }
     }
 }
@@ -201,6 +240,9 @@ pub fn map_at_ii_until(
     let fabric = Fabric::new(arch);
     let mut last_reason = String::from("no attempt ran");
     for attempt in 0..opts.attempts_per_ii.max(1) {
+        if opts.cancel.is_cancelled() {
+            return Err(CANCELLED.into());
+        }
         if attempt > 0 && deadline.is_some_and(|d| Instant::now() >= d) {
             last_reason = format!("{last_reason} (time budget spent after {attempt} attempts)");
             break;
@@ -210,7 +252,7 @@ pub fn map_at_ii_until(
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .wrapping_add(((ii as u64) << 20) ^ attempt as u64);
         let mut m = Mapper::new(&prob, &bounds, &fabric, arch, ii as usize, seed, attempt);
-        match m.run(opts.negotiation_rounds, deadline) {
+        match m.run(opts.negotiation_rounds, deadline, &opts.cancel) {
             Ok(()) => {
                 let mut mapping = m.extract(kernel, arch);
                 mapping.provenance = Provenance {
@@ -857,7 +899,12 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn run(&mut self, rounds: u32, deadline: Option<Instant>) -> Result<(), String> {
+    fn run(
+        &mut self,
+        rounds: u32,
+        deadline: Option<Instant>,
+        cancel: &CancelFlag,
+    ) -> Result<(), String> {
         let all: Vec<usize> = self.order.clone();
         self.place_all(&all)?;
         let mut best = self.occ.total_overuse;
@@ -877,6 +924,9 @@ impl<'a> Mapper<'a> {
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
+            }
+            if cancel.is_cancelled() {
+                return Err(CANCELLED.into());
             }
             self.occ.bump_history(0.4);
             self.occ.present_factor = (self.occ.present_factor * 1.7).min(1000.0);
