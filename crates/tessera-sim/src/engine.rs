@@ -635,6 +635,34 @@ impl Program {
                 st.storage[i as usize] = v;
             }
             st.reg_pending.clear();
+            // Register contents for the replay, after this cycle's commits.
+            if TRACE
+                && let Some(tr) = trace.as_deref_mut()
+                && tr.keeps_cycle()
+            {
+                for e in &self.reg_live[slot] {
+                    if c < e.w {
+                        continue;
+                    }
+                    let k = (c - e.w) / self.ii;
+                    let write = e.w + k * self.ii;
+                    if c - write >= e.len || write >= e.write_end {
+                        continue;
+                    }
+                    let v = st.storage[e.storage as usize];
+                    tr.reg(
+                        crate::vcd::RegValue {
+                            pe: e.pe,
+                            reg: e.reg,
+                            node: e.producer,
+                            iteration: k,
+                            value: v.v,
+                            valid: v.ok,
+                        },
+                        write,
+                    );
+                }
+            }
             if !st.store_pending.is_empty() {
                 st.store_pending
                     .sort_unstable_by_key(|s| (s.iteration, s.topo_pos));

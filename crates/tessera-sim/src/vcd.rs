@@ -39,6 +39,21 @@ pub struct LinkValue {
     pub valid: bool,
 }
 
+/// A live value in a PE's register file after one array cycle (for replay:
+/// [`crate::Simulator::run_cycles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegValue {
+    /// The register: register `reg` of PE `pe`'s register file.
+    pub pe: u16,
+    pub reg: u16,
+    /// The node whose value it holds, and that node's iteration.
+    pub node: u32,
+    pub iteration: u64,
+    pub value: i32,
+    /// False for the `(0, not valid)` result of a squashed op.
+    pub valid: bool,
+}
+
 /// One array cycle of a run, as the VCD records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleRecord {
@@ -54,6 +69,11 @@ pub struct CycleRecord {
     /// (`run_cycles`), never for a VCD-only or untraced run.
     #[serde(default)]
     pub links: Vec<LinkValue>,
+    /// Register-file contents after the cycle, ordered by (PE, register): only registers
+    /// holding a live value (written by a route and not yet past its last read). Recorded
+    /// only for kept cycles (`run_cycles`), like `links`.
+    #[serde(default)]
+    pub regs: Vec<RegValue>,
 }
 
 /// Collects a run cycle by cycle and renders VCD text.
@@ -74,6 +94,8 @@ pub struct VcdTrace {
     last_iter: Vec<Option<u64>>,
     wall: u64,
     last_time: Option<u64>,
+    /// Write cycle of the last register recorded (see [`Self::reg`]).
+    reg_written: u64,
 }
 
 fn id(i: usize) -> String {
@@ -163,6 +185,7 @@ impl VcdTrace {
             last_iter: vec![None; pes],
             wall: 0,
             last_time: Some(0),
+            reg_written: 0,
         }
     }
 
@@ -187,6 +210,7 @@ impl VcdTrace {
                 ops: vec![None; self.pes],
                 out_regs: out_regs.iter().take(self.pes).map(|v| v.v).collect(),
                 links: Vec::new(),
+                regs: Vec::new(),
             });
         }
     }
@@ -199,6 +223,27 @@ impl VcdTrace {
     pub(crate) fn link(&mut self, v: LinkValue) {
         if let Some(row) = self.cycles.last_mut().filter(|r| r.wall == self.wall) {
             row.links.push(v);
+        }
+    }
+
+    /// Record a live register after the cycle, written at the end of schedule cycle
+    /// `written`. Entries come ordered by (PE, register); should two live ranges of one
+    /// register overlap (a mapping that clobbers it), the later write is kept: its value is
+    /// the one that sits there.
+    pub(crate) fn reg(&mut self, v: RegValue, written: u64) {
+        if let Some(row) = self.cycles.last_mut().filter(|r| r.wall == self.wall) {
+            match row.regs.last_mut() {
+                Some(last) if (last.pe, last.reg) == (v.pe, v.reg) => {
+                    if written >= self.reg_written {
+                        *last = v;
+                        self.reg_written = written;
+                    }
+                }
+                _ => {
+                    row.regs.push(v);
+                    self.reg_written = written;
+                }
+            }
         }
     }
 

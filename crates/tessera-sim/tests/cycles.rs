@@ -129,3 +129,115 @@ fn cycle_records_carry_link_values() {
         assert_eq!(total, run.stats.link_hops, "{file}");
     }
 }
+
+/// Register-file contents in the records: every live register holds, after a cycle, the
+/// value its producer computed for that iteration; and every register the mapping's routes
+/// keep live (written by one segment, read by a later one of the same route) appears in
+/// each cycle of its live range, for each iteration the route runs.
+#[test]
+fn cycle_records_carry_register_values() {
+    use tessera_map::mapping::Loc;
+    for (file, preset) in [
+        ("fir.tk", "hycube-4x4"),
+        ("iir_biquad.tk", "compose-4x4"),
+        ("horner.tk", "compose-4x4"),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../workloads/kernels")
+            .join(file);
+        let kernel = tessera_ir::load_kernel(&path, &[]).unwrap();
+        let arch = CgraSpec::preset(preset).unwrap();
+        let m = map_kernel(&kernel, &arch, &MapOptions::default())
+            .unwrap()
+            .mapping;
+        let sim = Simulator::new(&m).unwrap();
+        let inputs = random_inputs(&kernel, 7);
+        let (run, rows) = sim.run_cycles(&inputs, usize::MAX).unwrap();
+        assert_eq!(run.stats, sim.run(&inputs).unwrap().stats);
+        let mut result = std::collections::HashMap::new();
+        for row in &rows {
+            for op in row.ops.iter().flatten() {
+                result.insert((op.node, op.iteration), (op.result, op.valid));
+            }
+        }
+        // Live ranges from the routes: (pe, reg, node, first cycle after the write, last
+        // cycle before the read, iterations).
+        let ii = m.ii as u64;
+        let mut ranges = Vec::new();
+        for r in &m.routes {
+            let e = petgraph::graph::EdgeIndex::new(r.edge as usize);
+            let (src, _) = m.kernel.graph.edge_endpoints(e).unwrap();
+            let distance = m.kernel.graph[e].distance;
+            let count = m.kernel.trip_count.saturating_sub(distance) as u64;
+            for (i, s) in r.segments.iter().enumerate() {
+                let Loc::Reg { pe, reg } = s.to else { continue };
+                if let Some(next) = r.segments.get(i + 1) {
+                    assert_eq!(next.from, s.to);
+                    ranges.push((
+                        pe,
+                        reg,
+                        src.index() as u32,
+                        s.cycle as u64,
+                        next.cycle as u64 - 1,
+                        count,
+                    ));
+                }
+            }
+        }
+        let mut total = 0u64;
+        for (c, row) in rows.iter().enumerate() {
+            let c = c as u64;
+            assert!(
+                row.regs
+                    .windows(2)
+                    .all(|w| (w[0].pe, w[0].reg) < (w[1].pe, w[1].reg)),
+                "one value per register and cycle, ordered"
+            );
+            for g in &row.regs {
+                total += 1;
+                assert_eq!(
+                    result.get(&(g.node, g.iteration)),
+                    Some(&(g.value, g.valid)),
+                    "{file} on {preset}: after cycle {c}: PE {} r{} holds node {} iteration {}",
+                    g.pe,
+                    g.reg,
+                    g.node,
+                    g.iteration
+                );
+                // A route keeps it there at this cycle, for this iteration.
+                assert!(
+                    ranges.iter().any(|&(pe, reg, node, w, last, count)| {
+                        (pe, reg, node) == (g.pe, g.reg, g.node)
+                            && g.iteration < count
+                            && c >= w + g.iteration * ii
+                            && c <= last + g.iteration * ii
+                    }),
+                    "{file}: after cycle {c}: PE {} r{} = node {} iteration {} is not live",
+                    g.pe,
+                    g.reg,
+                    g.node,
+                    g.iteration
+                );
+            }
+        }
+        // And each live range shows in every cycle it covers.
+        for &(pe, reg, node, w, last, count) in &ranges {
+            for k in 0..count {
+                for c in w + k * ii..=last + k * ii {
+                    let row = &rows[c as usize];
+                    assert!(
+                        row.regs
+                            .iter()
+                            .any(|g| (g.pe, g.reg, g.node, g.iteration) == (pe, reg, node, k)),
+                        "{file}: after cycle {c}: PE {pe} r{reg} should hold node {node} iteration {k}: {:?}",
+                        row.regs
+                    );
+                }
+            }
+        }
+        assert!(
+            total > 0,
+            "{file} on {preset}: the mapping keeps no value in a register"
+        );
+    }
+}
