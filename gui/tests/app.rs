@@ -625,6 +625,20 @@ fn accel_view_table_roofline_and_svg_export() {
     assert!(svg.contains("<polyline"), "no roofline path");
     // Text painted in the widget colour gets the real colour, not egui's placeholder.
     assert!(!svg.contains("#80ff00"), "placeholder colour in the SVG");
+    // Each text row carries the width egui laid it out at (a browser's font is fitted to
+    // it), and the table's striped rows (an additive colour in egui) are not dropped.
+    let name_line = svg
+        .lines()
+        .find(|l| l.ends_with(&format!(">{name}</text>")))
+        .unwrap();
+    assert!(
+        name_line.contains("textLength=\"") && name_line.contains("lengthAdjust="),
+        "{name_line}"
+    );
+    assert!(
+        svg.contains("fill=\"#ffffff\" fill-opacity=\"0.0"),
+        "no faint stripe"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
