@@ -255,9 +255,11 @@ fn replay(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SimState, doc: DocId, m
                 let regs: Vec<_> = row.regs.iter().filter(|r| r.pe as usize == pe).collect();
                 let mut text = String::new();
                 let mut shown = 0;
-                for r in &regs {
+                for (i, r) in regs.iter().enumerate() {
                     let item = format!("r{}:{}", r.reg, r.value);
-                    if shown > 0 && text.len() + 1 + item.len() > 10 {
+                    // Room for " +N" when more registers follow.
+                    let more = if i + 1 < regs.len() { 3 } else { 0 };
+                    if shown > 0 && text.len() + 1 + item.len() + more > 10 {
                         break;
                     }
                     if shown > 0 {
