@@ -564,6 +564,9 @@ impl Program {
                     ActKind::SegToStorage(s) => {
                         let v = st.storage[s.from_idx as usize];
                         st.reg_pending.push((s.to_idx, v));
+                        if TRACE && let Some(tr) = trace.as_deref_mut() {
+                            tr.reg_write(s.to_idx, s.producer, (c - a.t) / self.ii);
+                        }
                     }
                     ActKind::Seg(s) => {
                         let v = match s.from {
@@ -587,6 +590,9 @@ impl Program {
                         match s.to {
                             Write::Storage(i) => {
                                 st.reg_pending.push((i, v));
+                                if TRACE && let Some(tr) = trace.as_deref_mut() {
+                                    tr.reg_write(i, s.producer, (c - a.t) / self.ii);
+                                }
                             }
                             Write::Port(i) => {
                                 let i = i as usize;
@@ -635,7 +641,11 @@ impl Program {
                 st.storage[i as usize] = v;
             }
             st.reg_pending.clear();
-            // Register contents for the replay, after this cycle's commits.
+            // Register contents for the replay, after this cycle's commits: the registers
+            // the schedule keeps live, each with what its latest write put there.
+            if TRACE && let Some(tr) = trace.as_deref_mut() {
+                tr.commit_reg_writes();
+            }
             if TRACE
                 && let Some(tr) = trace.as_deref_mut()
                 && tr.keeps_cycle()
@@ -650,17 +660,7 @@ impl Program {
                         continue;
                     }
                     let v = st.storage[e.storage as usize];
-                    tr.reg(
-                        crate::vcd::RegValue {
-                            pe: e.pe,
-                            reg: e.reg,
-                            node: e.producer,
-                            iteration: k,
-                            value: v.v,
-                            valid: v.ok,
-                        },
-                        write,
-                    );
+                    tr.reg(e.pe, e.reg, e.storage, v);
                 }
             }
             if !st.store_pending.is_empty() {

@@ -697,6 +697,7 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         }
         for l in &mut reg_live {
             l.sort_by_key(|e| (e.pe, e.reg, e.w, e.len, e.write_end, e.producer));
+            l.dedup_by_key(|e| (e.pe, e.reg, e.w, e.len, e.write_end));
         }
     }
     // Hops, RF reads: one event per (cycle, link) and per (cycle, register read).

@@ -94,8 +94,11 @@ pub struct VcdTrace {
     last_iter: Vec<Option<u64>>,
     wall: u64,
     last_time: Option<u64>,
-    /// Write cycle of the last register recorded (see [`Self::reg`]).
-    reg_written: u64,
+    /// Per storage index (output registers, then register files): the node and iteration
+    /// whose value the latest committed write put there (kept only for replay records).
+    owner: Vec<Option<(u32, u64)>>,
+    /// This cycle's register writes, committed at its end in this order.
+    owner_pending: Vec<(u32, u32, u64)>,
 }
 
 fn id(i: usize) -> String {
@@ -185,7 +188,8 @@ impl VcdTrace {
             last_iter: vec![None; pes],
             wall: 0,
             last_time: Some(0),
-            reg_written: 0,
+            owner: vec![None; program.storage_len],
+            owner_pending: Vec::new(),
         }
     }
 
@@ -226,24 +230,42 @@ impl VcdTrace {
         }
     }
 
-    /// Record a live register after the cycle, written at the end of schedule cycle
-    /// `written`. Entries come ordered by (PE, register); should two live ranges of one
-    /// register overlap (a mapping that clobbers it), the later write is kept: its value is
-    /// the one that sits there.
-    pub(crate) fn reg(&mut self, v: RegValue, written: u64) {
-        if let Some(row) = self.cycles.last_mut().filter(|r| r.wall == self.wall) {
-            match row.regs.last_mut() {
-                Some(last) if (last.pe, last.reg) == (v.pe, v.reg) => {
-                    if written >= self.reg_written {
-                        *last = v;
-                        self.reg_written = written;
-                    }
-                }
-                _ => {
-                    row.regs.push(v);
-                    self.reg_written = written;
-                }
+    /// A transfer writes storage `i` at the end of this cycle with the value of `node`'s
+    /// `iteration` (calls come in the order the run commits the writes).
+    pub(crate) fn reg_write(&mut self, i: u32, node: u32, iteration: u64) {
+        if self.keep > 0 {
+            self.owner_pending.push((i, node, iteration));
+        }
+    }
+
+    /// The cycle's register writes are committed: the last write to a register owns it.
+    pub(crate) fn commit_reg_writes(&mut self) {
+        for (i, node, iteration) in self.owner_pending.drain(..) {
+            if let Some(o) = self.owner.get_mut(i as usize) {
+                *o = Some((node, iteration));
             }
+        }
+    }
+
+    /// Record register `reg` of PE `pe` (storage `i`), live after the cycle and holding
+    /// `v`: the node and iteration are those of its latest write (should the mapping let
+    /// another value clobber a live one, the record shows the value really there). Calls
+    /// come ordered by (PE, register), possibly repeated.
+    pub(crate) fn reg(&mut self, pe: u16, reg: u16, i: u32, v: Val) {
+        let Some((node, iteration)) = self.owner.get(i as usize).copied().flatten() else {
+            return;
+        };
+        if let Some(row) = self.cycles.last_mut().filter(|r| r.wall == self.wall)
+            && row.regs.last().is_none_or(|l| (l.pe, l.reg) != (pe, reg))
+        {
+            row.regs.push(RegValue {
+                pe,
+                reg,
+                node,
+                iteration,
+                value: v.v,
+                valid: v.ok,
+            });
         }
     }
 
