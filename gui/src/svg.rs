@@ -12,7 +12,22 @@ use std::fmt::Write;
 /// `fill="..."` (or `none`) for a colour, with its opacity.
 fn paint(attr: &str, c: Color32) -> String {
     if c.a() == 0 {
-        return format!("{attr}=\"none\"");
+        // An additive colour (egui's `from_additive_luminance`, e.g. the faint background
+        // of striped table rows): light added to what lies below. SVG has no portable
+        // additive blend; the colour's hue at an opacity of its brightness comes close
+        // on a dark background (bg + (255 - bg) * a instead of bg + 255 * a).
+        let m = c.r().max(c.g()).max(c.b());
+        if m == 0 {
+            return format!("{attr}=\"none\"");
+        }
+        let scale = |x: u8| (x as u32 * 255 / m as u32) as u8;
+        return format!(
+            "{attr}=\"#{:02x}{:02x}{:02x}\" {attr}-opacity=\"{:.3}\"",
+            scale(c.r()),
+            scale(c.g()),
+            scale(c.b()),
+            m as f32 / 255.0
+        );
     }
     let [r, g, b, a] = c.to_srgba_unmultiplied();
     if a == 255 {
@@ -176,13 +191,31 @@ fn shape(out: &mut String, s: &Shape) {
                 }
                 let baseline = row.row.glyphs.first().map(|g| g.pos.y).unwrap_or(size);
                 let x0 = row.row.glyphs.first().map(|g| g.pos.x).unwrap_or(0.0);
+                // The width egui laid the row out at: a viewer's font (egui's Ubuntu and
+                // Hack are rarely installed) is squeezed or stretched to it, so text
+                // neither overflows its box nor runs into its neighbour.
+                let width = row
+                    .row
+                    .glyphs
+                    .last()
+                    .map(|g| g.pos.x + g.advance_width - x0)
+                    .unwrap_or(0.0);
+                let fit = if width > 0.0 {
+                    format!(" textLength=\"{width:.2}\" lengthAdjust=\"spacingAndGlyphs\"")
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     out,
-                    "<text x=\"{:.2}\" y=\"{:.2}\" font-size=\"{:.1}\" font-family=\"{}\" {}{rotate}>{}</text>",
+                    "<text x=\"{:.2}\" y=\"{:.2}\" font-size=\"{:.1}\" font-family=\"{}\" {}{fit}{rotate}>{}</text>",
                     t.pos.x + row.pos.x + x0,
                     t.pos.y + row.pos.y + baseline,
                     size,
-                    if monospace { "monospace" } else { "sans-serif" },
+                    if monospace {
+                        "Hack, 'DejaVu Sans Mono', monospace"
+                    } else {
+                        "Ubuntu, 'DejaVu Sans', sans-serif"
+                    },
                     paint("fill", color),
                     escape(&text)
                 );
@@ -281,7 +314,7 @@ pub fn to_svg<'a>(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0}\" height=\"{:.0}\" viewBox=\"{:.2} {:.2} {:.2} {:.2}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" xml:space=\"preserve\" width=\"{:.0}\" height=\"{:.0}\" viewBox=\"{:.2} {:.2} {:.2} {:.2}\">",
         view.width(),
         view.height(),
         view.min.x,
@@ -426,6 +459,19 @@ mod tests {
         assert!(!svg.contains("<circle"), "{svg}");
         assert_eq!(svg.matches("<clipPath").count(), 1);
         assert!(svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn additive_colours_become_translucent() {
+        assert_eq!(
+            paint("fill", Color32::from_additive_luminance(5)),
+            "fill=\"#ffffff\" fill-opacity=\"0.020\""
+        );
+        assert_eq!(paint("fill", Color32::TRANSPARENT), "fill=\"none\"");
+        assert_eq!(
+            paint("fill", Color32::from_rgb(1, 2, 3)),
+            "fill=\"#010203\""
+        );
     }
 
     #[test]

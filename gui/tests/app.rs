@@ -202,6 +202,43 @@ fn mapping_views_and_linked_selection() {
         "Link PE {} -> PE {}: {desc} (iteration {}) = {produced}",
         link.from, link.to, link.iteration
     ));
+
+    // Scrub to a cycle after which a value sits in a register file and read it: the value
+    // its producer computed for that iteration.
+    let (c, reg, produced) = {
+        let DocKind::Mapping(m) = &h.state().doc(doc).unwrap().kind else {
+            unreachable!()
+        };
+        let (c, reg) = m
+            .cycles
+            .iter()
+            .enumerate()
+            .skip(c + 1)
+            .find_map(|(c, row)| row.regs.first().map(|r| (c, *r)))
+            .expect("fir on hycube-4x4 holds values in register files");
+        let produced = m
+            .cycles
+            .iter()
+            .flat_map(|row| row.ops.iter().flatten())
+            .find(|o| o.node == reg.node && o.iteration == reg.iteration)
+            .map(|o| o.result)
+            .expect("the producer issued before its value was registered");
+        (c, reg, produced)
+    };
+    assert_eq!(reg.value, produced);
+    h.state_mut().views.sim.cycle = c;
+    h.run();
+    h.get_by_label_contains(&format!("Values at cycle {c}"));
+    let desc = {
+        let DocKind::Mapping(m) = &h.state().doc(doc).unwrap().kind else {
+            unreachable!()
+        };
+        tessera_gui::docs::node_desc(&m.mapping.kernel, reg.node)
+    };
+    h.get_by_label_contains(&format!(
+        "Register PE {} r{}: {desc} (iteration {}) = {produced}",
+        reg.pe, reg.reg, reg.iteration
+    ));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -588,6 +625,20 @@ fn accel_view_table_roofline_and_svg_export() {
     assert!(svg.contains("<polyline"), "no roofline path");
     // Text painted in the widget colour gets the real colour, not egui's placeholder.
     assert!(!svg.contains("#80ff00"), "placeholder colour in the SVG");
+    // Each text row carries the width egui laid it out at (a browser's font is fitted to
+    // it), and the table's striped rows (an additive colour in egui) are not dropped.
+    let name_line = svg
+        .lines()
+        .find(|l| l.ends_with(&format!(">{name}</text>")))
+        .unwrap();
+    assert!(
+        name_line.contains("textLength=\"") && name_line.contains("lengthAdjust="),
+        "{name_line}"
+    );
+    assert!(
+        svg.contains("fill=\"#ffffff\" fill-opacity=\"0.0"),
+        "no faint stripe"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -994,4 +1045,86 @@ fn compare_runs_from_the_gui() {
     };
     h.get_by_label_contains(&text);
     h.get_by_label("Geometric means against the baseline");
+}
+
+/// The SVG export of every view that draws a canvas or a plot, written by the real app for
+/// the browser check of docs/gui/README.md (render each file with headless Chromium and
+/// compare it with the window). Ignored: it only writes files. Run it with
+/// `TESSERA_SVG_OUT=/some/folder cargo test -p tessera-gui --test app -- --ignored svg_exports`.
+#[test]
+#[ignore]
+fn svg_exports_of_every_view() {
+    let dir = common::scratch("svg-export");
+    let out = std::env::var_os("TESSERA_SVG_OUT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.join("out"));
+    std::fs::create_dir_all(&out).unwrap();
+    let mut h = harness(App::default());
+    let export = |h: &mut Harness<'_, App>, name: &str| {
+        h.state_mut().persisted.last_folder = Some(dir.clone());
+        h.state_mut().command(Command::ExportSvg);
+        h.run();
+        no_errors(h);
+        let svg = h.state().last_export.clone().unwrap();
+        assert_eq!(svg.extension().unwrap(), "svg");
+        std::fs::rename(&svg, out.join(format!("{name}.svg"))).unwrap();
+    };
+    // iir_biquad on compose-4x4 (a COMPOSE chain, registers, loop-carried edges) as in
+    // docs/gui/schedule.png and dfg.png; fir on hycube-4x4 for the replay.
+    let iir = common::kernel_mapping(&dir, "iir_biquad.tk", "compose-4x4");
+    open(&mut h, &iir);
+    no_errors(&h);
+    export(&mut h, "schedule");
+    h.get_by_label("All slots").click();
+    h.run();
+    export(&mut h, "schedule-all-slots");
+    h.get_by_label("All slots").click();
+    h.run();
+    h.get_by_label("DFG").click();
+    h.run();
+    export(&mut h, "dfg");
+    let mapping = common::fir_mapping(&dir, "hycube-4x4");
+    open(&mut h, &mapping);
+    no_errors(&h);
+    h.get_by_label("Simulation").click();
+    h.run();
+    h.get_by_label("Simulate").click();
+    h.step();
+    h.state_mut().wait_for_jobs(WAIT);
+    h.run();
+    // A cycle in the steady state, where values sit in registers and cross links.
+    let c = {
+        let DocKind::Mapping(m) = &h.state().active_doc().unwrap().kind else {
+            panic!("not a mapping")
+        };
+        m.cycles
+            .iter()
+            .enumerate()
+            .skip(m.cycles.len() / 2)
+            .find(|(_, r)| !r.links.is_empty() && !r.regs.is_empty())
+            .map(|(c, _)| c)
+            .unwrap_or(0)
+    };
+    h.state_mut().views.sim.cycle = c;
+    h.run();
+    export(&mut h, "replay");
+    let run = common::zdt1_run(&dir, 300);
+    open(&mut h, &run);
+    no_errors(&h);
+    export(&mut h, "search");
+    let accel = common::accel_json(&dir);
+    open(&mut h, &accel);
+    no_errors(&h);
+    export(&mut h, "accel");
+    for (name, path) in [
+        ("dram-hammer", common::hammer_json(&dir)),
+        ("dram-trng", common::trng_json(&dir)),
+        ("dram-puf", common::puf_json(&dir)),
+    ] {
+        open(&mut h, &path);
+        no_errors(&h);
+        assert_eq!(h.state().view, View::Dram);
+        export(&mut h, name);
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -564,6 +564,9 @@ impl Program {
                     ActKind::SegToStorage(s) => {
                         let v = st.storage[s.from_idx as usize];
                         st.reg_pending.push((s.to_idx, v));
+                        if TRACE && let Some(tr) = trace.as_deref_mut() {
+                            tr.reg_write(s.to_idx, s.producer, (c - a.t) / self.ii);
+                        }
                     }
                     ActKind::Seg(s) => {
                         let v = match s.from {
@@ -587,6 +590,9 @@ impl Program {
                         match s.to {
                             Write::Storage(i) => {
                                 st.reg_pending.push((i, v));
+                                if TRACE && let Some(tr) = trace.as_deref_mut() {
+                                    tr.reg_write(i, s.producer, (c - a.t) / self.ii);
+                                }
                             }
                             Write::Port(i) => {
                                 let i = i as usize;
@@ -635,6 +641,28 @@ impl Program {
                 st.storage[i as usize] = v;
             }
             st.reg_pending.clear();
+            // Register contents for the replay, after this cycle's commits: the registers
+            // the schedule keeps live, each with what its latest write put there.
+            if TRACE && let Some(tr) = trace.as_deref_mut() {
+                tr.commit_reg_writes();
+            }
+            if TRACE
+                && let Some(tr) = trace.as_deref_mut()
+                && tr.keeps_cycle()
+            {
+                for e in &self.reg_live[slot] {
+                    if c < e.w {
+                        continue;
+                    }
+                    let k = (c - e.w) / self.ii;
+                    let write = e.w + k * self.ii;
+                    if c - write >= e.len || write >= e.write_end {
+                        continue;
+                    }
+                    let v = st.storage[e.storage as usize];
+                    tr.reg(e.pe, e.reg, e.storage, v);
+                }
+            }
             if !st.store_pending.is_empty() {
                 st.store_pending
                     .sort_unstable_by_key(|s| (s.iteration, s.topo_pos));

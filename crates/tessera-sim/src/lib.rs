@@ -43,7 +43,7 @@ pub use engine::RawRun;
 pub use error::{RunFault, SimError};
 pub use report::{Mismatch, ProducerInfo, SIM_REPORT_FORMAT_VERSION, SimReport, Verification};
 pub use stats::{EnergyBreakdown, SimStats, energy};
-pub use vcd::{CycleRecord, IssuedOp, LinkValue};
+pub use vcd::{CycleRecord, IssuedOp, LinkValue, RegValue};
 
 use tessera_arch::cgra::CgraSpec;
 use tessera_ir::interp::{self, Divergence, Inputs};

@@ -168,6 +168,23 @@ pub(crate) struct LinkAct {
     pub producer: u32,
 }
 
+/// A register-file entry that holds a live value after a cycle, for the replay's register
+/// contents (only traced runs with kept cycle records read these).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RegLive {
+    /// Cycle (iteration 0) at whose end a transfer writes the register, and the end of the
+    /// iterations the range covers (`w + k * ii < write_end`: those whose read runs).
+    pub w: u64,
+    pub write_end: u64,
+    /// The value stays live after cycles `w + k * ii ..= w + k * ii + len - 1` (up to its
+    /// last configured read; `1 <= len <= ii`).
+    pub len: u64,
+    pub storage: u32,
+    pub pe: u16,
+    pub reg: u16,
+    pub producer: u32,
+}
+
 /// A live-out's source.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum LiveOutSrc {
@@ -193,6 +210,9 @@ pub(crate) struct Program {
     pub slot_start: Vec<u32>,
     /// Per slot: the links that carry a value in it (one entry per link and slot).
     pub links: Vec<Vec<LinkAct>>,
+    /// Per slot: the register-file entries that hold a live value after a cycle of that
+    /// slot, ordered by (PE, register).
+    pub reg_live: Vec<Vec<RegLive>>,
     pub slot_has_mem: Vec<bool>,
     pub sched_cycles: u64,
     pub max_latency: u32,
@@ -629,6 +649,57 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         seen.insert((s.cycle, s.from, s.path.clone(), s.to), ())
             .is_none()
     });
+    // Register-file live ranges (replay): a value written into a register at the end of
+    // cycle `w` stays live until its last read by a transfer of the same producer, at most
+    // one II later (the next iteration's write lands at the end of `w + ii`). One range per
+    // read, for the iterations that read runs in (a loop-carried fan-out reads one
+    // iteration fewer than a same-iteration one sharing its write).
+    let mut reg_live: Vec<Vec<RegLive>> = vec![Vec::new(); ii as usize];
+    {
+        let mut writes: HashMap<(u32, u32), Vec<u64>> = HashMap::new();
+        for s in &segs {
+            if let (Write::Storage(i), Loc::Reg { .. }) = (s.to, s.to_loc) {
+                writes.entry((i, s.producer)).or_default().push(s.t);
+            }
+        }
+        // (storage, producer, write cycle, iterations) -> last read.
+        let mut last_read: HashMap<(u32, u32, u64, u64), u64> = HashMap::new();
+        for s in &segs {
+            let (Read::Storage(i), Loc::Reg { .. }) = (s.from, s.from_loc) else {
+                continue;
+            };
+            let w = writes
+                .get(&(i, s.producer))
+                .into_iter()
+                .flatten()
+                .filter(|&&w| w < s.t && w + ii >= s.t)
+                .max();
+            if let Some(&w) = w {
+                let r = last_read.entry((i, s.producer, w, s.count)).or_insert(s.t);
+                *r = (*r).max(s.t);
+            }
+        }
+        for ((i, producer, w, count), r) in last_read {
+            let pe = ((i as usize - pe_count) / rf.max(1)) as u16;
+            let reg = ((i as usize - pe_count) % rf.max(1)) as u16;
+            let e = RegLive {
+                w,
+                write_end: w + count * ii,
+                len: r - w,
+                storage: i,
+                pe,
+                reg,
+                producer,
+            };
+            for j in 0..e.len {
+                reg_live[((w + j) % ii) as usize].push(e);
+            }
+        }
+        for l in &mut reg_live {
+            l.sort_by_key(|e| (e.pe, e.reg, e.w, e.len, e.write_end, e.producer));
+            l.dedup_by_key(|e| (e.pe, e.reg, e.w, e.len, e.write_end));
+        }
+    }
     // Hops, RF reads: one event per (cycle, link) and per (cycle, register read).
     // A link carries one value per slot: (slot, from, to) -> (producer, cycle).
     let mut link_owner: HashMap<(u64, u16, u16), (u32, u32)> = HashMap::new();
@@ -945,6 +1016,7 @@ pub(crate) fn compile(m: &Mapping) -> Result<Program, SimError> {
         acts,
         slot_start,
         links,
+        reg_live,
         slot_has_mem,
         sched_cycles,
         max_latency,

@@ -39,6 +39,21 @@ pub struct LinkValue {
     pub valid: bool,
 }
 
+/// A live value in a PE's register file after one array cycle (for replay:
+/// [`crate::Simulator::run_cycles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegValue {
+    /// The register: register `reg` of PE `pe`'s register file.
+    pub pe: u16,
+    pub reg: u16,
+    /// The node whose value it holds, and that node's iteration.
+    pub node: u32,
+    pub iteration: u64,
+    pub value: i32,
+    /// False for the `(0, not valid)` result of a squashed op.
+    pub valid: bool,
+}
+
 /// One array cycle of a run, as the VCD records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleRecord {
@@ -54,6 +69,11 @@ pub struct CycleRecord {
     /// (`run_cycles`), never for a VCD-only or untraced run.
     #[serde(default)]
     pub links: Vec<LinkValue>,
+    /// Register-file contents after the cycle, ordered by (PE, register): only registers
+    /// holding a live value (written by a route and not yet past its last read). Recorded
+    /// only for kept cycles (`run_cycles`), like `links`.
+    #[serde(default)]
+    pub regs: Vec<RegValue>,
 }
 
 /// Collects a run cycle by cycle and renders VCD text.
@@ -74,6 +94,11 @@ pub struct VcdTrace {
     last_iter: Vec<Option<u64>>,
     wall: u64,
     last_time: Option<u64>,
+    /// Per storage index (output registers, then register files): the node and iteration
+    /// whose value the latest committed write put there (kept only for replay records).
+    owner: Vec<Option<(u32, u64)>>,
+    /// This cycle's register writes, committed at its end in this order.
+    owner_pending: Vec<(u32, u32, u64)>,
 }
 
 fn id(i: usize) -> String {
@@ -163,6 +188,8 @@ impl VcdTrace {
             last_iter: vec![None; pes],
             wall: 0,
             last_time: Some(0),
+            owner: vec![None; program.storage_len],
+            owner_pending: Vec::new(),
         }
     }
 
@@ -187,6 +214,7 @@ impl VcdTrace {
                 ops: vec![None; self.pes],
                 out_regs: out_regs.iter().take(self.pes).map(|v| v.v).collect(),
                 links: Vec::new(),
+                regs: Vec::new(),
             });
         }
     }
@@ -199,6 +227,45 @@ impl VcdTrace {
     pub(crate) fn link(&mut self, v: LinkValue) {
         if let Some(row) = self.cycles.last_mut().filter(|r| r.wall == self.wall) {
             row.links.push(v);
+        }
+    }
+
+    /// A transfer writes storage `i` at the end of this cycle with the value of `node`'s
+    /// `iteration` (calls come in the order the run commits the writes).
+    pub(crate) fn reg_write(&mut self, i: u32, node: u32, iteration: u64) {
+        if self.keep > 0 {
+            self.owner_pending.push((i, node, iteration));
+        }
+    }
+
+    /// The cycle's register writes are committed: the last write to a register owns it.
+    pub(crate) fn commit_reg_writes(&mut self) {
+        for (i, node, iteration) in self.owner_pending.drain(..) {
+            if let Some(o) = self.owner.get_mut(i as usize) {
+                *o = Some((node, iteration));
+            }
+        }
+    }
+
+    /// Record register `reg` of PE `pe` (storage `i`), live after the cycle and holding
+    /// `v`: the node and iteration are those of its latest write (should the mapping let
+    /// another value clobber a live one, the record shows the value really there). Calls
+    /// come ordered by (PE, register), possibly repeated.
+    pub(crate) fn reg(&mut self, pe: u16, reg: u16, i: u32, v: Val) {
+        let Some((node, iteration)) = self.owner.get(i as usize).copied().flatten() else {
+            return;
+        };
+        if let Some(row) = self.cycles.last_mut().filter(|r| r.wall == self.wall)
+            && row.regs.last().is_none_or(|l| (l.pe, l.reg) != (pe, reg))
+        {
+            row.regs.push(RegValue {
+                pe,
+                reg,
+                node,
+                iteration,
+                value: v.v,
+                valid: v.ok,
+            });
         }
     }
 

@@ -192,6 +192,20 @@ fn replay(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SimState, doc: DocId, m
                         ctx.select(Selection::Node { doc, node: op.node });
                     }
                 }
+                for r in &row.regs {
+                    let text = format!(
+                        "Register PE {} r{}: {} (iteration {}) = {}{}",
+                        r.pe,
+                        r.reg,
+                        crate::docs::node_desc(&m.mapping.kernel, r.node),
+                        r.iteration,
+                        r.value,
+                        if r.valid { "" } else { " (not valid)" }
+                    );
+                    if ui.selectable_label(hl.node == Some(r.node), text).clicked() {
+                        ctx.select(Selection::Node { doc, node: r.node });
+                    }
+                }
                 for l in &row.links {
                     let text = format!(
                         "Link PE {} -> PE {}: {} (iteration {}) = {}{}",
@@ -226,13 +240,47 @@ fn replay(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SimState, doc: DocId, m
                     Some(op) => format!("it {} = {}\nout {out}", op.iteration, op.result),
                     None => format!("out {out}"),
                 };
+                let font = FontId::monospace((10.0 * z).clamp(6.0, 30.0));
                 frame.painter.text(
-                    frame.to_screen(center + Vec2::new(0.0, 16.0)),
+                    frame.to_screen(center + Vec2::new(0.0, 3.0)),
                     Align2::CENTER_TOP,
                     text,
-                    FontId::monospace((10.0 * z).clamp(6.0, 30.0)),
+                    font.clone(),
                     colors::SELECTED,
                 );
+                // Live registers after the cycle (register:value) along the box's bottom
+                // left (the register ring of the schedule sits at its bottom right), as
+                // many as fit (about 10 monospace characters), then a count; the list
+                // below names every one.
+                let regs: Vec<_> = row.regs.iter().filter(|r| r.pe as usize == pe).collect();
+                let mut text = String::new();
+                let mut shown = 0;
+                for (i, r) in regs.iter().enumerate() {
+                    let item = format!("r{}:{}", r.reg, r.value);
+                    // Room for " +N" when more registers follow.
+                    let more = if i + 1 < regs.len() { 3 } else { 0 };
+                    if shown > 0 && text.len() + 1 + item.len() + more > 10 {
+                        break;
+                    }
+                    if shown > 0 {
+                        text.push(' ');
+                    }
+                    text.push_str(&item);
+                    shown += 1;
+                }
+                if shown < regs.len() {
+                    text.push_str(&format!(" +{}", regs.len() - shown));
+                }
+                if !text.is_empty() {
+                    let half = crate::views::schedule::BOX / 2.0;
+                    frame.painter.text(
+                        frame.to_screen(center + Vec2::new(-half + 4.0, half - 2.0)),
+                        Align2::LEFT_BOTTOM,
+                        text,
+                        font,
+                        colors::RELATED,
+                    );
+                }
             }
         }
         // Values on the links of this cycle, beside each hop's arrow.

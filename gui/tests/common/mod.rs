@@ -31,6 +31,21 @@ pub fn fir_mapping(dir: &Path, preset: &str) -> PathBuf {
     path
 }
 
+/// A workloads/kernels file mapped on a preset with the heuristic mapper, as `tessera map`
+/// writes it.
+pub fn kernel_mapping(dir: &Path, kernel: &str, preset: &str) -> PathBuf {
+    use tessera_arch::Spec;
+    let k =
+        tessera_ir::load::load_kernel(&repo().join("workloads/kernels").join(kernel), &[]).unwrap();
+    let arch = tessera_arch::cgra::CgraSpec::preset(preset).unwrap();
+    let out =
+        tessera_map::driver::map_kernel(&k, &arch, &tessera_map::driver::MapOptions::default())
+            .unwrap();
+    let path = dir.join(format!("{}-{preset}.json", kernel.trim_end_matches(".tk")));
+    out.mapping.save(&path).unwrap();
+    path
+}
+
 /// A finished ZDT1 search run folder with `evaluations` evaluations.
 pub fn zdt1_run(dir: &Path, evaluations: u64) -> PathBuf {
     let text = std::fs::read_to_string(repo().join("workloads/searches/zdt1.ron"))
