@@ -254,4 +254,7 @@ fn sim_names_the_node_that_makes_input_ranges_impossible() {
     assert!(s.contains("out-of-range load"), "{s}");
     assert!(s.contains("makes it impossible"), "{s}");
     assert!(s.contains("constant operand 16"), "{s}");
+    // A `.tk` node has no label: the message names its op instead of an empty ``.
+    assert!(!s.contains("``"), "{s}");
+    assert!(s.contains("is a `"), "{s}");
 }

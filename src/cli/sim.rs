@@ -107,7 +107,11 @@ pub fn simulate_seeds(
                 let why = match tessera_ir::input_ranges::infer(sim.kernel()) {
                     Err(imp) => {
                         let n = sim.kernel().node(tessera_ir::NodeId::new(imp.node));
-                        format!("\n  {imp} (node {} is `{}`)", imp.node, n.label)
+                        if n.label.is_empty() {
+                            format!("\n  {imp} (node {} is a `{}`)", imp.node, n.op.mnemonic())
+                        } else {
+                            format!("\n  {imp} (node {} is `{}`)", imp.node, n.label)
+                        }
                     }
                     Ok(_) => String::new(),
                 };
