@@ -658,7 +658,16 @@ fn accel_search_design_details() {
         (id, s.record(id).unwrap().metrics.clone())
     };
     h.get_by_label_contains(&format!("design {id}: ")).click();
-    h.run();
+    // The click selects the design; the next frame asks for its details, which start a
+    // job. Step until it runs and wait for it: `run` would fail while its spinner repaints
+    // (it did in CI, with other tests loading the machine, when the job outlasted
+    // kittest's steps).
+    for _ in 0..4 {
+        h.step();
+        if !h.state().jobs.running.is_empty() {
+            break;
+        }
+    }
     h.state_mut().wait_for_jobs(WAIT);
     h.run();
     no_errors(&h);
