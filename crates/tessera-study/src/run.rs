@@ -148,19 +148,19 @@ impl Objectives {
 }
 
 impl Kept {
-    fn of(r: Record) -> Kept {
+    fn of(r: &Record) -> Kept {
         Kept {
             id: r.id,
             status: match r.status.as_str() {
                 "ok" => "ok".into(),
                 "infeasible" => "infeasible".into(),
                 "failed" => "failed".into(),
-                _ => r.status.into(),
+                other => other.to_string().into(),
             },
             objectives: Objectives::new(&r.objectives),
             violation: r.violation,
             feasible: r.feasible,
-            reason: r.reason,
+            reason: r.reason.clone(),
             cached: r.cached_from.is_some(),
             line: None,
         }
@@ -389,6 +389,8 @@ pub fn run(
         results_path: &results_path,
         previous: &previous,
         offset,
+        flushed: offset,
+        reader: Reader::new(&results_path, &previous),
         results: &mut results,
         timings: &mut timings,
         records: Vec::new(),
@@ -480,10 +482,11 @@ pub fn run(
     } = st;
     let _ = timings.flush();
     let summary = report::summarise(cfg, &manifest, &records, &hv_trace, stopped)?;
+    let mut reader = Reader::new(&results_path, &previous);
     let front = summary
         .front
         .iter()
-        .map(|&id| full_record(&results_path, &previous, &records, id))
+        .map(|&id| reader.record(&records, id))
         .collect::<Result<Vec<_>, _>>()?;
     pool.install(|| report::write_all(dir, cfg, &summary, &records, &front, &hv_trace))?;
     Ok(summary)
@@ -533,15 +536,7 @@ fn plan(
                 )));
             }
             by_genes.entry(key).or_insert(cand.id);
-            sources.push(Source::Replay(Kept::of(Record {
-                design: Map::new(),
-                metrics: BTreeMap::new(),
-                genes: Vec::new(),
-                status: r.status.clone(),
-                objectives: r.objectives.clone(),
-                reason: r.reason.clone(),
-                ..*r
-            })));
+            sources.push(Source::Replay(Kept::of(r)));
         } else if let Some(&first) = by_genes.get(&key) {
             sources.push(Source::Cached(first));
         } else {
@@ -686,6 +681,10 @@ struct Recorder<'a, W: Write> {
     previous: &'a [Record],
     /// Length of `results.jsonl` (where the next line goes).
     offset: u64,
+    /// Length of `results.jsonl` as far as it has been flushed.
+    flushed: u64,
+    /// Reads back the base records of cached designs.
+    reader: Reader<'a>,
     results: &'a mut W,
     timings: &'a mut W,
     records: Vec<Kept>,
@@ -741,11 +740,17 @@ impl<W: Write> Recorder<'_, W> {
                         stopped = true;
                         break;
                     }
-                    // The base's line may still be in the buffer.
-                    self.results
-                        .flush()
-                        .map_err(|e| StudyError::io(self.results_path, e))?;
-                    let base = full_record(self.results_path, self.previous, &self.records, first)?;
+                    // The base's line may still be in the buffer (written in this batch).
+                    if self.records[first as usize]
+                        .line
+                        .is_some_and(|(at, _)| at >= self.flushed)
+                    {
+                        self.results
+                            .flush()
+                            .map_err(|e| StudyError::io(self.results_path, e))?;
+                        self.flushed = self.offset;
+                    }
+                    let base = self.reader.record(&self.records, first)?;
                     let r = Record {
                         id: cand.id,
                         global_index: cand.global_index,
@@ -755,7 +760,7 @@ impl<W: Write> Recorder<'_, W> {
                         ..base
                     };
                     let line = record_line(&r);
-                    let mut kept = Kept::of(r);
+                    let mut kept = Kept::of(&r);
                     self.append(&mut kept, line.as_deref())?;
                     kept
                 }
@@ -807,6 +812,7 @@ impl<W: Write> Recorder<'_, W> {
         self.results
             .flush()
             .map_err(|e| StudyError::io(self.results_path, e))?;
+        self.flushed = self.offset;
         let _ = self.timings.flush();
         Ok(stopped)
     }
@@ -1016,40 +1022,58 @@ pub fn minimised_point<R: Scored + ?Sized>(cfg: &LoadedConfig, r: &R) -> (Vec<f6
     }
 }
 
-/// The full record of `id`: replayed ones from memory, the others read back from their
-/// line of `results.jsonl`.
-fn full_record(
-    path: &Path,
-    previous: &[Record],
-    kept: &[Kept],
-    id: u64,
-) -> Result<Record, StudyError> {
-    if let Some(r) = previous.get(id as usize) {
-        return Ok(r.clone());
+/// Reads full records back: replayed ones from memory, the others from their line of
+/// `results.jsonl`, through one file handle opened on first use.
+struct Reader<'a> {
+    path: &'a Path,
+    previous: &'a [Record],
+    file: Option<std::fs::File>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(path: &'a Path, previous: &'a [Record]) -> Self {
+        Reader {
+            path,
+            previous,
+            file: None,
+        }
     }
-    let Some((at, len)) = kept.get(id as usize).and_then(|k| k.line) else {
-        return Err(StudyError::Resume(format!(
-            "{}: record {id} is neither replayed nor written",
-            path.display()
-        )));
-    };
-    use std::io::{Read, Seek, SeekFrom};
-    let mut buf = vec![0u8; len];
-    let mut f = std::fs::File::open(path).map_err(|e| StudyError::io(path, e))?;
-    f.seek(SeekFrom::Start(at))
-        .and_then(|_| f.read_exact(&mut buf))
-        .map_err(|e| StudyError::io(path, e))?;
-    match serde_json::from_slice::<Record>(&buf) {
-        Ok(r) if r.id == id => Ok(r),
-        Ok(r) => Err(StudyError::Resume(format!(
-            "{}: byte {at} holds record {} where record {id} was written; was the file changed during the run?",
-            path.display(),
-            r.id
-        ))),
-        Err(e) => Err(StudyError::Resume(format!(
-            "{}: the line of record {id} at byte {at} does not read back ({e}); was the file changed during the run?",
-            path.display()
-        ))),
+
+    /// The full record of `id` (its line must have been flushed).
+    fn record(&mut self, kept: &[Kept], id: u64) -> Result<Record, StudyError> {
+        let path = self.path;
+        if let Some(r) = self.previous.get(id as usize) {
+            return Ok(r.clone());
+        }
+        let Some((at, len)) = kept.get(id as usize).and_then(|k| k.line) else {
+            return Err(StudyError::Resume(format!(
+                "{}: record {id} is neither replayed nor written",
+                path.display()
+            )));
+        };
+        use std::io::{Read, Seek, SeekFrom};
+        let f = match &mut self.file {
+            Some(f) => f,
+            None => self
+                .file
+                .insert(std::fs::File::open(path).map_err(|e| StudyError::io(path, e))?),
+        };
+        let mut buf = vec![0u8; len];
+        f.seek(SeekFrom::Start(at))
+            .and_then(|_| f.read_exact(&mut buf))
+            .map_err(|e| StudyError::io(path, e))?;
+        match serde_json::from_slice::<Record>(&buf) {
+            Ok(r) if r.id == id => Ok(r),
+            Ok(r) => Err(StudyError::Resume(format!(
+                "{}: byte {at} holds record {} where record {id} was written; was the file changed during the run?",
+                path.display(),
+                r.id
+            ))),
+            Err(e) => Err(StudyError::Resume(format!(
+                "{}: the line of record {id} at byte {at} does not read back ({e}); was the file changed during the run?",
+                path.display()
+            ))),
+        }
     }
 }
 
@@ -1230,7 +1254,7 @@ mod tests {
             reason: Some("does not fit".into()),
             cached_from: Some(2),
         };
-        let k = Kept::of(r.clone());
+        let k = Kept::of(&r);
         assert_eq!(
             (k.id(), k.status(), k.objectives(), k.violation()),
             (r.id(), r.status(), r.objectives(), r.violation())
