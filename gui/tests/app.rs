@@ -14,6 +14,15 @@ use tessera_gui::{App, Command, Selection, View};
 
 const WAIT: Duration = Duration::from_secs(120);
 
+/// The result a replay's records show for `node` in `iteration`.
+fn produced_by(cycles: &[tessera_sim::CycleRecord], node: u32, iteration: u64) -> Option<i32> {
+    cycles
+        .iter()
+        .flat_map(|row| row.ops.iter().flatten())
+        .find(|o| o.node == node && o.iteration == iteration)
+        .map(|o| o.result)
+}
+
 fn harness(app: App) -> Harness<'static, App> {
     Harness::builder()
         .with_size(egui::Vec2::new(1400.0, 900.0))
@@ -173,12 +182,7 @@ fn mapping_views_and_linked_selection() {
             .skip(c + 1)
             .find_map(|(c, row)| row.links.first().map(|l| (c, *l)))
             .expect("fir on hycube-4x4 routes values over links");
-        let produced = m
-            .cycles
-            .iter()
-            .flat_map(|row| row.ops.iter().flatten())
-            .find(|o| o.node == link.node && o.iteration == link.iteration)
-            .map(|o| o.result)
+        let produced = produced_by(&m.cycles, link.node, link.iteration)
             .expect("the producer issued before its value moved");
         (c, link, produced)
     };
@@ -216,12 +220,7 @@ fn mapping_views_and_linked_selection() {
             .skip(c + 1)
             .find_map(|(c, row)| row.regs.first().map(|r| (c, *r)))
             .expect("fir on hycube-4x4 holds values in register files");
-        let produced = m
-            .cycles
-            .iter()
-            .flat_map(|row| row.ops.iter().flatten())
-            .find(|o| o.node == reg.node && o.iteration == reg.iteration)
-            .map(|o| o.result)
+        let produced = produced_by(&m.cycles, reg.node, reg.iteration)
             .expect("the producer issued before its value was registered");
         (c, reg, produced)
     };
