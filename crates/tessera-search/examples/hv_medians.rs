@@ -2,7 +2,7 @@
 //! 20,000 evaluations) and NSGA-III on DTLZ2 (population 92, 18,400 evaluations), with the
 //! wall time of each run (ask/tell loop with the evaluation inline, one thread).
 //!
-//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS [PROBLEMS [PM [CROWDING [ETA_C [TOURNAMENT]]]]]]`,
+//! `cargo run --release -p tessera-search --example hv_medians [-- SEEDS [PROBLEMS [PM [CROWDING [ETA_C [TOURNAMENT [SBX]]]]]]]`,
 //! e.g. `-- 1,2,3,4,5 zdt1,dtlz2` (defaults: seeds 1 to 5, every problem). `PM` sets the
 //! per-gene mutation probability to `PM / n_vars` instead of the default `1 / n_vars`
 //! (`0.9` reproduces pymoo's effective rate, see docs/PERFORMANCE.md; `-` keeps the
@@ -10,7 +10,9 @@
 //! `standard` (Deb et al. 2002). `ETA_C` is NSGA-II's SBX distribution index (`-` keeps the
 //! default 15; Deb et al. 2002 used 20). `TOURNAMENT` is NSGA-II's mating tournament:
 //! `crowded` (the default, Deb et al. 2002's crowded comparison) or `dominance` (Deb's
-//! reference C code and pymoo's default). Any argument may be `-` for its default.
+//! reference C code and pymoo's default). `SBX` is how SBX keeps children within bounds:
+//! `clip` (the default) or `truncated` (Deb's reference C code and pymoo; NSGA-II and
+//! NSGA-III alike). Any argument may be `-` for its default.
 //! Two hypervolumes are printed per run, both at the reference point 1.1 per objective:
 //! `final` = the first front of the final population (what pymoo's `res.F` holds for
 //! NSGA-II), `archive` = the front of every evaluation made. Besides wall time, the CPU
@@ -24,8 +26,8 @@
 use std::time::Instant;
 
 use tessera_search::{
-    Crowding, Nsga2Options, Nsga3Options, Outcome, StrategySpec, TestProblem, Tournament,
-    hypervolume, make_strategy, pareto_front,
+    Crowding, Nsga2Options, Nsga3Options, Outcome, SbxBounds, StrategySpec, TestProblem,
+    Tournament, hypervolume, make_strategy, pareto_front,
 };
 
 fn main() {
@@ -66,6 +68,11 @@ fn main() {
         Some("dominance") => Tournament::Dominance,
         Some(other) => panic!("TOURNAMENT is `crowded` or `dominance`, not `{other}`"),
     };
+    let sbx_bounds = match std::env::args().nth(7).as_deref() {
+        None | Some("clip") | Some("-") => SbxBounds::Clip,
+        Some("truncated") => SbxBounds::Truncated,
+        Some(other) => panic!("SBX is `clip` or `truncated`, not `{other}`"),
+    };
     println!("problem strategy seed evals hv_final hv_archive wall_ms cpu_ms converged");
     for problem in problems {
         let mutation_prob = pm_scale.map(|k| k / problem.n_vars() as f64);
@@ -73,6 +80,7 @@ fn main() {
             TestProblem::Dtlz2 => (
                 StrategySpec::Nsga3(Nsga3Options {
                     mutation_prob,
+                    sbx_bounds,
                     ..Default::default()
                 }),
                 18_400,
@@ -83,6 +91,7 @@ fn main() {
                     crowding,
                     eta_c,
                     tournament,
+                    sbx_bounds,
                     ..Default::default()
                 }),
                 20_000,

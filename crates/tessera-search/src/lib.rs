@@ -93,5 +93,6 @@ pub use problems::TestProblem;
 pub use space::{Dim, Gene, Genotype, Space};
 pub use strategy::{
     Candidate, Crowding, GridOptions, GridSearch, Nsga2, Nsga2Options, Nsga3, Nsga3Options,
-    Outcome, RandomSearch, Strategy, StrategySpec, Tournament, grid_count, make_strategy,
+    Outcome, RandomSearch, SbxBounds, Strategy, StrategySpec, Tournament, grid_count,
+    make_strategy,
 };

@@ -5,8 +5,8 @@
 //! `cargo test --release -p tessera-search --test convergence -- --ignored`.
 
 use tessera_search::{
-    Crowding, Nsga2Options, Nsga3Options, Outcome, StrategySpec, TestProblem, Tournament,
-    hypervolume, igd_plus, make_strategy, pareto_front,
+    Crowding, Nsga2Options, Nsga3Options, Outcome, SbxBounds, StrategySpec, TestProblem,
+    Tournament, hypervolume, igd_plus, make_strategy, pareto_front,
 };
 
 /// Runs `spec` on `problem` for `budget` evaluations; returns (final-population front HV,
@@ -69,9 +69,34 @@ fn nsga3_approaches_the_dtlz2_front_in_a_modest_budget() {
     assert!(igdp < 0.05, "IGD+ {igdp}");
 }
 
+/// The five-seed medians at the full budgets, with the default options, against the
+/// figures issue 18 asks for (population 100, reference point 1.1 per objective):
+/// ZDT1 >= 0.8703, ZDT2 >= 0.5341, ZDT3 >= 1.3259 at 20,000 evaluations; DTLZ2 >= 0.744 at
+/// 18,400. ZDT1's goal is what moors 0.2.11 reached, the others pymoo's level
+/// (docs/PERFORMANCE.md, "Session 9").
+#[test]
+fn full_budget_medians_reach_the_issue_figures() {
+    let nsga2 = StrategySpec::Nsga2(Nsga2Options::default());
+    let nsga3 = StrategySpec::Nsga3(Nsga3Options::default());
+    for (problem, spec, budget, goal) in [
+        (TestProblem::Zdt1, &nsga2, 20_000, 0.8703),
+        (TestProblem::Zdt2, &nsga2, 20_000, 0.5341),
+        (TestProblem::Zdt3, &nsga2, 20_000, 1.3259),
+        (TestProblem::Dtlz2, &nsga3, 18_400, 0.744),
+    ] {
+        let hv = median(
+            (1..=5)
+                .map(|seed| run(problem, spec, budget, seed).0)
+                .collect(),
+        );
+        assert!(hv >= goal, "{}: median {hv} vs goal {goal}", problem.name());
+    }
+}
+
 /// Medians of seeds 1 to 5 at the full budgets against pymoo 0.6.2's medians for the same
 /// seeds, measured side by side (docs/PERFORMANCE.md, "Co-search optimiser"): at least
-/// pymoo's median less 0.001, about the spread between seeds. (On DTLZ2 this crate's
+/// pymoo's median less 0.001, about the spread between seeds. The operators are set to
+/// pymoo's: SBX truncated at the bounds ([`SbxBounds::Truncated`]). (On DTLZ2 this crate's
 /// median sits 0.0005 below pymoo's: pymoo mutates an individual with probability 0.9,
 /// this crate every individual, at 1/n per gene.) NSGA-II is checked with both cuts of the
 /// last front against pymoo's matching `crowding_func`: `cd` for [`Crowding::Standard`],
@@ -81,16 +106,23 @@ fn nsga3_approaches_the_dtlz2_front_in_a_modest_budget() {
 #[test]
 #[ignore = "full budget, 5 seeds per problem: run with --release"]
 fn full_budget_medians_reach_pymoo() {
-    let pruning = StrategySpec::Nsga2(Nsga2Options::default());
+    let truncated = Nsga2Options {
+        sbx_bounds: SbxBounds::Truncated,
+        ..Default::default()
+    };
+    let pruning = StrategySpec::Nsga2(truncated.clone());
     let standard = StrategySpec::Nsga2(Nsga2Options {
         crowding: Crowding::Standard,
-        ..Default::default()
+        ..truncated.clone()
     });
     let dominance = StrategySpec::Nsga2(Nsga2Options {
         tournament: Tournament::Dominance,
+        ..truncated
+    });
+    let nsga3 = StrategySpec::Nsga3(Nsga3Options {
+        sbx_bounds: SbxBounds::Truncated,
         ..Default::default()
     });
-    let nsga3 = StrategySpec::Nsga3(Nsga3Options::default());
     for (problem, spec, budget, pymoo_median) in [
         (TestProblem::Zdt1, &standard, 20_000, 0.8680),
         (TestProblem::Zdt2, &standard, 20_000, 0.5344),

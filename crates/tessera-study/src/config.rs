@@ -636,6 +636,30 @@ mod tests {
     }
 
     #[test]
+    fn sbx_bounds_reach_both_optimisers_and_a_wrong_one_is_located() {
+        let nsga2 = OK.replace(
+            "strategy: random",
+            "strategy: nsga2((sbx_bounds: Truncated))",
+        );
+        let c = LoadedConfig::from_str(&nsga2, "t.ron").unwrap();
+        let StrategySpec::Nsga2(o) = c.strategy_spec() else {
+            panic!("nsga2 expected")
+        };
+        assert_eq!(o.sbx_bounds, tessera_search::SbxBounds::Truncated);
+        let nsga3 = OK.replace("strategy: random", "strategy: nsga3(())");
+        let c = LoadedConfig::from_str(&nsga3, "t.ron").unwrap();
+        let StrategySpec::Nsga3(o) = c.strategy_spec() else {
+            panic!("nsga3 expected")
+        };
+        assert_eq!(o.sbx_bounds, tessera_search::SbxBounds::Clip);
+        let bad = OK.replace("strategy: random", "strategy: nsga2((sbx_bounds: Reflect))");
+        let e = LoadedConfig::from_str(&bad, "t.ron")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("t.ron:9:") && e.contains("Reflect"), "{e}");
+    }
+
+    #[test]
     fn constraints_parse_both_directions() {
         let c = Constraint::parse("accuracy >= 0.95").unwrap();
         assert!(!c.at_most);

@@ -26,6 +26,7 @@ use crate::space::{Genotype, Space};
 pub use grid::{GridOptions, GridSearch, grid_count};
 pub use nsga2::{Crowding, Nsga2, Nsga2Options, Tournament};
 pub use nsga3::{Nsga3, Nsga3Options, das_dennis, default_partitions, reference_directions};
+pub use operators::SbxBounds;
 pub use random::RandomSearch;
 
 /// A design to evaluate.

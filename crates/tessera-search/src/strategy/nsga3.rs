@@ -23,7 +23,8 @@
 //! - Defaults (Deb & Jain; pymoo 0.6.2): SBX with probability 1.0 and eta_c = 30,
 //!   polynomial mutation eta_m = 20 with per-gene probability `min(0.5, 1/n)`, duplicate
 //!   elimination on, population = the smallest multiple of 4 not below the number of
-//!   reference directions (92 for 91 directions).
+//!   reference directions (92 for 91 directions). SBX clips its children into the bounds
+//!   as NSGA-II does ([`SbxBounds`]; pymoo truncates).
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -31,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use super::evolution::{Evolution, Pop, Survival, shuffle_into, tournament};
 use super::nsga2::settings;
-use super::operators::Encoding;
+use super::operators::{Encoding, SbxBounds};
 use super::{Candidate, Outcome, Strategy, stream_rng};
 use crate::error::SearchError;
 use crate::pareto::constrained_non_dominated_sort;
@@ -62,6 +63,8 @@ pub struct Nsga3Options {
     pub cat_mutation_prob: Option<f64>,
     /// Re-breed offspring that duplicate a known design.
     pub eliminate_duplicates: bool,
+    /// How SBX keeps children within the bounds (see [`SbxBounds`]).
+    pub sbx_bounds: SbxBounds,
 }
 
 impl Default for Nsga3Options {
@@ -77,6 +80,7 @@ impl Default for Nsga3Options {
             mutation_prob: None,
             cat_mutation_prob: None,
             eliminate_duplicates: true,
+            sbx_bounds: SbxBounds::default(),
         }
     }
 }
@@ -452,6 +456,7 @@ impl Nsga3 {
             o.mutation_prob,
             o.cat_mutation_prob,
             o.eliminate_duplicates,
+            o.sbx_bounds,
         )?;
         let rng = stream_rng(seed, island as u64);
         Ok(Nsga3 {

@@ -6,13 +6,15 @@
 //!   the grid after every operator), or `ln v` on a log scale (rounded in value space);
 //! - a categorical gene as its choice index.
 //!
-//! Numeric coordinates are varied by SBX (Deb & Agrawal, Complex Systems 9, 1995) in the
-//! bounded form of Deb's NSGA-II reference code, and polynomial mutation (Deb & Goyal,
-//! 1996), bounded likewise. Categorical coordinates get uniform crossover and a mutation
+//! Numeric coordinates are varied by SBX (Deb & Agrawal, Complex Systems 9, 1995), by
+//! default with children clipped into the bounds, optionally in the truncated form of Deb's
+//! NSGA-II reference code ([`SbxBounds`]), and by polynomial mutation (Deb & Goyal, 1996) in
+//! the bounded form of the reference code. Categorical coordinates get uniform crossover and a mutation
 //! that moves to one of the other choices, uniformly.
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 use crate::space::{Dim, Gene, Genotype, Space};
 
@@ -170,6 +172,23 @@ pub(crate) struct Variation {
     pub(crate) mutation_prob: f64,
     /// Per-gene mutation probability of categorical genes.
     pub(crate) cat_mutation_prob: f64,
+    /// How SBX keeps children within the bounds.
+    pub(crate) sbx_bounds: SbxBounds,
+}
+
+/// How simulated binary crossover keeps a child within its variable's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SbxBounds {
+    /// The spread factor of Deb & Agrawal (Complex Systems 9, 1995), whose distribution has
+    /// no bounds, with each child then clipped into them, as moors 0.2.11 and DEAP's
+    /// `cxSimulatedBinary` with a bounds check do. A child that would leave the range lands
+    /// on its bound, so a bound is reached with positive probability.
+    #[default]
+    Clip,
+    /// Deb's reference C code (NSGA-II revision 1.1.6, `realcross.c`) and pymoo 0.6.2: the
+    /// spread factor's distribution is truncated on each side to the room left to that
+    /// side's bound, so a child never leaves the range and almost never lands on a bound.
+    Truncated,
 }
 
 /// Each numeric variable of a recombining mating goes through SBX with this probability,
@@ -224,18 +243,31 @@ impl Variation {
             let (lo, hi) = (enc.lower[j], enc.upper[j]);
             let delta = y2 - y1;
             let r = rng.random::<f64>();
-            // Spread factor whose distribution is truncated to keep the child within the
-            // bound on its side (beta measures the room to the bound in units of delta/2).
-            let betaq = |beta: f64| {
-                let alpha = 2.0 - beta.powf(-(self.eta_c + 1.0));
+            // The spread factor. With `Truncated` the distribution is cut to keep the child within the bound on
+            // its side (beta measures the room to the bound in units of delta/2); alpha = 2
+            // is the distribution without bounds.
+            let betaq = |alpha: f64| {
                 if r <= 1.0 / alpha {
                     (r * alpha).powf(exponent)
                 } else {
                     (1.0 / (2.0 - r * alpha)).powf(exponent)
                 }
             };
-            let low_child = 0.5 * ((y1 + y2) - betaq(1.0 + 2.0 * (y1 - lo) / delta) * delta);
-            let high_child = 0.5 * ((y1 + y2) + betaq(1.0 + 2.0 * (hi - y2) / delta) * delta);
+            let (low_beta, high_beta) = match self.sbx_bounds {
+                SbxBounds::Clip => {
+                    let b = betaq(2.0);
+                    (b, b)
+                }
+                SbxBounds::Truncated => {
+                    let alpha = |beta: f64| 2.0 - beta.powf(-(self.eta_c + 1.0));
+                    (
+                        betaq(alpha(1.0 + 2.0 * (y1 - lo) / delta)),
+                        betaq(alpha(1.0 + 2.0 * (hi - y2) / delta)),
+                    )
+                }
+            };
+            let low_child = 0.5 * ((y1 + y2) - low_beta * delta);
+            let high_child = 0.5 * ((y1 + y2) + high_beta * delta);
             let (low_child, high_child) = (low_child.clamp(lo, hi), high_child.clamp(lo, hi));
             if rng.random::<f64>() < 0.5 {
                 c1[j] = high_child;
@@ -340,28 +372,31 @@ mod tests {
     fn samples_and_offspring_stay_in_the_space() {
         let space = mixed_space();
         let enc = Encoding::new(&space);
-        let var = Variation {
-            crossover_prob: 1.0,
-            eta_c: 2.0,
-            eta_m: 2.0,
-            mutation_prob: 0.5,
-            cat_mutation_prob: 0.5,
-        };
-        let mut rng = stream_rng(3, 0);
-        let (mut p1, mut p2) = (vec![0.0; 5], vec![0.0; 5]);
-        let (mut c1, mut c2) = (vec![0.0; 5], vec![0.0; 5]);
-        for _ in 0..2000 {
-            enc.sample(&mut rng, &mut p1);
-            enc.sample(&mut rng, &mut p2);
-            assert!(space.contains(&enc.decode(&p1)), "{:?}", enc.decode(&p1));
-            var.breed(&enc, &p1, &p2, &mut c1, &mut c2, &mut rng);
-            for c in [&c1, &c2] {
-                let g = enc.decode(c);
-                assert!(space.contains(&g), "{g:?}");
-                // Canonical: decoding and re-canonicalising changes nothing.
-                let mut again = c.clone();
-                enc.canonicalise(&mut again);
-                assert_eq!(&again, c);
+        for sbx_bounds in [SbxBounds::Clip, SbxBounds::Truncated] {
+            let var = Variation {
+                crossover_prob: 1.0,
+                eta_c: 2.0,
+                eta_m: 2.0,
+                mutation_prob: 0.5,
+                cat_mutation_prob: 0.5,
+                sbx_bounds,
+            };
+            let mut rng = stream_rng(3, 0);
+            let (mut p1, mut p2) = (vec![0.0; 5], vec![0.0; 5]);
+            let (mut c1, mut c2) = (vec![0.0; 5], vec![0.0; 5]);
+            for _ in 0..2000 {
+                enc.sample(&mut rng, &mut p1);
+                enc.sample(&mut rng, &mut p2);
+                assert!(space.contains(&enc.decode(&p1)), "{:?}", enc.decode(&p1));
+                var.breed(&enc, &p1, &p2, &mut c1, &mut c2, &mut rng);
+                for c in [&c1, &c2] {
+                    let g = enc.decode(c);
+                    assert!(space.contains(&g), "{g:?}");
+                    // Canonical: decoding and re-canonicalising changes nothing.
+                    let mut again = c.clone();
+                    enc.canonicalise(&mut again);
+                    assert_eq!(&again, c);
+                }
             }
         }
     }
@@ -422,6 +457,7 @@ mod tests {
             eta_m: 20.0,
             mutation_prob: 0.0,
             cat_mutation_prob: 1.0,
+            sbx_bounds: SbxBounds::Clip,
         };
         let mut rng = stream_rng(2, 0);
         let mut seen = [0usize; 4];
@@ -455,6 +491,7 @@ mod tests {
             eta_m: 20.0,
             mutation_prob: 0.0,
             cat_mutation_prob: 0.0,
+            sbx_bounds: SbxBounds::Clip,
         };
         let mut rng = stream_rng(4, 0);
         let (mut c1, mut c2) = ([0.0], [0.0]);
@@ -466,5 +503,54 @@ mod tests {
         }
         // Each variable recombines with probability 1/2.
         assert!((400..600).contains(&changed), "{changed}");
+    }
+
+    /// Parents near the lower bound of [0, 1]: how often the lower child lands exactly on
+    /// the bound. Without bounds, SBX's spread factor exceeds `b` with probability
+    /// `1 / (2 b^(eta_c + 1))`, and the lower child leaves the range when
+    /// `beta > (p1 + p2) / (p2 - p1)`.
+    fn children_on_the_lower_bound(sbx_bounds: SbxBounds) -> (usize, usize) {
+        let space = Space::new(vec![Dim::Real {
+            lo: 0.0,
+            hi: 1.0,
+            log: false,
+        }])
+        .unwrap();
+        let enc = Encoding::new(&space);
+        let var = Variation {
+            crossover_prob: 1.0,
+            eta_c: 15.0,
+            eta_m: 20.0,
+            mutation_prob: 0.0,
+            cat_mutation_prob: 0.0,
+            sbx_bounds,
+        };
+        let mut rng = stream_rng(6, 0);
+        let (mut c1, mut c2) = ([0.0], [0.0]);
+        let (mut on_bound, n) = (0, 20_000);
+        for _ in 0..n {
+            var.breed(&enc, &[0.01], &[0.2], &mut c1, &mut c2, &mut rng);
+            for c in [c1[0], c2[0]] {
+                assert!((0.0..=1.0).contains(&c), "{c}");
+            }
+            on_bound += usize::from(c1[0] == 0.0 || c2[0] == 0.0);
+        }
+        (on_bound, n)
+    }
+
+    #[test]
+    fn clipped_sbx_reaches_the_bound_as_often_as_the_spread_factor_predicts() {
+        let (on_bound, n) = children_on_the_lower_bound(SbxBounds::Clip);
+        let b: f64 = 0.21 / 0.19;
+        // A variable recombines with probability 1/2.
+        let expected = 0.5 / (2.0 * b.powf(16.0));
+        let share = on_bound as f64 / n as f64;
+        assert!((share - expected).abs() < 0.01, "{share} vs {expected}");
+    }
+
+    #[test]
+    fn truncated_sbx_keeps_children_off_the_bound() {
+        let (on_bound, _) = children_on_the_lower_bound(SbxBounds::Truncated);
+        assert_eq!(on_bound, 0);
     }
 }
