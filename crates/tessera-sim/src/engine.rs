@@ -540,7 +540,7 @@ impl Program {
         let mut c_div = 0u64;
         for c in 0..self.sched_cycles {
             if TRACE && let Some(tr) = trace.as_deref_mut() {
-                tr.begin_cycle(st.wall, &st.storage[..pes]);
+                tr.begin_cycle(st.wall, &st.storage);
             }
             let lo = self.slot_start[slot] as usize;
             let hi = self.slot_start[slot + 1] as usize;
@@ -735,7 +735,7 @@ impl Program {
             }
         }
         if TRACE && let Some(tr) = trace {
-            tr.finish(st.wall, &st.storage[..pes]);
+            tr.finish(st.wall, &st.storage);
         }
 
         // Transfer events: every live execution of a configured transfer, i.e. its live

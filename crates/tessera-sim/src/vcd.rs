@@ -3,7 +3,10 @@
 //! Time unit: 1 ps; one array cycle lasts the spec's clock period. Per PE (scope
 //! `pe<id>_r<row>c<col>`): `op` (string: the op mnemonic and node id issued this cycle,
 //! `~` marking a squashed op, `-` an idle PE), `res` (32-bit: the result computed this
-//! cycle), `out` (32-bit: the output register), `iter` (the iteration of the issued op).
+//! cycle), `out` (32-bit: the output register), `iter` (the iteration of the issued op),
+//! and `rf0`, `rf1`, ... (32-bit: the registers of its register file). `out` and the
+//! registers show their contents at the start of each cycle, as written by the end of the
+//! previous one; a register that no route has written yet reads 0.
 //! At the top: `clk`, `cycle` (array cycle) and `stall` (high while the array waits for a
 //! bank). `string` variables are a GTKWave extension of VCD. [`check_structure`] checks a
 //! file's structure; GTKWave 3.3.118 was checked by hand to open, convert (`vcd2fst`) and
@@ -84,6 +87,8 @@ pub struct VcdTrace {
     pub(crate) keep: usize,
     period_ps: u64,
     pes: usize,
+    /// Registers per PE register file.
+    rf: usize,
     mnemonics: Vec<String>,
     // Per PE this cycle.
     op: Vec<Option<(u32, u64, bool, Val)>>,
@@ -91,6 +96,8 @@ pub struct VcdTrace {
     last_op: Vec<String>,
     last_res: Vec<Option<i32>>,
     last_out: Vec<Option<i32>>,
+    /// Per register-file register (PE-major), the last dumped value.
+    last_rf: Vec<i32>,
     last_iter: Vec<Option<u64>>,
     wall: u64,
     last_time: Option<u64>,
@@ -116,9 +123,13 @@ fn id(i: usize) -> String {
     s
 }
 
-// Signal ids: 0 clk, 1 cycle, 2 stall, then 4 per PE.
+// Signal ids: 0 clk, 1 cycle, 2 stall, then 4 per PE, then the register files' registers.
 fn pe_id(pe: usize, k: usize) -> String {
     id(3 + pe * 4 + k)
+}
+
+fn rf_id(pes: usize, rf: usize, pe: usize, reg: usize) -> String {
+    id(3 + pes * 4 + pe * rf + reg)
 }
 
 impl VcdTrace {
@@ -129,6 +140,7 @@ impl VcdTrace {
         seed: Option<u64>,
     ) -> Self {
         let pes = program.pe_count;
+        let rf = (program.storage_len - pes) / pes.max(1);
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -158,6 +170,9 @@ impl VcdTrace {
             let _ = writeln!(out, "$var wire 32 {} res $end", pe_id(pe, 1));
             let _ = writeln!(out, "$var wire 32 {} out $end", pe_id(pe, 2));
             let _ = writeln!(out, "$var integer 64 {} iter $end", pe_id(pe, 3));
+            for reg in 0..rf {
+                let _ = writeln!(out, "$var wire 32 {} rf{reg} $end", rf_id(pes, rf, pe, reg));
+            }
             let _ = writeln!(out, "$upscope $end");
         }
         let _ = writeln!(out, "$upscope $end");
@@ -172,6 +187,9 @@ impl VcdTrace {
             let _ = writeln!(out, "bx {}", pe_id(pe, 1));
             let _ = writeln!(out, "b0 {}", pe_id(pe, 2));
             let _ = writeln!(out, "bx {}", pe_id(pe, 3));
+            for reg in 0..rf {
+                let _ = writeln!(out, "b0 {}", rf_id(pes, rf, pe, reg));
+            }
         }
         let _ = writeln!(out, "$end");
         Self {
@@ -180,11 +198,13 @@ impl VcdTrace {
             keep: 0,
             period_ps: arch.timing.clock_period_ps as u64,
             pes,
+            rf,
             mnemonics: program.node_mnemonic.clone(),
             op: vec![None; pes],
             last_op: vec!["-".to_string(); pes],
             last_res: vec![None; pes],
             last_out: vec![Some(0); pes],
+            last_rf: vec![0; pes * rf],
             last_iter: vec![None; pes],
             wall: 0,
             last_time: Some(0),
@@ -193,17 +213,14 @@ impl VcdTrace {
         }
     }
 
-    pub(crate) fn begin_cycle(&mut self, wall: u64, out_regs: &[Val]) {
+    /// A cycle starts; `storage` holds the output registers, then the register files.
+    pub(crate) fn begin_cycle(&mut self, wall: u64, storage: &[Val]) {
         self.wall = wall;
         self.time(wall * self.period_ps);
         let _ = writeln!(self.out, "1{}", id(0));
         let _ = writeln!(self.out, "b{:b} {}", wall, id(1));
-        for (pe, v) in out_regs.iter().enumerate().take(self.pes) {
-            if self.last_out[pe] != Some(v.v) {
-                let _ = writeln!(self.out, "b{:b} {}", v.v as u32, pe_id(pe, 2));
-                self.last_out[pe] = Some(v.v);
-            }
-        }
+        self.dump_storage(storage);
+        let out_regs = &storage[..self.pes.min(storage.len())];
         for o in &mut self.op {
             *o = None;
         }
@@ -346,12 +363,30 @@ impl VcdTrace {
         }
     }
 
-    pub(crate) fn finish(&mut self, wall: u64, out_regs: &[Val]) {
+    pub(crate) fn finish(&mut self, wall: u64, storage: &[Val]) {
         self.time(wall * self.period_ps);
-        for (pe, v) in out_regs.iter().enumerate().take(self.pes) {
+        self.dump_storage(storage);
+    }
+
+    /// Dump the output registers and register-file registers that changed.
+    fn dump_storage(&mut self, storage: &[Val]) {
+        for (pe, v) in storage.iter().enumerate().take(self.pes) {
             if self.last_out[pe] != Some(v.v) {
                 let _ = writeln!(self.out, "b{:b} {}", v.v as u32, pe_id(pe, 2));
                 self.last_out[pe] = Some(v.v);
+            }
+        }
+        let regs = storage.iter().skip(self.pes).take(self.last_rf.len());
+        for (i, v) in regs.enumerate() {
+            if self.last_rf[i] != v.v {
+                let (pe, reg) = (i / self.rf, i % self.rf);
+                let _ = writeln!(
+                    self.out,
+                    "b{:b} {}",
+                    v.v as u32,
+                    rf_id(self.pes, self.rf, pe, reg)
+                );
+                self.last_rf[i] = v.v;
             }
         }
     }

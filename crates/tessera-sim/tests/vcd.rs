@@ -2,6 +2,7 @@
 //! `vcd::check_structure`, the same rules GTKWave's reader applies to the constructs used),
 //! its signals follow the run, and the checker itself rejects broken files.
 
+use std::collections::HashMap;
 use std::path::Path;
 use tessera_arch::cgra::CgraSpec;
 use tessera_arch::spec_io::Spec;
@@ -30,8 +31,11 @@ fn saxpy_vcd() -> (String, u64, u32, usize) {
 fn waveform_of_a_mapped_kernel_is_valid_vcd_that_follows_the_run() {
     let (vcd, cycles, period_ps, pes) = saxpy_vcd();
     let info = check_structure(&vcd).unwrap_or_else(|e| panic!("bad VCD: {e}"));
-    // clk, cycle, stall, then op/res/out/iter per PE, each in its PE's scope.
-    assert_eq!(info.vars.len(), 3 + 4 * pes);
+    // clk, cycle, stall, then op/res/out/iter and the register file per PE, each in its
+    // PE's scope.
+    let rf = CgraSpec::preset("hycube-4x4").unwrap().rf_size as usize;
+    assert!(rf > 0);
+    assert_eq!(info.vars.len(), 3 + (4 + rf) * pes);
     assert_eq!(info.vars[0].0, "cgra");
     assert_eq!(
         (
@@ -94,5 +98,87 @@ fn checker_rejects_broken_vcd() {
     for (text, want) in cases {
         let e = check_structure(&text).unwrap_err();
         assert!(e.contains(want), "expected `{want}`, got `{e}`");
+    }
+}
+
+/// A VCD's vector signals as (time, value) changes per identifier code.
+fn vector_changes(vcd: &str) -> HashMap<String, Vec<(u64, u32)>> {
+    let body = vcd.split_once("$enddefinitions $end").unwrap().1;
+    let mut t = 0;
+    let mut changes: HashMap<String, Vec<(u64, u32)>> = HashMap::new();
+    for line in body.lines() {
+        if let Some(ts) = line.strip_prefix('#') {
+            t = ts.parse().unwrap();
+        } else if let Some(rest) = line.strip_prefix('b')
+            && let Some((bits, code)) = rest.split_once(' ')
+            && let Ok(v) = u32::from_str_radix(bits, 2)
+        {
+            changes.entry(code.to_string()).or_default().push((t, v));
+        }
+    }
+    changes
+}
+
+#[test]
+fn register_files_in_the_waveform_hold_the_replay_values() {
+    use tessera_ir::interp::random_inputs;
+    for (file, preset) in [("fir.tk", "hycube-4x4"), ("iir_biquad.tk", "compose-4x4")] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../workloads/kernels")
+            .join(file);
+        let kernel = tessera_ir::load_kernel(&path, &[]).unwrap();
+        let arch = CgraSpec::preset(preset).unwrap();
+        let m = map_kernel(&kernel, &arch, &MapOptions::default())
+            .unwrap()
+            .mapping;
+        let sim = Simulator::new(&m).unwrap();
+        let inputs = random_inputs(&kernel, 7);
+        let (_, rows) = sim.run_cycles(&inputs, usize::MAX).unwrap();
+        let (_, vcd) = sim.run_vcd(&inputs).unwrap();
+        let info = check_structure(&vcd).unwrap_or_else(|e| panic!("{file}: bad VCD: {e}"));
+        // (PE, register) -> identifier code, from the `pe<N>_r<R>c<C>` scopes.
+        let mut code = HashMap::new();
+        for (scope, name, _, width, id) in &info.vars {
+            if let Some(reg) = name.strip_prefix("rf") {
+                assert_eq!(*width, 32);
+                let pe: u16 = scope
+                    .strip_prefix("cgra.pe")
+                    .and_then(|s| s.split('_').next())
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                code.insert((pe, reg.parse::<u16>().unwrap()), id.clone());
+            }
+        }
+        assert_eq!(code.len(), arch.pe_count() * arch.rf_size as usize);
+        let changes = vector_changes(&vcd);
+        let at = |id: &String, t: u64| {
+            changes[id]
+                .iter()
+                .take_while(|(ct, _)| *ct <= t)
+                .last()
+                .map(|&(_, v)| v)
+        };
+        let period = arch.timing.clock_period_ps as u64;
+        let mut checked = 0;
+        for row in &rows {
+            // A register live after this cycle shows its value from the next cycle on.
+            let next = (row.wall + 1 + row.stall) * period;
+            for r in &row.regs {
+                assert_eq!(
+                    at(&code[&(r.pe, r.reg)], next),
+                    Some(r.value as u32),
+                    "{file}: PE {} rf{} after cycle {}",
+                    r.pe,
+                    r.reg,
+                    row.wall
+                );
+                checked += 1;
+            }
+        }
+        assert!(
+            checked > 50,
+            "{file}: only {checked} register values checked"
+        );
     }
 }
