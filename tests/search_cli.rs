@@ -258,6 +258,60 @@ fn merged_shards_equal_one_run() {
     }
 }
 
+/// Random designs of a small discrete space repeat, also across shards: each shard
+/// evaluates its repeats afresh, and the merge rebuilds them as the single run caches them.
+#[test]
+fn merged_random_shards_of_a_discrete_space_cache_repeats_as_one_run_does() {
+    let text = r#"(
+    format_version: 1,
+    name: "repeats",
+    evaluator: Accel(network: "mobilenet_v2", base: "edge-os-16x16"),
+    space: [
+        (name: "rows", path: "rows", kind: Int(lo: 8, hi: 32, step: 8)),
+        (name: "cols", path: "cols", kind: Int(lo: 8, hi: 32, step: 8)),
+        (name: "dataflow", path: "dataflow",
+         kind: Choice(["OutputStationary", "WeightStationary", "InputStationary"])),
+        (name: "banks", path: "ifmap_sram.banks", kind: Choice([4, 8])),
+    ],
+    objectives: [(metric: "latency_ms", goal: Minimize), (metric: "energy_mj", goal: Minimize)],
+    budget: (evaluations: 300),
+    strategy: random,
+    seed: 5,
+    reference_point: [1000.0, 1000.0],
+)"#;
+    let cfg = config("repeats.ron", text);
+    let one = out_dir("repeats-one");
+    let o = search(&cfg, &one, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut parts = Vec::new();
+    for k in 0..2 {
+        let d = out_dir(&format!("repeats-part{k}"));
+        let o = search(&cfg, &d, &["--shard", &format!("{k}/2")]);
+        assert!(o.status.success(), "shard {k}: {}", stderr(&o));
+        parts.push(d);
+    }
+    // Some design's first evaluation is in the other shard, so a shard alone caches less.
+    let cached = |dir: &std::path::Path| {
+        results(dir)
+            .lines()
+            .filter(|l| !l.contains("\"cached_from\":null"))
+            .count()
+    };
+    assert!(
+        cached(&parts[0]) + cached(&parts[1]) < cached(&one),
+        "no design repeated across the shards"
+    );
+    let merged = out_dir("repeats-merged");
+    let (p0, p1, m) = (
+        parts[0].display().to_string(),
+        parts[1].display().to_string(),
+        merged.display().to_string(),
+    );
+    let o = tessera(&["merge", &p0, &p1, "-o", &m]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(results(&one), results(&merged));
+}
+
 #[test]
 fn nothing_feasible_is_said_plainly_with_the_least_violating_designs() {
     let text = zdt1(200, "random").replace(

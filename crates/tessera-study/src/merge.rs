@@ -1,14 +1,18 @@
 //! `tessera merge`: join the folders of a sharded search (`--shard K/N`, e.g. a Slurm job
 //! array) into one. Random and grid shards hold disjoint parts of one run's sequence; the
 //! merged `results.jsonl` puts them back in that order (id = position in the unsharded
-//! run), so it equals a single run with the same seed and budget. NSGA islands are
+//! run), so it equals a single run with the same seed and budget; a design repeated across
+//! shards becomes a cached repeat of its first evaluation, as in the single run. NSGA islands are
 //! independent searches: their records are concatenated island by island, renumbered, and
 //! the front and hypervolume are those of the union.
 
 use crate::StudyError;
 use crate::config::LoadedConfig;
 use crate::report::{self, RunSummary};
-use crate::run::{Manifest, Record, minimised_point, read_manifest, read_results, write_json};
+use crate::run::{
+    GenesCache, Manifest, Record, genes_key, minimised_point, read_manifest, read_results,
+    write_json,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tessera_search::{HypervolumeTrace, StrategySpec};
@@ -73,6 +77,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunSummary, StudyError> {
             }
         }
         records.sort_by_key(|r| r.id);
+        recache(&mut records);
     } else {
         shards.sort_by_key(|(m, _)| m.shard.map_or(0, |s| s[0]));
         for (_, rs) in &shards {
@@ -132,4 +137,32 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunSummary, StudyError> {
         .collect();
     report::write_all(out, &cfg, &summary, &records, &front, &hv)?;
     Ok(summary)
+}
+
+/// A design that repeats across shards was evaluated once in each of them; the unsharded
+/// run evaluates it once and reuses that result for every repeat. Rebuild the repeats as
+/// the run would: the first occurrence's result, marked `cached_from` it.
+fn recache(records: &mut [Record]) {
+    let mut first = GenesCache::default();
+    for i in 0..records.len() {
+        let key = genes_key(&records[i].genes);
+        match first.get(&key) {
+            Some(&f) => {
+                let base = records[f as usize].clone();
+                let r = &records[i];
+                records[i] = Record {
+                    id: r.id,
+                    global_index: r.global_index,
+                    genes: r.genes.clone(),
+                    design: r.design.clone(),
+                    cached_from: Some(base.id),
+                    ..base
+                };
+            }
+            None => {
+                first.insert(key, i as u64);
+                records[i].cached_from = None;
+            }
+        }
+    }
 }

@@ -493,7 +493,7 @@ pub fn run(
 }
 
 /// Genes already asked -> the first id that had them.
-type GenesCache = rustc_hash::FxHashMap<Vec<u64>, u64>;
+pub(crate) type GenesCache = rustc_hash::FxHashMap<Vec<u64>, u64>;
 
 /// A batch of candidates with where each one's result comes from.
 struct Planned {
@@ -871,7 +871,7 @@ fn evaluate_safely(ev: &dyn Evaluator, d: &DesignRef<'_>, worker: usize) -> Eval
 
 /// The cache key of a candidate: its genes' bits (each position of a space has one gene
 /// kind, so the bits alone identify the genes).
-fn genes_key(genes: &[Gene]) -> Vec<u64> {
+pub(crate) fn genes_key(genes: &[Gene]) -> Vec<u64> {
     genes
         .iter()
         .map(|g| match *g {
