@@ -258,6 +258,43 @@ fn merged_shards_equal_one_run() {
     }
 }
 
+/// Results are reused only by the same evaluator version: a resume, or a merge, with
+/// another one is refused with both names.
+#[test]
+fn another_evaluator_version_is_not_resumed_or_merged() {
+    let cfg = config("version.ron", &zdt1(300, "random"));
+    let dir = out_dir("version");
+    let o = search(&cfg, &dir, &["--shard", "0/2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("\"problem zdt1 v1\""), "{text}");
+    std::fs::write(
+        &manifest,
+        text.replace("problem zdt1 v1", "problem zdt1 v0"),
+    )
+    .unwrap();
+    let o = search(&cfg, &dir, &["--shard", "0/2", "--resume"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("scored by `problem zdt1 v0`") && e.contains("`problem zdt1 v1`"),
+        "{e}"
+    );
+    let other = out_dir("version-other");
+    let o = search(&cfg, &other, &["--shard", "1/2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let merged = out_dir("version-merged");
+    let (a, b, m) = (
+        dir.display().to_string(),
+        other.display().to_string(),
+        merged.display().to_string(),
+    );
+    let o = tessera(&["merge", &a, &b, "-o", &m]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("cannot merge"), "{}", stderr(&o));
+}
+
 /// Random designs of a small discrete space repeat, also across shards: each shard
 /// evaluates its repeats afresh, and the merge rebuilds them as the single run caches them.
 #[test]

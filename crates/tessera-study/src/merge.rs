@@ -39,6 +39,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunSummary, StudyError> {
                 first.config_file, m.config_file
             )));
         }
+        if m.evaluator != first.evaluator {
+            return Err(StudyError::Resume(format!(
+                "cannot merge: {} was scored by `{}`, {} by `{}`",
+                first.config_file, first.evaluator, m.config_file, m.evaluator
+            )));
+        }
         if m.shard.map_or(1, |s| s[1]) != n {
             return Err(StudyError::Resume(
                 "cannot merge: the folders were split into different numbers of shards".into(),

@@ -323,6 +323,17 @@ pub fn run(
                 m.shard
             )));
         }
+        // The cache key is the genes and the evaluator's name and version: results of
+        // another evaluator version are not reused.
+        let now_evaluator = evaluator.describe();
+        if m.evaluator != now_evaluator {
+            return Err(StudyError::Resume(format!(
+                "{}: the run was scored by `{}`, this one would be scored by `{}`; its results cannot be reused (start a new folder)",
+                manifest_path.display(),
+                m.evaluator,
+                now_evaluator
+            )));
+        }
         previous = read_results(&results_path, true)?;
         let mut m = m;
         m.started_unix_s.push(now);
