@@ -47,6 +47,10 @@ pub trait Evaluator: Send + Sync {
     /// Name and version; part of the cache key and recorded in the manifest. Change the
     /// version whenever the same design could score differently.
     fn describe(&self) -> String;
+    /// The names of the metrics every successful evaluation reports, so that a config's
+    /// objectives and constraints are checked before the run; `None` when they are known
+    /// only from the answers (the external evaluator).
+    fn metric_names(&self) -> Option<Vec<&'static str>>;
     /// Score one design. `worker` is the index of the calling worker thread (0 when
     /// sequential), for evaluators that keep per-worker state.
     fn evaluate(&self, design: &DesignRef<'_>, worker: usize) -> Evaluation;
@@ -80,6 +84,38 @@ pub(crate) fn network_ron(net: &tessera_accel::Network) -> Result<String, String
 /// evaluator's stderr logs). Every parameter path is checked here, so a field that does not
 /// exist is a located config error before any evaluation.
 pub fn build(cfg: &LoadedConfig, run_dir: &Path) -> Result<Box<dyn Evaluator>, StudyError> {
+    let evaluator = build_unchecked(cfg, run_dir)?;
+    check_metrics(cfg, evaluator.as_ref())?;
+    Ok(evaluator)
+}
+
+/// Every objective and constraint names a metric the evaluator reports (when it says which
+/// it reports): a misspelt name is a config error, not a budget of failed evaluations.
+fn check_metrics(cfg: &LoadedConfig, evaluator: &dyn Evaluator) -> Result<(), StudyError> {
+    let Some(names) = evaluator.metric_names() else {
+        return Ok(());
+    };
+    let used = cfg
+        .config
+        .objectives
+        .iter()
+        .map(|o| o.metric.as_str())
+        .chain(cfg.constraints.iter().map(|c| c.metric.as_str()));
+    for metric in used {
+        if !names.contains(&metric) {
+            return Err(cfg.error_at(
+                &format!("\"{metric}"),
+                format!(
+                    "metric `{metric}` is not one the evaluator reports; expected one of: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn build_unchecked(cfg: &LoadedConfig, run_dir: &Path) -> Result<Box<dyn Evaluator>, StudyError> {
     match &cfg.config.evaluator {
         EvaluatorSpec::Problem { problem } => {
             let p = TestProblem::from_name(problem).ok_or_else(|| {
@@ -331,24 +367,35 @@ impl<T: Spec> SpecTemplate<T> {
             scratch: std::sync::Mutex::new(Vec::new()),
             typed,
         };
-        // Every path must exist (in every preset) and take the parameter's values.
+        // Every path must exist (in every preset) and take every choice and both ends of
+        // every range (checked one at a time on the base: a type or variant the field does
+        // not take is a config error, not a run of infeasible designs).
         let bases: Vec<&Value> = match &t.presets {
             Some((_, m)) => m.values().collect(),
             None => vec![&t.base],
         };
         for (p, (name, path)) in params.iter().zip(&t.paths) {
-            for base in &bases {
-                let mut v = (*base).clone();
-                let value = p.kind.decode(&first_gene(&p.kind.dim()));
-                tessera_arch::spec_io::set_path(&mut v, path, value).map_err(|m| {
-                    cfg.error_at(path, format!("parameter `{name}`: path `{path}`: {m}"))
-                })?;
-                serde_json::from_value::<T>(v).map_err(|e| {
-                    cfg.error_at(
-                        path,
-                        format!("parameter `{name}`: path `{path}` does not take its values: {e}"),
-                    )
-                })?;
+            for gene in checked_genes(&p.kind.dim()) {
+                let value = p.kind.decode(&gene);
+                for base in &bases {
+                    let mut v = (*base).clone();
+                    tessera_arch::spec_io::set_path(&mut v, path, value.clone()).map_err(|m| {
+                        cfg.error_at(path, format!("parameter `{name}`: path `{path}`: {m}"))
+                    })?;
+                    serde_json::from_value::<T>(v).map_err(|e| {
+                        // A choice is located at its own text, a range at the path.
+                        let at = match &p.kind {
+                            crate::config::ParamKind::Choice(_) => value.to_string(),
+                            _ => path.clone(),
+                        };
+                        cfg.error_at(
+                            &at,
+                            format!(
+                                "parameter `{name}`: path `{path}` does not take the value {value}: {e}"
+                            ),
+                        )
+                    })?;
+                }
             }
         }
         Ok(t)
@@ -458,6 +505,23 @@ fn first_gene(d: &tessera_search::Dim) -> Gene {
     }
 }
 
+/// The genes a parameter is checked with before a run: both ends of a range (the top of
+/// an integer range on its step grid) and every choice.
+fn checked_genes(d: &tessera_search::Dim) -> Vec<Gene> {
+    match *d {
+        tessera_search::Dim::Real { lo, hi, .. } => vec![Gene::Real(lo), Gene::Real(hi)],
+        tessera_search::Dim::Int { lo, hi, step, log } => {
+            let top = if log || step <= 1 {
+                hi
+            } else {
+                lo + (hi - lo) / step * step
+            };
+            vec![Gene::Int(lo), Gene::Int(top)]
+        }
+        tessera_search::Dim::Cat { n } => (0..n).map(Gene::Cat).collect(),
+    }
+}
+
 /// A standard test problem: metrics `f1`, `f2` (, `f3`).
 pub struct ProblemEvaluator {
     pub problem: TestProblem,
@@ -466,6 +530,10 @@ pub struct ProblemEvaluator {
 impl Evaluator for ProblemEvaluator {
     fn describe(&self) -> String {
         format!("problem {} v1", self.problem.name())
+    }
+
+    fn metric_names(&self) -> Option<Vec<&'static str>> {
+        Some(["f1", "f2", "f3"][..self.problem.n_objectives()].to_vec())
     }
 
     fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
@@ -490,22 +558,53 @@ pub struct AccelEvaluator {
 
 /// The metrics of a network's totals on an accelerator, in the units the configs use.
 pub fn accel_metrics(t: &tessera_accel::NetworkTotals) -> Metrics {
-    let mut m = Metrics::new();
-    m.insert("latency_ms".into(), t.latency_ns / 1e6);
-    m.insert("energy_mj".into(), t.energy.total_pj / 1e9);
-    m.insert("area_mm2".into(), t.area.total_mm2);
-    // EDP in mJ x ms (pJ x ns / 1e15).
-    m.insert("edp_mj_ms".into(), t.edp_pj_ns / 1e15);
-    m.insert("utilisation".into(), t.utilisation);
-    m.insert("dram_mb".into(), t.dram_bytes / 1e6);
-    m.insert("cycles".into(), t.total_cycles as f64);
-    m.insert("macs".into(), t.macs as f64);
-    m
+    let values = [
+        t.latency_ns / 1e6,
+        t.energy.total_pj / 1e9,
+        t.area.total_mm2,
+        // EDP in mJ x ms (pJ x ns / 1e15).
+        t.edp_pj_ns / 1e15,
+        t.utilisation,
+        t.dram_bytes / 1e6,
+        t.total_cycles as f64,
+        t.macs as f64,
+    ];
+    ACCEL_METRICS
+        .iter()
+        .zip(values)
+        .map(|(k, v)| ((*k).into(), v))
+        .collect()
 }
+
+/// The metrics of [`accel_metrics`], in its order.
+pub const ACCEL_METRICS: [&str; 8] = [
+    "latency_ms",
+    "energy_mj",
+    "area_mm2",
+    "edp_mj_ms",
+    "utilisation",
+    "dram_mb",
+    "cycles",
+    "macs",
+];
+
+/// The metrics of a CGRA evaluation, in the order of `CgraEvaluator::evaluate`.
+const CGRA_METRICS: [&str; 6] = [
+    "cycles",
+    "energy_nj",
+    "time_us",
+    "area_mm2",
+    "edp_nj_us",
+    "geomean_ii_over_mii",
+];
 
 impl Evaluator for AccelEvaluator {
     fn describe(&self) -> String {
         format!("accel {} v1", self.network)
+    }
+
+    fn metric_names(&self) -> Option<Vec<&'static str>> {
+        Some(ACCEL_METRICS.to_vec())
     }
 
     fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
@@ -546,6 +645,10 @@ impl Evaluator for CgraEvaluator {
             self.input_seed,
             self.time_limit_s
         )
+    }
+
+    fn metric_names(&self) -> Option<Vec<&'static str>> {
+        Some(CGRA_METRICS.to_vec())
     }
 
     fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
@@ -590,15 +693,22 @@ impl Evaluator for CgraEvaluator {
             }
         }
         let n = self.kernels.len().max(1) as f64;
-        let mut m = Metrics::new();
-        m.insert("cycles".into(), cycles as f64);
-        m.insert("energy_nj".into(), energy_pj / 1e3);
-        m.insert("time_us".into(), time_ns / 1e3);
-        m.insert("area_mm2".into(), spec.total_area_um2() / 1e6);
-        // EDP of the whole kernel set: summed energy x summed time, nJ x us.
-        m.insert("edp_nj_us".into(), energy_pj / 1e3 * time_ns / 1e3);
-        m.insert("geomean_ii_over_mii".into(), (ii_ratio_log / n).exp());
-        Evaluation::Metrics(m)
+        let values = [
+            cycles as f64,
+            energy_pj / 1e3,
+            time_ns / 1e3,
+            spec.total_area_um2() / 1e6,
+            // EDP of the whole kernel set: summed energy x summed time, nJ x us.
+            energy_pj / 1e3 * time_ns / 1e3,
+            (ii_ratio_log / n).exp(),
+        ];
+        Evaluation::Metrics(
+            CGRA_METRICS
+                .iter()
+                .zip(values)
+                .map(|(k, v)| ((*k).into(), v))
+                .collect(),
+        )
     }
 
     fn emit(&self, d: &DesignRef<'_>, dir: &Path) -> Result<Vec<String>, String> {

@@ -163,6 +163,10 @@ impl Evaluator for ExternalEvaluator {
         format!("external `{}` {}", self.command.join(" "), self.version)
     }
 
+    fn metric_names(&self) -> Option<Vec<&'static str>> {
+        None
+    }
+
     fn evaluate(&self, d: &DesignRef<'_>, worker: usize) -> Evaluation {
         // The slot of this worker; each worker index is used by one thread at a time.
         let slot = {

@@ -100,12 +100,19 @@ impl DigitsAccelEvaluator {
     }
 }
 
+/// What a digits network adds to the accelerator's metrics, in `evaluate`'s order.
+const DIGITS_METRICS: [&str; 4] = ["accuracy", "float_accuracy", "params", "weight_kbit"];
+
 impl Evaluator for DigitsAccelEvaluator {
     fn describe(&self) -> String {
         format!(
             "digits x accel, train seed {}, train config {:?} v1",
             self.seed, self.train
         )
+    }
+
+    fn metric_names(&self) -> Option<Vec<&'static str>> {
+        Some([&super::ACCEL_METRICS[..], &DIGITS_METRICS[..]].concat())
     }
 
     fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
@@ -129,10 +136,18 @@ impl Evaluator for DigitsAccelEvaluator {
         match tessera_accel::Accelerator::new(&spec).totals(&shapes) {
             Ok(t) => {
                 let mut m = accel_metrics(&t);
-                m.insert("accuracy".into(), net.accuracy);
-                m.insert("float_accuracy".into(), net.float_accuracy);
-                m.insert("params".into(), net.params as f64);
-                m.insert("weight_kbit".into(), net.weight_bits_total / 1e3);
+                let values = [
+                    net.accuracy,
+                    net.float_accuracy,
+                    net.params as f64,
+                    net.weight_bits_total / 1e3,
+                ];
+                m.extend(
+                    DIGITS_METRICS
+                        .iter()
+                        .zip(values)
+                        .map(|(k, v)| ((*k).into(), v)),
+                );
                 Evaluation::Metrics(m)
             }
             Err((layer, why)) => Evaluation::Infeasible(format!("layer {layer}: {why}")),
@@ -222,6 +237,10 @@ impl Nas201AccelEvaluator {
 impl Evaluator for Nas201AccelEvaluator {
     fn describe(&self) -> String {
         format!("nas-bench-201 {} x accel v1", self.dataset)
+    }
+
+    fn metric_names(&self) -> Option<Vec<&'static str>> {
+        Some([&super::ACCEL_METRICS[..], &["accuracy"][..]].concat())
     }
 
     fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
