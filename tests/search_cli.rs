@@ -462,3 +462,112 @@ fn the_external_evaluator_runs_persistent_workers_and_records_failures() {
         assert!(first.contains(why), "{why}: {first}");
     }
 }
+
+/// A slow evaluator (an external one that takes 30 ms a design): a run killed inside its
+/// only batch has recorded nothing in `results.jsonl`, but its journal holds the designs
+/// finished so far; the resume takes those instead of evaluating them again and ends with
+/// the same `results.jsonl` as an uninterrupted run, and removes the journal.
+#[test]
+fn a_killed_slow_run_keeps_its_finished_evaluations_in_the_journal() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed (the slow evaluator is a Python script)");
+        return;
+    }
+    let script = temp_file(
+        "search",
+        "slow_model.py",
+        r#"import json, sys, time
+for line in sys.stdin:
+    r = json.loads(line)
+    d = r["design"]
+    time.sleep(0.03)
+    print(f"evaluated {r['id']}", file=sys.stderr, flush=True)
+    print(json.dumps({"latency_ms": 100.0 / d["units"] + d["x"], "area_mm2": d["units"] * 0.5 + d["x"]}), flush=True)
+"#,
+    );
+    let text = format!(
+        r#"(
+    format_version: 1,
+    name: "slow",
+    evaluator: External(command: ["python3", "{}"], timeout_s: 10.0, version: "slow-1"),
+    space: [(name: "units", kind: Int(lo: 1, hi: 64)), (name: "x", kind: Real(lo: 0.0, hi: 1.0))],
+    objectives: [(metric: "latency_ms", goal: Minimize), (metric: "area_mm2", goal: Minimize)],
+    budget: (evaluations: 80),
+    strategy: random,
+    seed: 2,
+    reference_point: [110.0, 40.0],
+)"#,
+        script.display()
+    );
+    let cfg = config("slow.ron", &text);
+    let whole = out_dir("slow-whole");
+    let o = search(&cfg, &whole, &["--threads", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !whole.join("journal.jsonl").exists(),
+        "a finished run keeps no journal"
+    );
+
+    let cut = out_dir("slow-cut");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["search", cfg.to_str().unwrap(), "-o", cut.to_str().unwrap()])
+        .args(["--threads", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = cut.join("journal.jsonl");
+    let lines = || {
+        std::fs::read_to_string(&journal)
+            .map(|t| t.matches('\n').count())
+            .unwrap_or(0)
+    };
+    let t0 = std::time::Instant::now();
+    while lines() < 10 && t0.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let journaled: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| format!("evaluated {}", v["record"]["id"]))
+        .collect();
+    assert!(journaled.len() >= 10, "{text}");
+    assert!(
+        std::fs::read_to_string(cut.join("results.jsonl")).map_or(true, |t| t.is_empty()),
+        "the batch was not recorded yet"
+    );
+    // The evaluators' logs (appended to by every run in the folder): their lengths
+    // before the resume, then what the resume added.
+    let log = |w: usize| {
+        std::fs::read_to_string(cut.join(format!("evaluator-stderr-{w}.log"))).unwrap_or_default()
+    };
+    let before: Vec<usize> = (0..2).map(|w| log(w).len()).collect();
+    let o = search(&cfg, &cut, &["--resume", "--threads", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(results(&whole), results(&cut));
+    assert!(
+        !journal.exists(),
+        "the resumed run ended: its journal is removed"
+    );
+    let resumed: Vec<String> = (0..2)
+        .flat_map(|w| {
+            // (The killed run's evaluators may still add a broken-pipe traceback.)
+            log(w)[before[w]..]
+                .lines()
+                .filter(|l| l.starts_with("evaluated "))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        resumed.iter().all(|r| !journaled.contains(r)),
+        "journaled designs were evaluated again"
+    );
+    // Every design is journaled or evaluated by the resume. (A design in flight at the
+    // kill may log its line after the kill, so lines are counted as a set.)
+    let all: std::collections::BTreeSet<&String> = resumed.iter().chain(&journaled).collect();
+    assert_eq!(all.len(), 80);
+}

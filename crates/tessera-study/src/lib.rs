@@ -16,6 +16,7 @@ pub mod config;
 pub mod emit;
 pub mod error;
 pub mod evaluate;
+pub mod journal;
 pub mod merge;
 pub mod plot;
 pub mod report;

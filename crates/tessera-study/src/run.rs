@@ -13,11 +13,13 @@
 //! strategy reaches the same state and the run ends with the same results as one that was
 //! never interrupted. A line cut short by a kill is dropped. Stopping (Ctrl-C: the `stop`
 //! flag) lets the evaluations in flight finish and records them; designs not yet started
-//! are left for a resume.
+//! are left for a resume. Slow evaluations are also journaled as they end
+//! ([`crate::journal`]), so a kill loses only those in flight.
 
 use crate::StudyError;
 use crate::config::LoadedConfig;
 use crate::evaluate::{DesignRef, Evaluation, Evaluator};
+use crate::journal::{JOURNAL_MIN_MS, Journal, JournalEntry};
 use crate::report::{self, RunSummary};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -359,6 +361,16 @@ pub fn run(
     };
     write_json(&manifest_path, &manifest)?;
     manifest.threads = opts.threads;
+    // Slow evaluations a killed run finished but had not recorded yet.
+    let mut journaled = if opts.resume {
+        crate::journal::read(dir, previous.len() as u64)?
+    } else {
+        Default::default()
+    };
+    let journal = Journal::new(dir);
+    if !opts.resume {
+        journal.remove()?;
+    }
 
     // Buffered, and flushed after every batch: a kill loses at most the batch being
     // recorded, whose designs a resume evaluates again (one write call per line made the
@@ -422,7 +434,8 @@ pub fn run(
     // The next batch, planned: none when the budget, the wall time or Ctrl-C says stop.
     let ask_next = |strategy: &mut dyn tessera_search::Strategy,
                     asked: &mut u64,
-                    by_genes: &mut GenesCache|
+                    by_genes: &mut GenesCache,
+                    journaled: &mut Journaled|
      -> Result<Option<Planned>, StudyError> {
         let left = budget.map_or(u64::MAX, |b| b.saturating_sub(*asked));
         let out_of_time = c
@@ -434,7 +447,7 @@ pub fn run(
         }
         let batch = strategy.ask(BATCH.min(left.min(usize::MAX as u64) as usize));
         *asked += batch.len() as u64;
-        let planned = plan(batch, &previous, by_genes, &results_path)?;
+        let planned = plan(batch, &previous, by_genes, journaled, &results_path)?;
         Ok(Some(planned).filter(|p| !p.batch.is_empty()))
     };
     // Strategies whose asks do not depend on tells (random, grid) evaluate a batch while
@@ -443,7 +456,7 @@ pub fn run(
     // cache do not depend on the overlap (an ask still comes after the tells of every
     // batch but the one before it).
     let ahead = strategy.asks_ahead();
-    let mut pending = ask_next(strategy.as_mut(), &mut asked, &mut by_genes)?;
+    let mut pending = ask_next(strategy.as_mut(), &mut asked, &mut by_genes, &mut journaled)?;
     let mut evaluated: Option<Evaluated> = None;
     let stopped;
     loop {
@@ -453,19 +466,20 @@ pub fn run(
         }
         if !ahead {
             let p = pending.take().expect("in turn: nothing is left evaluated");
-            let e = pool.install(|| evaluate_batch(cfg, evaluator.as_ref(), p, stop));
+            let e = pool.install(|| evaluate_batch(cfg, evaluator.as_ref(), p, &journal, stop));
+            journal.check()?;
             // Recorded before asking again: the strategy needs its outcomes.
             if st.record(e, strategy.as_mut())? {
                 stopped = true;
                 break;
             }
-            pending = ask_next(strategy.as_mut(), &mut asked, &mut by_genes)?;
+            pending = ask_next(strategy.as_mut(), &mut asked, &mut by_genes, &mut journaled)?;
             continue;
         }
         let to_evaluate = pending.take();
         let (fresh, recorded) = pool.install(|| {
             rayon::join(
-                || to_evaluate.map(|p| evaluate_batch(cfg, evaluator.as_ref(), p, stop)),
+                || to_evaluate.map(|p| evaluate_batch(cfg, evaluator.as_ref(), p, &journal, stop)),
                 || -> Result<(bool, Option<Planned>), StudyError> {
                     let cut = match evaluated.take() {
                         Some(e) => st.record(e, strategy.as_mut())?,
@@ -474,13 +488,14 @@ pub fn run(
                     let next = if cut {
                         None
                     } else {
-                        ask_next(strategy.as_mut(), &mut asked, &mut by_genes)?
+                        ask_next(strategy.as_mut(), &mut asked, &mut by_genes, &mut journaled)?
                     };
                     Ok((cut, next))
                 },
             )
         });
         let (cut, next) = recorded?;
+        journal.check()?;
         if cut {
             stopped = true;
             break;
@@ -492,6 +507,9 @@ pub fn run(
         records, hv_trace, ..
     } = st;
     let _ = timings.flush();
+    if !stopped {
+        journal.remove()?;
+    }
     let summary = report::summarise(cfg, &manifest, &records, &hv_trace, stopped)?;
     let mut reader = Reader::new(&results_path, &previous);
     let front = summary
@@ -512,12 +530,17 @@ struct Planned {
     sources: Vec<Source>,
 }
 
-/// Replayed from `results.jsonl`, the cached result of an earlier id, or to evaluate.
+/// Replayed from `results.jsonl`, the cached result of an earlier id, to evaluate, or
+/// evaluated already by a killed run (from its journal: recorded as if evaluated now).
 enum Source {
     Replay(Kept),
     Cached(u64),
     Evaluate,
+    Journal(Box<JournalEntry>),
 }
+
+/// Journaled evaluations not recorded yet, by id.
+type Journaled = rustc_hash::FxHashMap<u64, JournalEntry>;
 
 /// A planned batch after evaluation: the fresh results by position in the batch.
 struct Evaluated {
@@ -532,6 +555,7 @@ fn plan(
     batch: Vec<Candidate>,
     previous: &[Record],
     by_genes: &mut GenesCache,
+    journaled: &mut Journaled,
     results_path: &Path,
 ) -> Result<Planned, StudyError> {
     let mut sources = Vec::with_capacity(batch.len());
@@ -552,7 +576,19 @@ fn plan(
             sources.push(Source::Cached(first));
         } else {
             by_genes.insert(key, cand.id);
-            sources.push(Source::Evaluate);
+            match journaled.remove(&cand.id) {
+                Some(j) if j.record.genes != cand.genes => {
+                    return Err(StudyError::Resume(format!(
+                        "{}: the journaled evaluation of id {} does not match this search's candidate (different genes); the folder belongs to another run",
+                        results_path
+                            .with_file_name(crate::journal::JOURNAL_FILE)
+                            .display(),
+                        cand.id
+                    )));
+                }
+                Some(j) => sources.push(Source::Journal(Box::new(j))),
+                None => sources.push(Source::Evaluate),
+            }
         }
     }
     Ok(Planned { batch, sources })
@@ -566,6 +602,7 @@ fn evaluate_batch(
     cfg: &LoadedConfig,
     evaluator: &dyn Evaluator,
     planned: Planned,
+    journal: &Journal,
     stop: &AtomicBool,
 ) -> Evaluated {
     use rayon::prelude::*;
@@ -574,7 +611,7 @@ fn evaluate_batch(
         .sources
         .iter()
         .enumerate()
-        .filter(|(_, s)| matches!(s, Source::Evaluate))
+        .filter(|(_, s)| matches!(s, Source::Evaluate | Source::Journal(_)))
         .map(|(i, _)| i)
         .collect();
     // Designs are evaluated in chunks, each writing its lines into one buffer: one
@@ -612,10 +649,15 @@ fn evaluate_batch(
                     genes: &cand.genes,
                     values: design,
                 };
-                let t = Instant::now();
-                let e = evaluate_safely(evaluator, &d, worker);
-                let wall_ms = t.elapsed().as_secs_f64() * 1e3;
-                let scored = score(cfg, e);
+                let (scored, wall_ms, fresh) = match &planned.sources[i] {
+                    Source::Journal(j) => (scoring_of(&j.record), j.wall_ms, false),
+                    _ => {
+                        let t = Instant::now();
+                        let e = evaluate_safely(evaluator, &d, worker);
+                        let wall_ms = t.elapsed().as_secs_f64() * 1e3;
+                        (score(cfg, e), wall_ms, true)
+                    }
+                };
                 let start = chunk.bytes.len();
                 let line = serde_json::to_writer(
                     &mut chunk.bytes,
@@ -636,6 +678,9 @@ fn evaluate_batch(
                 let line = match line {
                     Ok(()) => {
                         chunk.bytes.push(b'\n');
+                        if fresh && wall_ms >= JOURNAL_MIN_MS {
+                            journal.write(wall_ms, &chunk.bytes[start..]);
+                        }
                         Ok(start..chunk.bytes.len())
                     }
                     Err(e) => {
@@ -775,7 +820,7 @@ impl<W: Write> Recorder<'_, W> {
                     self.append(&mut kept, line.as_deref())?;
                     kept
                 }
-                Source::Evaluate => {
+                Source::Evaluate | Source::Journal(_) => {
                     let Some((c, k)) = at[i] else {
                         stopped = true;
                         break;
@@ -912,6 +957,26 @@ struct Scoring {
     violation: Option<f64>,
     feasible: bool,
     reason: Option<String>,
+}
+
+/// The scoring a journaled record holds.
+fn scoring_of(r: &Record) -> Scoring {
+    Scoring {
+        status: match r.status.as_str() {
+            "ok" => "ok",
+            "infeasible" => "infeasible",
+            _ => "failed",
+        },
+        metrics: r
+            .metrics
+            .iter()
+            .map(|(k, v)| (k.clone().into(), *v))
+            .collect(),
+        objectives: r.objectives.clone(),
+        violation: r.violation,
+        feasible: r.feasible,
+        reason: r.reason.clone(),
+    }
 }
 
 fn score(cfg: &LoadedConfig, e: Evaluation) -> Scoring {
