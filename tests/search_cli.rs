@@ -213,6 +213,50 @@ fn ctrl_c_stops_after_the_evaluations_in_flight_and_resume_finishes() {
     assert_eq!(results(&whole), results(&cut));
 }
 
+/// A wall-time budget ends the run on time, with the evaluations done recorded; a grid
+/// says how many designs it holds before it starts.
+#[test]
+fn a_wall_time_budget_stops_the_run_and_a_grid_is_counted_first() {
+    let text = zdt1(10_000_000, "random").replace(
+        "budget: (evaluations: 10000000)",
+        "budget: (evaluations: 10000000, wall_time_s: 0.5)",
+    );
+    let cfg = config("walltime.ron", &text);
+    let dir = out_dir("walltime");
+    let t0 = std::time::Instant::now();
+    let o = search(&cfg, &dir, &["--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Generous: the run stops at the first batch boundary after 0.5 s.
+    assert!(t0.elapsed().as_secs_f64() < 30.0);
+    let s = json(&o);
+    let n = s["evaluations"].as_u64().unwrap();
+    assert!(n > 0 && n < 10_000_000, "{s}");
+    assert_eq!(results(&dir).lines().count() as u64, n);
+
+    let cfg = config(
+        "gridcount.ron",
+        r#"(
+    format_version: 1,
+    name: "grid-count",
+    evaluator: Accel(network: "mobilenet_v2", base: "edge-os-16x16"),
+    space: [
+        (name: "rows", path: "rows", kind: Choice([8, 16])),
+        (name: "cols", path: "cols", kind: Choice([8, 16, 32])),
+        (name: "dataflow", path: "dataflow", kind: Choice(["OutputStationary", "WeightStationary"])),
+    ],
+    objectives: [(metric: "latency_ms", goal: Minimize), (metric: "energy_mj", goal: Minimize)],
+    budget: (),
+    strategy: grid(()),
+    seed: 1,
+    reference_point: [1000.0, 1000.0],
+)"#,
+    );
+    let o = search(&cfg, &out_dir("gridcount"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("grid of 12 designs"), "{e}");
+}
+
 #[test]
 fn merged_shards_equal_one_run() {
     for strategy in ["random", "grid((points: 3))"] {
@@ -473,33 +517,7 @@ fn a_killed_slow_run_keeps_its_finished_evaluations_in_the_journal() {
         eprintln!("skipped: python3 is not installed (the slow evaluator is a Python script)");
         return;
     }
-    let script = temp_file(
-        "search",
-        "slow_model.py",
-        r#"import json, sys, time
-for line in sys.stdin:
-    r = json.loads(line)
-    d = r["design"]
-    time.sleep(0.03)
-    print(f"evaluated {r['id']}", file=sys.stderr, flush=True)
-    print(json.dumps({"latency_ms": 100.0 / d["units"] + d["x"], "area_mm2": d["units"] * 0.5 + d["x"]}), flush=True)
-"#,
-    );
-    let text = format!(
-        r#"(
-    format_version: 1,
-    name: "slow",
-    evaluator: External(command: ["python3", "{}"], timeout_s: 10.0, version: "slow-1"),
-    space: [(name: "units", kind: Int(lo: 1, hi: 64)), (name: "x", kind: Real(lo: 0.0, hi: 1.0))],
-    objectives: [(metric: "latency_ms", goal: Minimize), (metric: "area_mm2", goal: Minimize)],
-    budget: (evaluations: 80),
-    strategy: random,
-    seed: 2,
-    reference_point: [110.0, 40.0],
-)"#,
-        script.display()
-    );
-    let cfg = config("slow.ron", &text);
+    let cfg = slow_config("slow.ron");
     let whole = out_dir("slow-whole");
     let o = search(&cfg, &whole, &["--threads", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -570,4 +588,82 @@ for line in sys.stdin:
     // kill may log its line after the kill, so lines are counted as a set.)
     let all: std::collections::BTreeSet<&String> = resumed.iter().chain(&journaled).collect();
     assert_eq!(all.len(), 80);
+}
+
+/// A search of 80 random designs scored by an external model that takes 30 ms a design.
+fn slow_config(name: &str) -> PathBuf {
+    let script = temp_file(
+        "search",
+        "slow_model.py",
+        r#"import json, sys, time
+for line in sys.stdin:
+    r = json.loads(line)
+    d = r["design"]
+    time.sleep(0.03)
+    print(f"evaluated {r['id']}", file=sys.stderr, flush=True)
+    print(json.dumps({"latency_ms": 100.0 / d["units"] + d["x"], "area_mm2": d["units"] * 0.5 + d["x"]}), flush=True)
+"#,
+    );
+    let text = format!(
+        r#"(
+    format_version: 1,
+    name: "slow",
+    evaluator: External(command: ["python3", "{}"], timeout_s: 10.0, version: "slow-1"),
+    space: [(name: "units", kind: Int(lo: 1, hi: 64)), (name: "x", kind: Real(lo: 0.0, hi: 1.0))],
+    objectives: [(metric: "latency_ms", goal: Minimize), (metric: "area_mm2", goal: Minimize)],
+    budget: (evaluations: 80),
+    strategy: random,
+    seed: 2,
+    reference_point: [110.0, 40.0],
+)"#,
+        script.display()
+    );
+    config(name, &text)
+}
+
+/// Ctrl-C in the middle of a slow run (signalled once designs have finished, so the run
+/// is surely still going): the designs in flight finish, the run says how to continue,
+/// and the resume ends with the uninterrupted run's results.
+#[test]
+fn ctrl_c_in_a_slow_run_records_what_finished_and_resumes() {
+    if !have_python() {
+        eprintln!("skipped: python3 is not installed (the slow evaluator is a Python script)");
+        return;
+    }
+    let cfg = slow_config("slow-int.ron");
+    let whole = out_dir("slow-int-whole");
+    let o = search(&cfg, &whole, &["--threads", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cut = out_dir("slow-int-cut");
+    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["search", cfg.to_str().unwrap(), "-o", cut.to_str().unwrap()])
+        .args(["--threads", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = cut.join("journal.jsonl");
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&journal).map_or(0, |t| t.matches('\n').count()) < 10
+        && t0.elapsed().as_secs() < 60
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let o = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("--resume"), "{text}");
+    // Recorded: the designs before the first one not finished (in id order); finished
+    // designs after it stay in the journal for the resume.
+    let done = results(&cut).lines().count();
+    assert!(done < 80, "{done} recorded");
+    assert!(journal.exists(), "a stopped run keeps its journal");
+    assert!(results(&whole).starts_with(&results(&cut)));
+    let o = search(&cfg, &cut, &["--resume", "--threads", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(results(&whole), results(&cut));
 }

@@ -1305,6 +1305,46 @@ mod tests {
         }
     }
 
+    /// An evaluator that panics gives a failed evaluation with the panic's message; the
+    /// run goes on.
+    #[test]
+    fn a_panicking_evaluator_is_a_failed_evaluation() {
+        struct Panics;
+        impl Evaluator for Panics {
+            fn describe(&self) -> String {
+                "panics v1".into()
+            }
+            fn metric_names(&self) -> Option<Vec<&'static str>> {
+                None
+            }
+            fn evaluate(&self, d: &DesignRef<'_>, _worker: usize) -> Evaluation {
+                if d.id == 1 {
+                    panic!("model diverged at design {}", d.id);
+                }
+                std::panic::panic_any(42u32)
+            }
+        }
+        let values = Map::new();
+        let d = |id| DesignRef {
+            id,
+            genes: &[],
+            values: &values,
+        };
+        // (The default hook prints both panics to the test's stderr.)
+        let (a, b) = (
+            evaluate_safely(&Panics, &d(1), 0),
+            evaluate_safely(&Panics, &d(2), 0),
+        );
+        assert_eq!(
+            a,
+            Evaluation::Failed("the evaluator panicked: model diverged at design 1".into())
+        );
+        assert_eq!(
+            b,
+            Evaluation::Failed("the evaluator panicked: unknown panic".into())
+        );
+    }
+
     #[test]
     fn objectives_keep_their_values_inline_or_not() {
         for n in 0..7 {
