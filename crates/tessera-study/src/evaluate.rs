@@ -588,6 +588,24 @@ pub const ACCEL_METRICS: [&str; 8] = [
     "macs",
 ];
 
+/// What one kernel's simulate-and-verify cell makes of a CGRA design: `None` when the
+/// simulation matched the interpreter (the design is scored), a failed evaluation when it
+/// disagreed or faulted (never scored: a wrong result is not a fast one), an infeasible one
+/// when the kernel did not map or run there.
+fn judge_kernel(kernel: &str, status: &str, reason: Option<&str>) -> Option<Evaluation> {
+    match status {
+        "verified" => None,
+        "mismatch" | "array fault" => Some(Evaluation::Failed(format!(
+            "kernel {kernel}: {status}: {}",
+            reason.unwrap_or_default()
+        ))),
+        _ => Some(Evaluation::Infeasible(format!(
+            "kernel {kernel}: {status}: {}",
+            tessera_flow::compare::first_line(reason.unwrap_or_default(), 200)
+        ))),
+    }
+}
+
 /// The metrics of a CGRA evaluation, in the order of `CgraEvaluator::evaluate`.
 const CGRA_METRICS: [&str; 6] = [
     "cycles",
@@ -666,24 +684,8 @@ impl Evaluator for CgraEvaluator {
         for k in &self.kernels {
             let c =
                 tessera_flow::compare::run_cell(k, &spec, &spec.name, &opts, self.input_seed, 1);
-            match c.status.as_str() {
-                "verified" => {}
-                "mismatch" | "array fault" => {
-                    return Evaluation::Failed(format!(
-                        "kernel {}: {}: {}",
-                        k.name,
-                        c.status,
-                        c.reason.unwrap_or_default()
-                    ));
-                }
-                _ => {
-                    return Evaluation::Infeasible(format!(
-                        "kernel {}: {}: {}",
-                        k.name,
-                        c.status,
-                        tessera_flow::compare::first_line(&c.reason.unwrap_or_default(), 200)
-                    ));
-                }
+            if let Some(e) = judge_kernel(&k.name, &c.status, c.reason.as_deref()) {
+                return e;
             }
             cycles += c.cycles.unwrap_or(0);
             energy_pj += c.energy_pj.unwrap_or(0.0);
@@ -741,5 +743,34 @@ impl Evaluator for CgraEvaluator {
             files.push(name);
         }
         Ok(files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A simulation that disagrees with the interpreter (or faults) fails the design; a
+    /// kernel that does not map makes it infeasible; only verified kernels are scored.
+    #[test]
+    fn a_cgra_design_is_scored_only_on_verified_simulations() {
+        assert_eq!(judge_kernel("fir", "verified", None), None);
+        for status in ["mismatch", "array fault"] {
+            let Some(Evaluation::Failed(why)) =
+                judge_kernel("fir", status, Some("output y[3]: 7 != 9"))
+            else {
+                panic!("{status} must fail the design")
+            };
+            assert_eq!(why, format!("kernel fir: {status}: output y[3]: 7 != 9"));
+        }
+        for status in ["unmapped", "unsupported", "no reference"] {
+            assert!(
+                matches!(
+                    judge_kernel("fir", status, Some("MII 25 exceeds max II 16")),
+                    Some(Evaluation::Infeasible(_))
+                ),
+                "{status}"
+            );
+        }
     }
 }
