@@ -57,6 +57,9 @@ fn same_seed_same_results_on_one_and_two_threads() {
     let s = json(&o);
     assert_eq!(s["evaluations"], 1500);
     assert!(s["hypervolume"].as_f64().unwrap() > 0.2, "{s}");
+    // A test problem's front is also measured against its true front.
+    let igd = s["igd_plus"].as_f64().unwrap();
+    assert!(igd > 0.0 && igd < 0.5, "{s}");
     for f in [
         "manifest.json",
         "summary.json",
@@ -391,6 +394,9 @@ fn merged_random_shards_of_a_discrete_space_cache_repeats_as_one_run_does() {
     let o = tessera(&["merge", &p0, &p1, "-o", &m]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(results(&one), results(&merged));
+    // No true front to measure against.
+    let summary = std::fs::read_to_string(one.join("summary.json")).unwrap();
+    assert!(!summary.contains("igd_plus"), "{summary}");
 }
 
 #[test]

@@ -265,6 +265,12 @@ fn report(s: &RunSummary, dir: &std::path::Path, json: bool) -> anyhow::Result<O
             s.hypervolume,
             s.reference_point
         );
+        if let Some(igd) = s.igd_plus {
+            println!(
+                "IGD+ {igd:.6} against {} points of the true front",
+                tessera_study::report::IGD_REFERENCE_POINTS
+            );
+        }
         println!(
             "{} ({} designs): {}",
             if s.front_feasible {

@@ -31,6 +31,11 @@ pub struct RunSummary {
     /// Hypervolume of the feasible front against the reference point (maximised
     /// objectives negated, so it is the volume dominated between the front and the point).
     pub hypervolume: f64,
+    /// For a test problem whose objectives are its own (`f1`, `f2`, ... minimised, in
+    /// order): IGD+ of the feasible front against [`IGD_REFERENCE_POINTS`] points of the
+    /// true front (0 = on it; lower is better). Absent for other runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub igd_plus: Option<f64>,
     /// `true`: `front` is the non-dominated feasible designs. `false`: nothing was
     /// feasible, and `front` lists the least-violating designs instead.
     pub front_feasible: bool,
@@ -43,6 +48,9 @@ pub struct RunSummary {
     /// Stopped before the budget (Ctrl-C): resume with `--resume`.
     pub stopped: bool,
 }
+
+/// Points of a test problem's true front that IGD+ is measured against.
+pub const IGD_REFERENCE_POINTS: usize = 1000;
 
 /// Summarise the records of a run.
 pub fn summarise<R: Scored + Sync>(
@@ -97,6 +105,27 @@ pub fn summarise<R: Scored + Sync>(
     if stopped {
         notes.push("stopped before the budget was spent; continue with --resume".into());
     }
+    let igd_plus = match &c.evaluator {
+        crate::config::EvaluatorSpec::Problem { problem } if front.feasible => {
+            let own = c
+                .objectives
+                .iter()
+                .enumerate()
+                .all(|(i, o)| o.metric == format!("f{}", i + 1) && o.goal == Goal::Minimize);
+            match tessera_search::TestProblem::from_name(problem) {
+                Some(p) if own && p.n_objectives() == m => {
+                    let approx: Vec<f64> = front
+                        .indices
+                        .iter()
+                        .flat_map(|&i| points[i * m..(i + 1) * m].iter().copied())
+                        .collect();
+                    tessera_search::igd_plus(&approx, &p.true_front(IGD_REFERENCE_POINTS), m).ok()
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
     Ok(RunSummary {
         format_version: crate::run::RUN_FORMAT_VERSION,
         name: manifest.name.clone(),
@@ -119,6 +148,7 @@ pub fn summarise<R: Scored + Sync>(
             .collect(),
         reference_point: c.reference_point.clone(),
         hypervolume: hv_trace.last().copied().unwrap_or(0.0),
+        igd_plus,
         front_feasible: front.feasible,
         front: front.indices.iter().map(|&i| records[i].id()).collect(),
         notes,
