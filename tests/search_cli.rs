@@ -342,6 +342,77 @@ fn another_evaluator_version_is_not_resumed_or_merged() {
     assert!(stderr(&o).contains("cannot merge"), "{}", stderr(&o));
 }
 
+/// NSGA-II shards are islands seeded from (seed, K): they search differently, and the
+/// merge keeps every island's records (renumbered island by island) and the front of their
+/// union.
+#[test]
+fn merged_nsga_islands_keep_every_record_and_the_union_front() {
+    let cfg = config("islands.ron", &zdt1(600, "nsga2((pop_size: 20))"));
+    let mut parts = Vec::new();
+    for k in 0..2 {
+        let d = out_dir(&format!("island{k}"));
+        let o = search(&cfg, &d, &["--shard", &format!("{k}/2")]);
+        assert!(o.status.success(), "island {k}: {}", stderr(&o));
+        parts.push(d);
+    }
+    let (r0, r1) = (results(&parts[0]), results(&parts[1]));
+    assert_ne!(r0, r1, "islands must be seeded differently");
+    let merged = out_dir("islands-merged");
+    let (p0, p1, m) = (
+        parts[0].display().to_string(),
+        parts[1].display().to_string(),
+        merged.display().to_string(),
+    );
+    let o = tessera(&["merge", &p0, &p1, "-o", &m, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = json(&o);
+    let n0 = r0.lines().count() as u64;
+    assert_eq!(
+        s["evaluations"].as_u64().unwrap(),
+        n0 + r1.lines().count() as u64
+    );
+    assert!(s["notes"].to_string().contains("NSGA islands"), "{s}");
+    let lines: Vec<serde_json::Value> = results(&merged)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (i, r) in lines.iter().enumerate() {
+        assert_eq!(r["id"].as_u64().unwrap(), i as u64);
+    }
+    // The union front: non-dominated among all records, and at least as good as each
+    // island's front.
+    let pts: Vec<(f64, f64)> = lines
+        .iter()
+        .map(|r| {
+            (
+                r["objectives"][0].as_f64().unwrap(),
+                r["objectives"][1].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let front: Vec<u64> = s["front"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    for &f in &front {
+        let (a, b) = pts[f as usize];
+        assert!(
+            !pts.iter()
+                .any(|&(x, y)| x <= a && y <= b && (x < a || y < b))
+        );
+    }
+    let island_hv = |d: &PathBuf| -> f64 {
+        let t = std::fs::read_to_string(d.join("summary.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&t).unwrap()["hypervolume"]
+            .as_f64()
+            .unwrap()
+    };
+    let hv = s["hypervolume"].as_f64().unwrap();
+    assert!(hv >= island_hv(&parts[0]) && hv >= island_hv(&parts[1]));
+}
+
 /// Random designs of a small discrete space repeat, also across shards: each shard
 /// evaluates its repeats afresh, and the merge rebuilds them as the single run caches them.
 #[test]
