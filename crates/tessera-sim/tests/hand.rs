@@ -528,7 +528,11 @@ fn bank_conflicts_stall_the_array_without_changing_values() {
         vcd.lines().any(|l| l == "1#"),
         "stall signal (id `#`) must rise"
     );
-    check_vcd(&vcd, 16);
+    check_vcd(
+        &vcd,
+        16,
+        CgraSpec::preset("hycube-4x4").unwrap().rf_size.into(),
+    );
 
     // Memory order: store a[i + 1] instead of c[i]. Iteration k + 1 loads a[i + 1] in the
     // very cycle iteration k stores it (loads read first), so the array sees the old value
@@ -557,10 +561,11 @@ fn bank_conflicts_stall_the_array_without_changing_values() {
 
 /// Structural VCD check (`vcd::check_structure`: header, scopes, ids, increasing
 /// timestamps, typed value changes) plus the signals this simulator declares.
-fn check_vcd(vcd: &str, pes: usize) {
+fn check_vcd(vcd: &str, pes: usize, rf: usize) {
     let info = tessera_sim::vcd::check_structure(vcd).unwrap_or_else(|e| panic!("bad VCD: {e}"));
     assert!(vcd.contains("$timescale 1ps $end"));
-    assert_eq!(info.vars.len(), 3 + 4 * pes);
+    // clk, cycle, stall; per PE op, res, out, iter and its register file.
+    assert_eq!(info.vars.len(), 3 + (4 + rf) * pes);
     assert!(info.timestamps > 0 && info.changes > info.timestamps);
 }
 
