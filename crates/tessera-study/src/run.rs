@@ -373,8 +373,9 @@ pub fn run(
     }
 
     // Buffered, and flushed after every batch: a kill loses at most the batch being
-    // recorded, whose designs a resume evaluates again (one write call per line made the
-    // accelerator-only runs spend a quarter of their time in the kernel).
+    // recorded, whose designs a resume evaluates again, or takes from the journal when
+    // they were slow (one write call per line made the accelerator-only runs spend a
+    // quarter of their time in the kernel).
     let results_file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
