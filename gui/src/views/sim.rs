@@ -252,25 +252,13 @@ fn replay(ui: &mut egui::Ui, ctx: &mut ViewCtx, st: &mut SimState, doc: DocId, m
                 // left (the register ring of the schedule sits at its bottom right), as
                 // many as fit (about 10 monospace characters), then a count; the list
                 // below names every one.
-                let regs: Vec<_> = row.regs.iter().filter(|r| r.pe as usize == pe).collect();
-                let mut text = String::new();
-                let mut shown = 0;
-                for (i, r) in regs.iter().enumerate() {
-                    let item = format!("r{}:{}", r.reg, r.value);
-                    // Room for " +N" when more registers follow.
-                    let more = if i + 1 < regs.len() { 3 } else { 0 };
-                    if shown > 0 && text.len() + 1 + item.len() + more > 10 {
-                        break;
-                    }
-                    if shown > 0 {
-                        text.push(' ');
-                    }
-                    text.push_str(&item);
-                    shown += 1;
-                }
-                if shown < regs.len() {
-                    text.push_str(&format!(" +{}", regs.len() - shown));
-                }
+                let regs: Vec<(u16, i32)> = row
+                    .regs
+                    .iter()
+                    .filter(|r| r.pe as usize == pe)
+                    .map(|r| (r.reg, r.value))
+                    .collect();
+                let text = register_label(&regs, REGISTER_LABEL_CHARS);
                 if !text.is_empty() {
                     let half = crate::views::schedule::BOX / 2.0;
                     frame.painter.text(
@@ -467,4 +455,64 @@ fn energy(ui: &mut egui::Ui, r: &SimReport) {
         .show(ui, |p| {
             p.bar_chart(BarChart::new("energy (pJ)", bars).color(colors::ROUTE))
         });
+}
+
+/// Characters of the live-register label along a PE box's bottom left: the register ring
+/// of the schedule sits at its bottom right.
+const REGISTER_LABEL_CHARS: usize = 10;
+
+/// `register:value` items that fit in `max` characters, then ` +N` for the ones left out;
+/// a first item too long on its own (a wide value) is cut and ends with `…`. The list
+/// below the canvas names every register in full.
+fn register_label(regs: &[(u16, i32)], max: usize) -> String {
+    let mut text = String::new();
+    let mut shown = 0;
+    for (i, (reg, value)) in regs.iter().enumerate() {
+        let item = format!("r{reg}:{value}");
+        // Room for " +N" when more registers follow.
+        let more = if i + 1 < regs.len() {
+            format!(" +{}", regs.len() - i - 1).len()
+        } else {
+            0
+        };
+        if shown == 0 && item.len() + more > max {
+            let keep = max.saturating_sub(more + 1).max(1);
+            text.push_str(&item[..keep.min(item.len())]);
+            text.push('…');
+            shown = 1;
+            break;
+        }
+        if shown > 0 && text.len() + 1 + item.len() + more > max {
+            break;
+        }
+        if shown > 0 {
+            text.push(' ');
+        }
+        text.push_str(&item);
+        shown += 1;
+    }
+    if shown < regs.len() {
+        text.push_str(&format!(" +{}", regs.len() - shown));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_labels_fit_the_box() {
+        assert_eq!(register_label(&[], 10), "");
+        assert_eq!(register_label(&[(0, 7)], 10), "r0:7");
+        assert_eq!(register_label(&[(0, 7), (1, 12)], 10), "r0:7 r1:12");
+        assert_eq!(register_label(&[(0, 7), (1, 12), (2, 3)], 10), "r0:7 +2");
+        // A wide first value is cut, not drawn over the register ring.
+        let wide = register_label(&[(0, -2_147_483_648)], 10);
+        assert_eq!(wide, "r0:-21474…");
+        assert_eq!(wide.chars().count(), 10);
+        let wide = register_label(&[(0, -2_147_483_648), (3, 1)], 10);
+        assert_eq!(wide, "r0:-21… +1");
+        assert_eq!(wide.chars().count(), 10);
+    }
 }
