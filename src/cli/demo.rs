@@ -119,6 +119,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
             "`tessera compare workloads/kernels --arch mesh-4x4 --arch compose-4x4`, `tessera dram --help`,"
         );
         println!("`tessera accel run workloads/networks/resnet50.ron --arch edge-os-16x16`.");
+        println!(
+            "Co-search: `tessera search workloads/searches/cgra-kernels.ron -o runs/cgra --threads 2` (docs/search.md);"
+        );
+        println!(
+            "the GUI: `cargo run --release -p tessera-gui -- --view search runs/cgra` (docs/gui/README.md)."
+        );
     }
     Ok(if all_matched {
         Outcome::Ok
