@@ -1,21 +1,15 @@
 //! `Simulator::run_cycles`: the per-cycle records (the VCD's content, for replay) follow
 //! the mapping and the run they come from.
 
-use std::path::Path;
-use tessera_arch::cgra::CgraSpec;
-use tessera_arch::spec_io::Spec;
+mod common;
+use common::mapped_workload;
 use tessera_ir::interp::random_inputs;
-use tessera_map::driver::{MapOptions, map_kernel};
 use tessera_sim::Simulator;
 
 #[test]
 fn cycle_records_follow_the_schedule_and_the_run() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/kernels/fir.tk");
-    let kernel = tessera_ir::load_kernel(&path, &[]).unwrap();
-    let arch = CgraSpec::preset("hycube-4x4").unwrap();
-    let m = map_kernel(&kernel, &arch, &MapOptions::default())
-        .unwrap()
-        .mapping;
+    let (kernel, m) = mapped_workload("fir.tk", "hycube-4x4");
+    let arch = m.arch.clone();
     let sim = Simulator::new(&m).unwrap();
     let inputs = random_inputs(&kernel, 3);
     let (run, rows) = sim.run_cycles(&inputs, usize::MAX).unwrap();
@@ -57,14 +51,7 @@ fn cycle_records_follow_the_schedule_and_the_run() {
 #[test]
 fn cycle_records_carry_link_values() {
     for (file, preset) in [("fir.tk", "hycube-4x4"), ("dot.tk", "compose-4x4")] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../workloads/kernels")
-            .join(file);
-        let kernel = tessera_ir::load_kernel(&path, &[]).unwrap();
-        let arch = CgraSpec::preset(preset).unwrap();
-        let m = map_kernel(&kernel, &arch, &MapOptions::default())
-            .unwrap()
-            .mapping;
+        let (kernel, m) = mapped_workload(file, preset);
         let sim = Simulator::new(&m).unwrap();
         let inputs = random_inputs(&kernel, 5);
         let (run, rows) = sim.run_cycles(&inputs, usize::MAX).unwrap();
@@ -142,14 +129,7 @@ fn cycle_records_carry_register_values() {
         ("iir_biquad.tk", "compose-4x4"),
         ("horner.tk", "compose-4x4"),
     ] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../workloads/kernels")
-            .join(file);
-        let kernel = tessera_ir::load_kernel(&path, &[]).unwrap();
-        let arch = CgraSpec::preset(preset).unwrap();
-        let m = map_kernel(&kernel, &arch, &MapOptions::default())
-            .unwrap()
-            .mapping;
+        let (kernel, m) = mapped_workload(file, preset);
         let sim = Simulator::new(&m).unwrap();
         let inputs = random_inputs(&kernel, 7);
         let (run, rows) = sim.run_cycles(&inputs, usize::MAX).unwrap();
@@ -249,12 +229,7 @@ fn cycle_records_carry_register_values() {
 #[test]
 fn clobbered_registers_show_their_latest_write() {
     use tessera_map::mapping::Loc;
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/kernels/fir.tk");
-    let kernel = tessera_ir::load_kernel(&path, &[]).unwrap();
-    let arch = CgraSpec::preset("hycube-4x4").unwrap();
-    let mut m = map_kernel(&kernel, &arch, &MapOptions::default())
-        .unwrap()
-        .mapping;
+    let (kernel, mut m) = mapped_workload("fir.tk", "hycube-4x4");
     let mut renamed = 0;
     for r in &mut m.routes {
         for s in &mut r.segments {

@@ -3,6 +3,7 @@
 //! its signals follow the run, and the checker itself rejects broken files.
 
 use std::collections::HashMap;
+mod common;
 use std::path::Path;
 use tessera_arch::cgra::CgraSpec;
 use tessera_arch::spec_io::Spec;
@@ -123,14 +124,8 @@ fn vector_changes(vcd: &str) -> HashMap<String, Vec<(u64, u32)>> {
 fn register_files_in_the_waveform_hold_the_replay_values() {
     use tessera_ir::interp::random_inputs;
     for (file, preset) in [("fir.tk", "hycube-4x4"), ("iir_biquad.tk", "compose-4x4")] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../workloads/kernels")
-            .join(file);
-        let kernel = tessera_ir::load_kernel(&path, &[]).unwrap();
-        let arch = CgraSpec::preset(preset).unwrap();
-        let m = map_kernel(&kernel, &arch, &MapOptions::default())
-            .unwrap()
-            .mapping;
+        let (kernel, m) = common::mapped_workload(file, preset);
+        let arch = &m.arch;
         let sim = Simulator::new(&m).unwrap();
         let inputs = random_inputs(&kernel, 7);
         let (_, rows) = sim.run_cycles(&inputs, usize::MAX).unwrap();

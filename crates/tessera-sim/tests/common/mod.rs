@@ -100,3 +100,17 @@ pub fn corpus_kernel(file: &str) -> Option<tessera_ir::Kernel> {
     );
     Some(tessera_ir::load_kernel(&path, &[]).unwrap())
 }
+
+/// A kernel of `workloads/kernels` and its mapping on a preset (default mapper options).
+pub fn mapped_workload(file: &str, preset: &str) -> (tessera_ir::Kernel, tessera_map::Mapping) {
+    use tessera_arch::spec_io::Spec;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../workloads/kernels")
+        .join(file);
+    let kernel = tessera_ir::load_kernel(&path, &[]).unwrap();
+    let arch = tessera_arch::cgra::CgraSpec::preset(preset).unwrap();
+    let m = tessera_map::driver::map_kernel(&kernel, &arch, &Default::default())
+        .unwrap()
+        .mapping;
+    (kernel, m)
+}
