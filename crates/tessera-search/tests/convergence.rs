@@ -49,6 +49,15 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The median over seeds 1 to 5 of the final population's front hypervolume.
+fn final_median_of_seeds_1_to_5(problem: TestProblem, spec: &StrategySpec, budget: usize) -> f64 {
+    median(
+        (1..=5)
+            .map(|seed| run(problem, spec, budget, seed).0)
+            .collect(),
+    )
+}
+
 #[test]
 fn nsga2_approaches_the_zdt1_front_in_a_modest_budget() {
     // 100 generations of 100. Random search with the same budget stays far off (checked below).
@@ -84,11 +93,7 @@ fn full_budget_medians_reach_the_issue_figures() {
         (TestProblem::Zdt3, &nsga2, 20_000, 1.3259),
         (TestProblem::Dtlz2, &nsga3, 18_400, 0.744),
     ] {
-        let hv = median(
-            (1..=5)
-                .map(|seed| run(problem, spec, budget, seed).0)
-                .collect(),
-        );
+        let hv = final_median_of_seeds_1_to_5(problem, spec, budget);
         assert!(hv >= goal, "{}: median {hv} vs goal {goal}", problem.name());
     }
 }
@@ -135,11 +140,7 @@ fn full_budget_medians_reach_pymoo() {
         (TestProblem::Zdt3, &dominance, 20_000, 1.3262),
         (TestProblem::Dtlz2, &nsga3, 18_400, 0.7433),
     ] {
-        let hv = median(
-            (1..=5)
-                .map(|seed| run(problem, spec, budget, seed).0)
-                .collect(),
-        );
+        let hv = final_median_of_seeds_1_to_5(problem, spec, budget);
         assert!(
             hv >= pymoo_median - 0.001,
             "{}: median {hv} vs pymoo {pymoo_median}",

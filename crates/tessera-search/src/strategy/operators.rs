@@ -474,6 +474,18 @@ mod tests {
         );
     }
 
+    /// Every mating recombines (SBX, eta_c 15); no mutation.
+    fn sbx_only(sbx_bounds: SbxBounds) -> Variation {
+        Variation {
+            crossover_prob: 1.0,
+            eta_c: 15.0,
+            eta_m: 20.0,
+            mutation_prob: 0.0,
+            cat_mutation_prob: 0.0,
+            sbx_bounds,
+        }
+    }
+
     #[test]
     fn sbx_children_are_symmetric_about_the_parents_mean_away_from_bounds() {
         // Far from the bounds beta ~ infinity, so both children use the same spread factor:
@@ -485,14 +497,7 @@ mod tests {
         }])
         .unwrap();
         let enc = Encoding::new(&space);
-        let var = Variation {
-            crossover_prob: 1.0,
-            eta_c: 15.0,
-            eta_m: 20.0,
-            mutation_prob: 0.0,
-            cat_mutation_prob: 0.0,
-            sbx_bounds: SbxBounds::Clip,
-        };
+        let var = sbx_only(SbxBounds::Clip);
         let mut rng = stream_rng(4, 0);
         let (mut c1, mut c2) = ([0.0], [0.0]);
         let mut changed = 0;
@@ -517,14 +522,7 @@ mod tests {
         }])
         .unwrap();
         let enc = Encoding::new(&space);
-        let var = Variation {
-            crossover_prob: 1.0,
-            eta_c: 15.0,
-            eta_m: 20.0,
-            mutation_prob: 0.0,
-            cat_mutation_prob: 0.0,
-            sbx_bounds,
-        };
+        let var = sbx_only(sbx_bounds);
         let mut rng = stream_rng(6, 0);
         let (mut c1, mut c2) = ([0.0], [0.0]);
         let (mut on_bound, n) = (0, 20_000);
