@@ -604,23 +604,8 @@ fn a_killed_slow_run_keeps_its_finished_evaluations_in_the_journal() {
     );
 
     let cut = out_dir("slow-cut");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["search", cfg.to_str().unwrap(), "-o", cut.to_str().unwrap()])
-        .args(["--threads", "2"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = start_slow_run(&cfg, &cut);
     let journal = cut.join("journal.jsonl");
-    let lines = || {
-        std::fs::read_to_string(&journal)
-            .map(|t| t.matches('\n').count())
-            .unwrap_or(0)
-    };
-    let t0 = std::time::Instant::now();
-    while lines() < 8 && t0.elapsed().as_secs() < 60 {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
     let text = std::fs::read_to_string(&journal).unwrap();
@@ -665,6 +650,26 @@ fn a_killed_slow_run_keeps_its_finished_evaluations_in_the_journal() {
     // kill may log its line after the kill, so lines are counted as a set.)
     let all: std::collections::BTreeSet<&String> = resumed.iter().chain(&journaled).collect();
     assert_eq!(all.len(), 80);
+}
+
+/// Start the slow search of `cfg` into `dir` on 2 threads (stdout piped) and return once
+/// 8 evaluations are journaled: the run then has about 2 s left.
+fn start_slow_run(cfg: &Path, dir: &Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["search", cfg.to_str().unwrap(), "-o", dir.to_str().unwrap()])
+        .args(["--threads", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = dir.join("journal.jsonl");
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&journal).map_or(0, |t| t.matches('\n').count()) < 8
+        && t0.elapsed().as_secs() < 60
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
 }
 
 /// A search of 80 random designs scored by an external model that takes 50 ms a design.
@@ -712,20 +717,8 @@ fn ctrl_c_in_a_slow_run_records_what_finished_and_resumes() {
     let o = search(&cfg, &whole, &["--threads", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let cut = out_dir("slow-int-cut");
-    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["search", cfg.to_str().unwrap(), "-o", cut.to_str().unwrap()])
-        .args(["--threads", "2"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = start_slow_run(&cfg, &cut);
     let journal = cut.join("journal.jsonl");
-    let t0 = std::time::Instant::now();
-    while std::fs::read_to_string(&journal).map_or(0, |t| t.matches('\n').count()) < 8
-        && t0.elapsed().as_secs() < 60
-    {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
     // SAFETY: sending SIGINT to our own child process.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
